@@ -1,0 +1,37 @@
+"""Entry point: routes to the pages and draws the shared sidebar. No logic here."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from pages import _shared
+
+st.set_page_config(page_title="Marketing workbench", page_icon=":material/insights:", layout="wide")
+
+HERE = Path(__file__).parent
+
+# section -> (page stem, title, icon). A page is registered once its file exists.
+SECTIONS = {
+    "Workspace": [("overview", "Overview", ":material/dashboard:"),
+                  ("data", "Data", ":material/upload_file:")],
+    "Plan": [("recommendations", "Recommendations", ":material/auto_awesome:"),
+             ("roi", "ROI", ":material/paid:"),
+             ("bandits", "A/B bandits", ":material/science:")],
+    "Watch": [("monitoring", "Monitoring", ":material/notifications_active:")],
+    "Social": [("scheduling", "Scheduling", ":material/schedule:"),
+               ("sentiment", "Sentiment", ":material/mood:"),
+               ("content_studio", "Content studio", ":material/edit_note:")],
+    "Market": [("competitors", "Competitors", ":material/travel_explore:"),
+               ("segments", "Segments", ":material/groups:")],
+    "Models": [("models", "Models", ":material/model_training:")],
+}
+
+pages = {
+    section: [st.Page(f"pages/{stem}.py", title=title, icon=icon, default=(stem == "overview"))
+              for stem, title, icon in items if (HERE / "pages" / f"{stem}.py").exists()]
+    for section, items in SECTIONS.items()
+}
+page = st.navigation({s: p for s, p in pages.items() if p})
+with _shared.error_box():
+    _shared.sidebar_filters()
+page.run()

@@ -1,0 +1,268 @@
+"""``python -m core``: every model of the workbench, headless (shared/contract/CLI.md).
+
+``main(argv) -> int`` takes its arguments explicitly so tests call it and read the
+output. Exit status: 0 on success, 2 for bad arguments or bad input (one line on
+stderr, no traceback), 1 for anything else.
+
+Each command's work lives in its capability module as ``run_<command>(args, ctx)``
+returning the JSON payload; this module only parses, opens the warehouse and prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from core.config import Settings
+from core.errors import BadInputError, WorkbenchError
+from core.warehouse import Warehouse
+
+# command -> (module, function). A module not written yet makes its command report so.
+HANDLERS: dict[str, tuple[str, str]] = {
+    "ingest": ("core.cli", "run_ingest"),
+    "load-sample": ("core.sample_data", "run_load_sample"),
+    "recommend": ("core.recommendations", "run_recommend"),
+    "monitor": ("core.monitoring", "run_monitor"),
+    "best-times": ("core.scheduling", "run_best_times"),
+    "forecast": ("core.scheduling", "run_forecast"),
+    "sentiment": ("core.sentiment", "run_sentiment"),
+    "segment": ("core.segments", "run_segment"),
+    "roi": ("core.roi", "run_roi"),
+    "bandit": ("core.bandits", "run_bandit"),
+    "generate": ("core.content_studio", "run_generate"),
+    "seo": ("core.seo", "run_seo"),
+    "train": ("core.cli", "run_train"),
+    "retrain": ("core.lifecycle", "run_retrain"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so main() owns the exit status."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise BadInputError(f"{self.prog}: {message}")
+
+
+@dataclass
+class Context:
+    """What a command handler needs: settings and a way to get the warehouse."""
+
+    settings: Settings
+    args: argparse.Namespace
+    _warehouse: Warehouse | None = None
+
+    def warehouse(self) -> Warehouse:
+        """The in-memory warehouse of ``--data`` files, or the persistent workspace."""
+        if self._warehouse is None:
+            data = getattr(self.args, "data", None)
+            if data:
+                self._warehouse = Warehouse.from_files(data, skip_bad=getattr(self.args, "skip_bad", False))
+            else:
+                db = getattr(self.args, "db", None) or self.settings.db_path
+                self._warehouse = Warehouse.open(db)
+        return self._warehouse
+
+    def close(self) -> None:
+        if self._warehouse is not None:
+            self._warehouse.close()
+
+
+def _common(p: argparse.ArgumentParser, *, data: bool = True) -> None:
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    if data:
+        p.add_argument("--data", action="append", metavar="PATH",
+                       help="a workspace file (repeatable); works in memory on exactly these files")
+        p.add_argument("--db", metavar="PATH", help="the workspace database (default data/workspace.duckdb)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m core", description="Marketing analyst workbench, headless.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("ingest", help="load contract files into the workspace")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--table", choices=("campaigns", "posts", "comments", "customers"))
+    p.add_argument("--skip-bad", action="store_true", help="load the good records, report the bad")
+    p.add_argument("--db", metavar="PATH")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = sub.add_parser("load-sample", help="load the embedded sample workspace")
+    p.add_argument("--if-empty", action="store_true", help="only when the workspace holds no data")
+    p.add_argument("--db", metavar="PATH")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = sub.add_parser("recommend", help="a budgeted campaign plan for a brief")
+    _common(p)
+    p.add_argument("--objective", required=True, help="the client's brief in plain English")
+    p.add_argument("--budget", type=float)
+    p.add_argument("--period", choices=("day", "week", "month", "quarter"))
+    p.add_argument("--platforms", help="comma-separated platforms allowed")
+    p.add_argument("--goal", choices=("leads", "conversions", "revenue"))
+
+    p = sub.add_parser("monitor", help="alerts for underperforming campaign-days")
+    _common(p)
+    p.add_argument("--since", help="YYYY-MM-DD (default: the last 7 days in the data)")
+    p.add_argument("--sensitivity", choices=("low", "normal", "high"), default="normal")
+    p.add_argument("--webhook", help="POST new incidents to this URL (Slack-compatible)")
+
+    p = sub.add_parser("best-times", help="best hour-of-week slots to post")
+    _common(p)
+    p.add_argument("--platform")
+    p.add_argument("--top", type=int, default=10)
+    p.add_argument("--tz", help="an IANA time zone to rank slots in")
+
+    p = sub.add_parser("forecast", help="forecast a daily metric with Prophet")
+    _common(p)
+    p.add_argument("--metric", required=True,
+                   choices=("leads", "conversions", "clicks", "spend", "revenue", "engagement"))
+    p.add_argument("--campaign")
+    p.add_argument("--horizon", type=int, default=28)
+
+    p = sub.add_parser("sentiment", help="score comments or a text")
+    _common(p)
+    p.add_argument("--text")
+
+    p = sub.add_parser("segment", help="customer segments")
+    _common(p)
+    p.add_argument("--k", default="auto")
+    p.add_argument("--method", choices=("kmeans", "gmm", "dbscan"), default="kmeans")
+
+    p = sub.add_parser("roi", help="ROI per campaign and what drives it")
+    _common(p)
+
+    p = sub.add_parser("bandit", help="bandit simulations")
+    bsub = p.add_subparsers(dest="bandit_command", required=True, parser_class=_Parser)
+    s = bsub.add_parser("simulate", help="simulate a policy on Bernoulli arms")
+    s.add_argument("--arms", required=True, help="true rates, comma-separated")
+    s.add_argument("--policy", required=True, choices=("epsilon-greedy", "ucb1", "thompson"))
+    s.add_argument("--horizon", type=int, required=True)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = sub.add_parser("generate", help="ad copy for a brief")
+    p.add_argument("--brief", required=True)
+    p.add_argument("--platform", required=True,
+                   choices=("google_search", "facebook", "instagram", "linkedin", "blog"))
+    p.add_argument("--tone", default="friendly")
+    p.add_argument("--keywords", default="")
+    p.add_argument("--n", type=int, default=3)
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = sub.add_parser("seo", help="SEO and readability score of a text")
+    p.add_argument("--text-file", required=True)
+    p.add_argument("--keyword")
+    p.add_argument("--title")
+    p.add_argument("--meta")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = sub.add_parser("train", help="train a shipped model (sentiment)")
+    p.add_argument("model", choices=("sentiment",))
+    _common(p)
+
+    p = sub.add_parser("retrain", help="retrain models whose data or drift calls for it")
+    p.add_argument("families", nargs="*")
+    p.add_argument("--all", action="store_true")
+    p.add_argument("--force", action="store_true")
+    _common(p)
+    return parser
+
+
+# ------------------------------------------------------------------ handlers here
+
+
+def run_ingest(args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
+    wh = ctx.warehouse()
+    from core.warehouse import IngestReport
+
+    total = IngestReport()
+    for f in args.files:
+        total.merge(wh.ingest(f, table=args.table, skip_bad=args.skip_bad))
+    return total.to_dict()
+
+
+def run_train(args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
+    module = importlib.import_module("core.sentiment")
+    return module.run_train(args, ctx)
+
+
+# ------------------------------------------------------------------- rendering
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe values: NaN becomes null, numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    return value
+
+
+def render_table(payload: dict[str, Any]) -> str:
+    """A readable text rendering: scalars first, then each list of records as a table."""
+    lines: list[str] = []
+    for key, value in payload.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            lines.append(f"\n{key}:")
+            lines.append(pd.json_normalize(value).to_string(index=False))
+        elif isinstance(value, dict):
+            lines.append(f"{key}: " + ", ".join(f"{k}={v}" for k, v in value.items()))
+        else:
+            lines.append(f"{key}: {value}")
+    return "\n".join(lines)
+
+
+def _resolve(command: str) -> Callable[[argparse.Namespace, Context], dict[str, Any]]:
+    module_name, func = HANDLERS[command]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            raise WorkbenchError(f"The '{command}' command is not available in this version.") from exc
+        raise
+    return getattr(module, func)
+
+
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except BadInputError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    ctx = Context(settings or Settings.from_mapping(), args)
+    try:
+        payload = _resolve(args.command)(args, ctx)
+    except BadInputError as exc:
+        print(str(exc).splitlines()[0], file=sys.stderr)
+        return 2
+    except WorkbenchError as exc:
+        print(str(exc).splitlines()[0], file=sys.stderr)
+        return 1
+    finally:
+        ctx.close()
+    payload = _clean(payload)
+    if getattr(args, "format", "table") == "json":
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        print(render_table(payload))
+    return 0

@@ -1,0 +1,71 @@
+"""Settings: the only place that reads the environment (or Streamlit secrets).
+
+Config flows one way: ``Settings.from_mapping({**os.environ, **st.secrets})`` at the
+edge, explicit arguments inside ``core``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _flag(value: Any) -> bool:
+    return str(value).strip().lower() in _TRUE
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths, keys and switches of one workbench instance."""
+
+    root: Path = PROJECT_ROOT
+    db_path: Path = PROJECT_ROOT / "data" / "workspace.duckdb"
+    models_dir: Path = PROJECT_ROOT / "models"
+    sample_dir: Path = PROJECT_ROOT / "data" / "sample"
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_image_model: str = "gpt-image-1"
+    openai_timeout_s: float = 60.0
+    webhook_url: str | None = None
+    allow_private_urls: bool = False
+    mlflow_tracking_uri: str | None = None
+    timezone: str | None = None
+    country: str = "US"
+    hf_model: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, Any] | None = None) -> "Settings":
+        """Build settings from a mapping such as ``os.environ`` merged with secrets."""
+        env = dict(os.environ if env is None else env)
+        root = Path(env.get("WORKBENCH_ROOT") or PROJECT_ROOT)
+        key = (env.get("OPENAI_API_KEY") or "").strip() or None
+        return cls(
+            root=root,
+            db_path=Path(env.get("WORKBENCH_DB") or root / "data" / "workspace.duckdb"),
+            models_dir=Path(env.get("WORKBENCH_MODELS") or root / "models"),
+            sample_dir=root / "data" / "sample",
+            openai_api_key=key,
+            openai_base_url=(env.get("OPENAI_BASE_URL") or "").strip() or None,
+            openai_model=env.get("OPENAI_MODEL") or "gpt-4o-mini",
+            openai_image_model=env.get("OPENAI_IMAGE_MODEL") or "gpt-image-1",
+            openai_timeout_s=float(env.get("OPENAI_TIMEOUT") or 60.0),
+            webhook_url=(env.get("WORKBENCH_WEBHOOK_URL") or "").strip() or None,
+            allow_private_urls=_flag(env.get("WORKBENCH_ALLOW_PRIVATE_URLS", "")),
+            mlflow_tracking_uri=(env.get("MLFLOW_TRACKING_URI") or "").strip() or None,
+            timezone=(env.get("WORKBENCH_TIMEZONE") or "").strip() or None,
+            country=(env.get("WORKBENCH_COUNTRY") or "US").strip().upper(),
+            hf_model=(env.get("WORKBENCH_HF_SENTIMENT_MODEL") or "").strip() or None,
+        )
+
+    @property
+    def llm_enabled(self) -> bool:
+        """True when an OpenAI-compatible service is configured."""
+        return self.openai_api_key is not None

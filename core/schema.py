@@ -1,0 +1,172 @@
+"""The workspace data contract (DATA.md, version 1) as code.
+
+Each table is a list of :class:`Field` specs plus its natural key and row-level
+checks. The warehouse turns these specs into one vectorised DuckDB pass that both
+casts every column and collects every violation (record, field, reason), so a file
+of a million records is validated without a Python loop over records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["string", "platform", "enum", "count", "amount", "date", "datetime", "int", "audience"]
+
+OBJECTIVES = ("leads", "sales", "traffic", "awareness")
+GENDERS = ("all", "female", "male")
+MEDIA_TYPES = ("text", "image", "video", "link", "carousel")
+LABELS = ("positive", "neutral", "negative")
+METRICS = ("spend", "impressions", "clicks", "leads", "conversions", "revenue")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a contract table.
+
+    ``kind`` decides the cast and the checks: ``count`` is a whole number >= 0,
+    ``amount`` a finite number >= 0, ``int`` a whole number within ``bounds``,
+    ``enum`` one of ``choices`` (compared lower-case), ``platform`` a non-empty
+    string stored lower-case.
+    """
+
+    name: str
+    kind: Kind
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    bounds: tuple[int, int] | None = None
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check across fields of one record; ``sql`` is true when the record is bad."""
+
+    field: str
+    sql: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    fields: tuple[Field, ...]
+    keys: tuple[str, ...]
+    rules: tuple[Rule, ...] = ()
+    # The keys of a record that identify this table when a file does not say.
+    signature: tuple[str, ...] = ()
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def get(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+AUDIENCE_FIELDS = ("age_min", "age_max", "gender", "interests", "location")
+
+CAMPAIGNS = Table(
+    name="campaigns",
+    fields=(
+        Field("date", "date", required=True),
+        Field("platform", "platform", required=True),
+        Field("campaign_id", "string", required=True),
+        Field("campaign_name", "string"),
+        Field("objective", "enum", required=True, choices=OBJECTIVES),
+        Field("ad_type", "string", required=True),
+        Field("bidding_strategy", "string", required=True),
+        Field("audience", "audience", required=True),
+        Field("daily_budget", "amount", required=True),
+        Field("spend", "amount", required=True),
+        Field("impressions", "count", required=True),
+        Field("clicks", "count", required=True),
+        Field("leads", "count", required=True),
+        Field("conversions", "count", required=True),
+        Field("revenue", "amount", required=True),
+        Field("currency", "string"),
+    ),
+    keys=("campaign_id", "date"),
+    rules=(Rule("clicks", "clicks > impressions", "clicks above impressions"),),
+    signature=("campaign_id", "date"),
+)
+
+POSTS = Table(
+    name="posts",
+    fields=(
+        Field("post_id", "string", required=True),
+        Field("platform", "platform", required=True),
+        Field("published_at", "datetime", required=True),
+        Field("text", "string"),
+        Field("media_type", "enum", choices=MEDIA_TYPES),
+        Field("impressions", "count", required=True),
+        Field("likes", "count", required=True),
+        Field("comments", "count", required=True),
+        Field("shares", "count", required=True),
+        Field("clicks", "count", required=True),
+    ),
+    keys=("post_id",),
+    signature=("post_id", "published_at"),
+)
+
+COMMENTS = Table(
+    name="comments",
+    fields=(
+        Field("comment_id", "string", required=True),
+        Field("post_id", "string"),
+        Field("platform", "platform", required=True),
+        Field("created_at", "datetime", required=True),
+        Field("text", "string", required=True),
+        Field("label", "enum", choices=LABELS),
+    ),
+    keys=("comment_id",),
+    signature=("comment_id",),
+)
+
+CUSTOMERS = Table(
+    name="customers",
+    fields=(
+        Field("customer_id", "string", required=True),
+        Field("age", "int", bounds=(0, 120)),
+        Field("gender", "string"),
+        Field("location", "string"),
+        Field("first_seen", "date"),
+        Field("last_purchase", "date", nullable=True),
+        Field("orders", "count", required=True),
+        Field("total_spent", "amount", required=True),
+        Field("sessions_90d", "count"),
+        Field("email_opens_90d", "count"),
+        Field("email_clicks_90d", "count"),
+        Field("social_engagements_90d", "count"),
+        Field("channel", "string"),
+    ),
+    keys=("customer_id",),
+    signature=("customer_id",),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (CAMPAIGNS, POSTS, COMMENTS, CUSTOMERS)}
+TABLE_NAMES = tuple(TABLES)
+
+# A record's keys decide its table when the caller does not name it; the most
+# specific signature is tried first (a comment also carries a post_id).
+_GUESS_ORDER = ("comments", "campaigns", "posts", "customers")
+
+
+def guess_table(record_keys: set[str] | list[str]) -> str | None:
+    """Name the contract table a record with these keys belongs to, or None."""
+    keys = set(record_keys)
+    for name in _GUESS_ORDER:
+        if set(TABLES[name].signature) <= keys:
+            return name
+    return None
+
+
+def audience_label(age_min: int, age_max: int, gender: str, location: str, interests) -> str:
+    """A short, stable, human-readable name for one audience (used as a grouping key)."""
+    sex = {"female": "women", "male": "men"}.get(str(gender), "all")
+    tags = ", ".join(sorted(str(i) for i in (interests if interests is not None else [])))
+    label = f"{sex} {int(age_min)}-{int(age_max)} {location}"
+    return f"{label} [{tags}]" if tags else label

@@ -1,0 +1,842 @@
+"""The DuckDB workspace: open, ingest, query with bound parameters, keep state.
+
+All SQL of the workbench lives in this module. Capability modules read contract
+tables as DataFrames (``campaigns()``, ``posts()``, ...), ask for the aggregates the
+overview needs, and keep their own small state (acknowledged incidents, scores,
+experiments) through ``save_state`` / ``load_state`` without writing SQL.
+
+Ingest is one vectorised pass: DuckDB reads the file with every field as text,
+a single ``SELECT`` casts each column and lists each record's violations, and the
+good rows replace earlier rows with the same natural key, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import duckdb
+import pandas as pd
+
+from core import schema
+from core.errors import BadInputError, ValidationError, WorkbenchError, WorkspaceLockedError
+
+SYSTEM_TABLES = ("ingest_log", "meta")
+_IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_MAX_VALUE_SHOWN = 40
+
+
+# --------------------------------------------------------------------------- DDL
+
+_AUDIENCE_TYPE = "STRUCT(age_min INTEGER, age_max INTEGER, gender VARCHAR, interests VARCHAR[], location VARCHAR)"
+
+_STORAGE_TYPE = {
+    "string": "VARCHAR",
+    "platform": "VARCHAR",
+    "enum": "VARCHAR",
+    "count": "BIGINT",
+    "amount": "DOUBLE",
+    "date": "DATE",
+    "datetime": "TIMESTAMPTZ",
+    "int": "INTEGER",
+    "audience": _AUDIENCE_TYPE,
+}
+
+
+def _ddl(table: schema.Table) -> str:
+    cols = [f"{f.name} {_STORAGE_TYPE[f.kind]}" for f in table.fields]
+    if table.name == "posts":
+        # The offset written in published_at: best-time slots are in the poster's local time.
+        cols.append("utc_offset_minutes INTEGER")
+    return f"CREATE TABLE IF NOT EXISTS {table.name} ({', '.join(cols)})"
+
+
+_SYSTEM_DDL = (
+    """CREATE TABLE IF NOT EXISTS ingest_log (
+        ingest_id BIGINT, file_name VARCHAR, sha256 VARCHAR, loaded_at TIMESTAMPTZ,
+        table_name VARCHAR, rows_loaded BIGINT, rows_replaced BIGINT, rows_skipped BIGINT)""",
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value BIGINT)",
+    "INSERT INTO meta VALUES ('data_version', 0) ON CONFLICT DO NOTHING",
+    "INSERT INTO meta VALUES ('state_version', 0) ON CONFLICT DO NOTHING",
+)
+
+
+# ----------------------------------------------------------------- SQL builders
+
+
+def _q(text: str) -> str:
+    """A SQL string literal (only for names and reasons we write ourselves)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _shown(expr: str) -> str:
+    """The offending value, cut short, for a reason string."""
+    return f"left(coalesce({expr}, 'null'), {_MAX_VALUE_SHOWN})"
+
+
+def _field_sql(f: schema.Field, src: str) -> tuple[str, str]:
+    """(typed value expression, reason-or-NULL expression) for one field read as text."""
+    missing = f"{src} IS NULL"
+    if f.kind in ("string", "platform"):
+        typed = f"lower(trim({src}))" if f.kind == "platform" else src
+        bad = f"WHEN trim({src}) = '' THEN 'empty'" if f.required else ""
+    elif f.kind == "enum":
+        typed = f"lower(trim({src}))"
+        allowed = ", ".join(_q(c) for c in f.choices)
+        bad = (f"WHEN lower(trim({src})) NOT IN ({allowed}) THEN "
+               f"'not one of {'/'.join(f.choices)}: ' || {_shown(src)}")
+    elif f.kind in ("count", "amount", "int"):
+        num = f"TRY_CAST(trim({src}) AS DOUBLE)"
+        typed = f"CAST({num} AS {_STORAGE_TYPE[f.kind]})"
+        bad = f"WHEN {num} IS NULL OR NOT isfinite({num}) THEN 'not a number: ' || {_shown(src)} "
+        if f.kind in ("count", "int"):
+            bad += f"WHEN {num} <> floor({num}) THEN 'not a whole number: ' || {_shown(src)} "
+        if f.kind in ("count", "amount"):
+            bad += f"WHEN {num} < 0 THEN 'negative: ' || {_shown(src)} "
+        if f.bounds:
+            lo, hi = f.bounds
+            bad += f"WHEN {num} < {lo} OR {num} > {hi} THEN 'outside {lo}-{hi}: ' || {_shown(src)}"
+    elif f.kind == "date":
+        typed = f"TRY_CAST(trim({src}) AS DATE)"
+        bad = (f"WHEN NOT regexp_full_match(trim({src}), '\\d{{4}}-\\d{{2}}-\\d{{2}}') "
+               f"OR {typed} IS NULL THEN 'not a YYYY-MM-DD date: ' || {_shown(src)}")
+    elif f.kind == "datetime":
+        typed = f"TRY_CAST(trim({src}) AS TIMESTAMPTZ)"
+        bad = (f"WHEN NOT regexp_matches(trim({src}), '^\\d{{4}}-\\d{{2}}-\\d{{2}}([T ]\\d{{2}}:\\d{{2}}.*)?$') "
+               f"OR {typed} IS NULL THEN 'not an ISO 8601 date-time: ' || {_shown(src)}")
+    else:  # pragma: no cover - audience is handled by _audience_sql
+        raise ValueError(f.kind)
+    checks = f"WHEN {missing} THEN 'missing' " if f.required else f"WHEN {missing} THEN NULL "
+    return typed, f"CASE {checks}{bad} ELSE NULL END"
+
+
+def _audience_sql(src: str) -> tuple[str, list[tuple[str, str]]]:
+    """The typed audience struct and one (field, reason) pair per sub-field."""
+    def sub(name: str) -> str:
+        return f"({src}->>'{name}')"
+
+    age = {n: f"TRY_CAST(trim({sub(n)}) AS DOUBLE)" for n in ("age_min", "age_max")}
+    interests = f"({src}->'interests')"
+    typed = (
+        f"CASE WHEN json_type({src}) = 'OBJECT' THEN struct_pack("
+        f"age_min := CAST({age['age_min']} AS INTEGER), age_max := CAST({age['age_max']} AS INTEGER), "
+        f"gender := lower(trim({sub('gender')})), "
+        f"interests := CASE WHEN json_type({interests}) = 'ARRAY' THEN CAST({interests} AS VARCHAR[]) END, "
+        f"location := trim({sub('location')})) END"
+    )
+    checks: list[tuple[str, str]] = [
+        ("audience", f"CASE WHEN {src} IS NULL THEN 'missing' "
+                     f"WHEN json_type({src}) <> 'OBJECT' THEN 'not an object' ELSE NULL END"),
+    ]
+    obj = f"json_type({src}) = 'OBJECT'"
+    for n in ("age_min", "age_max"):
+        checks.append((f"audience.{n}",
+                       f"CASE WHEN NOT coalesce({obj}, false) THEN NULL WHEN {sub(n)} IS NULL THEN 'missing' "
+                       f"WHEN {age[n]} IS NULL OR {age[n]} <> floor({age[n]}) THEN 'not a whole number: ' || {_shown(sub(n))} "
+                       f"WHEN {age[n]} < 13 OR {age[n]} > 100 THEN 'outside 13-100: ' || {_shown(sub(n))} "
+                       f"ELSE NULL END"))
+    checks.append(("audience.age_min",
+                   f"CASE WHEN coalesce({obj}, false) AND {age['age_min']} > {age['age_max']} "
+                   f"THEN 'age_min above age_max: ' || {sub('age_min')} || ' > ' || {sub('age_max')} ELSE NULL END"))
+    allowed = ", ".join(_q(g) for g in schema.GENDERS)
+    checks.append(("audience.gender",
+                   f"CASE WHEN NOT coalesce({obj}, false) THEN NULL WHEN {sub('gender')} IS NULL THEN 'missing' "
+                   f"WHEN lower(trim({sub('gender')})) NOT IN ({allowed}) THEN 'not one of all/female/male: ' "
+                   f"|| {_shown(sub('gender'))} ELSE NULL END"))
+    checks.append(("audience.interests",
+                   f"CASE WHEN NOT coalesce({obj}, false) THEN NULL WHEN {interests} IS NULL THEN 'missing' "
+                   f"WHEN json_type({interests}) <> 'ARRAY' THEN 'not an array of strings' ELSE NULL END"))
+    checks.append(("audience.location",
+                   f"CASE WHEN NOT coalesce({obj}, false) THEN NULL WHEN {sub('location')} IS NULL THEN 'missing' "
+                   f"WHEN trim({sub('location')}) = '' THEN 'empty' ELSE NULL END"))
+    return typed, checks
+
+
+def _validate_select(table: schema.Table, raw: str) -> str:
+    """One SELECT over the raw (all-text) records that casts and lists violations."""
+    cols: list[str] = ["__idx"]
+    problems: list[tuple[str, str]] = []
+    for f in table.fields:
+        if f.kind == "audience":
+            typed, checks = _audience_sql(f.name)
+            problems.extend(checks)
+        else:
+            typed, check = _field_sql(f, f.name)
+            problems.append((f.name, check))
+        cols.append(f"{typed} AS {f.name}")
+    if table.name == "posts":
+        cols.append(
+            "CASE WHEN regexp_matches(trim(published_at), '[zZ]$') THEN 0 "
+            "WHEN regexp_matches(trim(published_at), '[+-]\\d{2}:?\\d{2}$') THEN "
+            "(CASE WHEN regexp_extract(trim(published_at), '([+-])\\d{2}:?\\d{2}$', 1) = '-' THEN -1 ELSE 1 END) * "
+            "(CAST(regexp_extract(trim(published_at), '[+-](\\d{2}):?(\\d{2})$', 1) AS INTEGER) * 60 + "
+            "CAST(regexp_extract(trim(published_at), '[+-](\\d{2}):?(\\d{2})$', 2) AS INTEGER)) "
+            "ELSE 0 END AS utc_offset_minutes"
+        )
+    # Cross-field rules only make sense when both sides parsed.
+    for rule in table.rules:
+        cond = rule.sql
+        for f in table.fields:
+            if re.search(rf"\b{f.name}\b", cond) and f.kind in ("count", "amount", "int"):
+                cond = re.sub(rf"\b{f.name}\b", f"TRY_CAST(trim({f.name}) AS DOUBLE)", cond)
+        problems.append((rule.field, f"CASE WHEN {cond} THEN {_q(rule.reason)} ELSE NULL END"))
+    plist = ", ".join(f"{{'field': {_q(name)}, 'reason': {expr}}}" for name, expr in problems)
+    cols.append(f"list_filter([{plist}], lambda p: p.reason IS NOT NULL) AS __problems")
+    return f"SELECT {', '.join(cols)} FROM {raw}"
+
+
+def _read_columns(table: schema.Table) -> dict[str, str]:
+    return {f.name: ("JSON" if f.kind == "audience" else "VARCHAR") for f in table.fields}
+
+
+# ------------------------------------------------------------------ file sniffing
+
+
+@dataclass
+class _Sniff:
+    gzip: bool
+    layout: str  # 'array' | 'ndjson' | 'object'
+    first_keys: list[str]
+
+
+def _open_text(path: Path, is_gzip: bool):
+    return gzip.open(path, "rt", encoding="utf-8", errors="replace") if is_gzip else open(
+        path, "r", encoding="utf-8", errors="replace")
+
+
+def _sniff(path: Path, name: str) -> _Sniff:
+    size = path.stat().st_size
+    if size == 0:
+        raise BadInputError(f"{name}: the file is empty (0 bytes).", "Empty file")
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    is_gzip = magic == b"\x1f\x8b"
+    try:
+        with _open_text(path, is_gzip) as fh:
+            head = fh.read(65536)
+    except (OSError, EOFError) as exc:
+        raise BadInputError(f"{name}: cannot be read as gzip ({exc}).", "Unreadable file") from exc
+    text = head.lstrip("\ufeff \t\r\n")
+    if not text:
+        raise BadInputError(f"{name}: the file holds only whitespace, no JSON.", "Empty file")
+    first = text[0]
+    if first == "[":
+        keys: list[str] = []
+        m = re.match(r"\[\s*(\{.*?\})\s*[,\]]", text, re.S)
+        if m:
+            try:
+                keys = list(json.loads(m.group(1)))
+            except ValueError:
+                keys = re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:', m.group(1))
+        else:
+            keys = re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:', text[:4096])
+        return _Sniff(is_gzip, "array", keys)
+    if first != "{":
+        shown = text[:20].replace("\n", " ")
+        raise BadInputError(
+            f"{name}: not JSON: it starts with {shown!r}; expected a JSON object, a JSON array or NDJSON.",
+            "Not a JSON file")
+    line = text.split("\n", 1)[0].strip()
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        obj = None
+    if isinstance(obj, dict) and not (set(obj) & set(schema.TABLE_NAMES)):
+        return _Sniff(is_gzip, "ndjson", list(obj))
+    return _Sniff(is_gzip, "object", [])
+
+
+def _locate_json_error(path: Path, is_gzip: bool, layout: str) -> str:
+    """Where a file stops being valid JSON; only runs on the failure path."""
+    with _open_text(path, is_gzip) as fh:
+        if layout == "ndjson":
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except ValueError as exc:
+                    return f"line {lineno}: malformed JSON ({exc.msg} at column {exc.colno})"
+                if not isinstance(rec, dict):
+                    return f"line {lineno}: a record must be a JSON object"
+            return "malformed JSON"
+        try:
+            doc = json.load(fh)
+        except ValueError as exc:
+            return f"line {exc.lineno}, column {exc.colno}: malformed or truncated JSON ({exc.msg})"
+    if layout == "array" and isinstance(doc, list):
+        for i, rec in enumerate(doc):
+            if not isinstance(rec, dict):
+                return f"record {i}: a record must be a JSON object, got {type(rec).__name__}"
+    return "the JSON does not have the shape the contract describes"
+
+
+# ---------------------------------------------------------------------- reports
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did, in the shape of the CLI contract."""
+
+    loaded: dict[str, int] = field(default_factory=dict)
+    replaced: dict[str, int] = field(default_factory=dict)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def merge(self, other: "IngestReport") -> "IngestReport":
+        for k, v in other.loaded.items():
+            self.loaded[k] = self.loaded.get(k, 0) + v
+        for k, v in other.replaced.items():
+            self.replaced[k] = self.replaced.get(k, 0) + v
+        self.skipped.extend(other.skipped)
+        self.warnings.extend(other.warnings)
+        self.files.extend(other.files)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"loaded": dict(self.loaded), "replaced": dict(self.replaced), "skipped": list(self.skipped),
+                "warnings": list(self.warnings)}
+
+
+def _violation_message(name: str, violations: pd.DataFrame, total: int) -> str:
+    first = violations.iloc[0]
+    where = f"record {first['index']}" + (f" (line {first['line']})" if pd.notna(first.get("line")) else "")
+    more = f"; {total - 1} more problem(s) listed" if total > 1 else ""
+    return f"{name}: {where}, field {first['field']}: {first['reason']}{more}. Nothing from this file was loaded."
+
+
+# -------------------------------------------------------------------- filters
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The shared sidebar filter: a date range, platforms and objectives (empty = all)."""
+
+    start: date | None = None
+    end: date | None = None
+    platforms: tuple[str, ...] = ()
+    objectives: tuple[str, ...] = ()
+
+    def shifted_back(self) -> "Filters":
+        """The previous period of equal length (for change-against tiles)."""
+        if self.start is None or self.end is None:
+            return self
+        days = (self.end - self.start).days + 1
+        return Filters(self.start - pd.Timedelta(days=days), self.start - pd.Timedelta(days=1),
+                       self.platforms, self.objectives)
+
+
+def _where(filters: Filters | None, date_col: str, *, objectives: bool = True) -> tuple[str, dict[str, Any]]:
+    f = filters or Filters()
+    clauses, params = ["TRUE"], {}
+    if f.start is not None:
+        clauses.append(f"CAST({date_col} AS DATE) >= $start")
+        params["start"] = f.start
+    if f.end is not None:
+        clauses.append(f"CAST({date_col} AS DATE) <= $end")
+        params["end"] = f.end
+    if f.platforms:
+        clauses.append("platform IN (SELECT unnest($platforms))")
+        params["platforms"] = [p.lower() for p in f.platforms]
+    if objectives and f.objectives:
+        clauses.append("objective IN (SELECT unnest($objectives))")
+        params["objectives"] = [o.lower() for o in f.objectives]
+    return " AND ".join(clauses), params
+
+
+_SUMS = ("sum(spend) AS spend, sum(impressions) AS impressions, sum(clicks) AS clicks, "
+         "sum(leads) AS leads, sum(conversions) AS conversions, sum(revenue) AS revenue")
+
+BREAKDOWNS = {
+    "platform": ["platform"],
+    "ad_type": ["ad_type"],
+    "bidding_strategy": ["bidding_strategy"],
+    "campaign": ["campaign_id", "campaign_name", "platform"],
+    "objective": ["objective"],
+}
+
+
+# -------------------------------------------------------------------- warehouse
+
+
+class Warehouse:
+    """One DuckDB workspace, on disk or in memory.
+
+    Use :meth:`open` for the persistent file (one process owns it) and
+    :meth:`in_memory` for commands given ``--data`` and for tests.
+
+    Examples
+    --------
+    >>> wh = Warehouse.in_memory()
+    >>> wh.data_version
+    0
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+        self._con = con
+        self.path = path
+        self._lock = threading.RLock()
+        self._setup()
+
+    # ---- opening
+
+    @classmethod
+    def open(cls, path: str | Path, *, read_only: bool = False) -> "Warehouse":
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise WorkspaceLockedError(
+                    f"The workspace {path} is held by another process (the workbench is running). "
+                    "Stop it, or give the command --data FILE to work on files in memory.") from exc
+            raise WorkbenchError(f"Cannot open the workspace {path}: {exc}", "Cannot open workspace") from exc
+        return cls(con, path)
+
+    @classmethod
+    def in_memory(cls) -> "Warehouse":
+        return cls(duckdb.connect(":memory:"), None)
+
+    @classmethod
+    def from_files(cls, paths: Iterable[str | Path], *, skip_bad: bool = False) -> "Warehouse":
+        """A fresh in-memory warehouse holding exactly these contract files."""
+        wh = cls.in_memory()
+        for p in paths:
+            wh.ingest(p, skip_bad=skip_bad)
+        return wh
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _setup(self) -> None:
+        with self._cursor() as cur:
+            cur.execute("SET TimeZone = 'UTC'")
+            for t in schema.TABLES.values():
+                cur.execute(_ddl(t))
+            for ddl in _SYSTEM_DDL:
+                cur.execute(ddl)
+
+    @contextmanager
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        # A fresh cursor per query: a streaming result on one cursor blocks the next query.
+        cur = self._con.cursor()
+        try:
+            cur.execute("SET TimeZone = 'UTC'")
+            yield cur
+        except duckdb.Error as exc:
+            raise WorkbenchError(f"The workspace query failed: {exc}", "Workspace error") from exc
+        finally:
+            cur.close()
+
+    def _df(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        with self._cursor() as cur:
+            return cur.execute(sql, params or {}).df()
+
+    # ---- versions and counts
+
+    def _meta(self, key: str) -> int:
+        with self._cursor() as cur:
+            row = cur.execute("SELECT value FROM meta WHERE key = $k", {"k": key}).fetchone()
+        return int(row[0]) if row else 0
+
+    @property
+    def data_version(self) -> int:
+        """Bumped by every write to the contract tables; caches key on it."""
+        return self._meta("data_version")
+
+    @property
+    def state_version(self) -> int:
+        """Bumped by every write to capability state tables."""
+        return self._meta("state_version")
+
+    def counts(self) -> dict[str, int]:
+        with self._cursor() as cur:
+            return {t: int(cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in schema.TABLE_NAMES}
+
+    def is_empty(self) -> bool:
+        return sum(self.counts().values()) == 0
+
+    # ---- ingest
+
+    def ingest(self, path: str | Path, *, name: str | None = None, table: str | None = None,
+               skip_bad: bool = False) -> IngestReport:
+        """Load one contract file; all of it or none of it unless ``skip_bad``.
+
+        Raises :class:`ValidationError` (with every violation) when a record breaks
+        the contract and ``skip_bad`` is false, :class:`BadInputError` when the file
+        is not JSON of the contract's shape. The warehouse is unchanged on error.
+        """
+        path = Path(path)
+        name = name or path.name
+        if table is not None and table not in schema.TABLES:
+            raise BadInputError(f"Unknown table {table!r}; choose one of {', '.join(schema.TABLE_NAMES)}.")
+        if not path.exists():
+            raise BadInputError(f"{name}: no such file.", "File not found")
+        sniff = _sniff(path, name)
+        digest = _sha256(path)
+        report = IngestReport(files=[name])
+        with self._lock, self._cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                raws = self._stage_raw(cur, path, name, sniff, table, report)
+                all_violations = []
+                staged = []
+                for tname, raw in raws:
+                    t = schema.TABLES[tname]
+                    cur.execute(f"CREATE OR REPLACE TEMP TABLE __staged_{tname} AS {_validate_select(t, raw)}")
+                    bad = cur.execute(
+                        f"SELECT __idx AS index, p.field AS field, p.reason AS reason FROM "
+                        f"(SELECT __idx, unnest(__problems) AS p FROM __staged_{tname} WHERE len(__problems) > 0) "
+                        f"ORDER BY __idx").df()
+                    if len(bad):
+                        bad.insert(0, "table", tname)
+                        bad.insert(0, "file", name)
+                        bad["line"] = bad["index"] + 1 if sniff.layout == "ndjson" else pd.NA
+                        all_violations.append(bad)
+                    staged.append(t)
+                violations = pd.concat(all_violations, ignore_index=True) if all_violations else None
+                if violations is not None and not skip_bad:
+                    raise ValidationError(_violation_message(name, violations, len(violations)), violations)
+                if violations is not None:
+                    report.skipped = [
+                        {"file": r.file, "index": int(r.index), "field": r.field, "reason": r.reason,
+                         "table": r.table}
+                        for r in violations.itertuples(index=False)]
+                total_loaded = 0
+                for t in staged:
+                    loaded, replaced = self._merge_staged(cur, t)
+                    report.loaded[t.name] = report.loaded.get(t.name, 0) + loaded
+                    report.replaced[t.name] = report.replaced.get(t.name, 0) + replaced
+                    total_loaded += loaded
+                    skipped_rows = 0 if violations is None else int(
+                        violations.loc[violations["table"] == t.name, "index"].nunique())
+                    cur.execute(
+                        "INSERT INTO ingest_log SELECT coalesce(max(ingest_id), 0) + 1, $f, $h, now(), $t, $l, $r, $s "
+                        "FROM ingest_log",
+                        {"f": name, "h": digest, "t": t.name, "l": loaded, "r": replaced, "s": skipped_rows})
+                if total_loaded or any(report.replaced.values()):
+                    cur.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+                for t in staged:
+                    cur.execute(f"DROP TABLE IF EXISTS __staged_{t.name}")
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        return report
+
+    def _stage_raw(self, cur, path: Path, name: str, sniff: _Sniff, table: str | None,
+                   report: IngestReport) -> list[tuple[str, str]]:
+        """Create raw all-text temp tables; return (table name, raw relation) pairs."""
+        comp = "gzip" if sniff.gzip else "none"
+        params = {"path": str(path)}
+        try:
+            if sniff.layout == "object":
+                size = max(path.stat().st_size * (12 if sniff.gzip else 1), 16 * 2**20)
+                cur.execute(
+                    f"CREATE OR REPLACE TEMP TABLE __doc AS SELECT json FROM read_json_objects($path, "
+                    f"format='unstructured', compression='{comp}', maximum_object_size={int(size) + 1024})",
+                    params)
+                rows = cur.execute("SELECT json_type(json), json_keys(json) FROM __doc").fetchall()
+                if len(rows) != 1 or rows[0][0] != "OBJECT":
+                    raise BadInputError(f"{name}: expected one workspace object with table arrays.")
+                keys = rows[0][1] or []
+                unknown = [k for k in keys if k not in schema.TABLES]
+                if unknown:
+                    report.warnings.append(f"{name}: unknown top-level key(s) ignored: {', '.join(unknown)}")
+                present = [k for k in keys if k in schema.TABLES]
+                if table is not None:
+                    present = [k for k in present if k == table]
+                if not present:
+                    raise BadInputError(
+                        f"{name}: the workspace object has none of the tables "
+                        f"{', '.join(schema.TABLE_NAMES)}.", "Nothing to load")
+                out = []
+                for tname in present:
+                    kind = cur.execute(f"SELECT json_type(json->'{tname}') FROM __doc").fetchone()[0]
+                    if kind != "ARRAY":
+                        raise BadInputError(f"{name}: {tname} must be an array of records, got {kind}.")
+                    fields = _read_columns(schema.TABLES[tname])
+                    proj = ", ".join(
+                        f"(rec->'{f}') AS {f}" if typ == "JSON" else f"(rec->>'{f}') AS {f}"
+                        for f, typ in fields.items())
+                    cur.execute(
+                        f"CREATE OR REPLACE TEMP TABLE __raw_{tname} AS SELECT __idx, {proj} FROM ("
+                        f"SELECT unnest(l) AS rec, unnest(range(len(l))) AS __idx FROM "
+                        f"(SELECT CAST(json->'{tname}' AS JSON[]) AS l FROM __doc))")
+                    bad_rec = cur.execute(
+                        f"SELECT min(__idx) FROM (SELECT unnest(l) AS rec, unnest(range(len(l))) AS __idx FROM "
+                        f"(SELECT CAST(json->'{tname}' AS JSON[]) AS l FROM __doc)) WHERE json_type(rec) <> 'OBJECT'"
+                    ).fetchone()[0]
+                    if bad_rec is not None:
+                        raise BadInputError(f"{name}: {tname} record {bad_rec}: a record must be a JSON object.")
+                    out.append((tname, f"__raw_{tname}"))
+                cur.execute("DROP TABLE IF EXISTS __doc")
+                return out
+            tname = table or schema.guess_table(sniff.first_keys)
+            if tname is None:
+                raise BadInputError(
+                    f"{name}: cannot tell which table these records belong to (keys: "
+                    f"{', '.join(sniff.first_keys[:8]) or 'none'}); name it with --table.", "Unknown table")
+            cols = _read_columns(schema.TABLES[tname])
+            colspec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
+            fmt = "array" if sniff.layout == "array" else "newline_delimited"
+            cur.execute(
+                f"CREATE OR REPLACE TEMP TABLE __raw_{tname} AS SELECT row_number() OVER () - 1 AS __idx, * "
+                f"FROM read_json($path, format='{fmt}', compression='{comp}', columns={colspec}, "
+                f"maximum_object_size=67108864)", params)
+            n = cur.execute(f"SELECT count(*) FROM __raw_{tname}").fetchone()[0]
+            if n == 0:
+                raise BadInputError(f"{name}: the file holds no records.", "Empty file")
+            return [(tname, f"__raw_{tname}")]
+        except duckdb.Error as exc:
+            where = _locate_json_error(path, sniff.gzip, sniff.layout)
+            raise BadInputError(f"{name}: {where}. Nothing from this file was loaded.",
+                                "Malformed JSON") from exc
+
+    def _merge_staged(self, cur, t: schema.Table) -> tuple[int, int]:
+        """Replace rows by natural key with the staged good rows; return (loaded, replaced)."""
+        staged = f"__staged_{t.name}"
+        cols = t.field_names + (["utc_offset_minutes"] if t.name == "posts" else [])
+        keys = ", ".join(t.keys)
+        good = f"(SELECT * FROM {staged} WHERE len(__problems) = 0)"
+        # Within one file the last record for a key wins, as a later file would.
+        dup = cur.execute(
+            f"SELECT count(*) - count(DISTINCT ({keys})) FROM {good}").fetchone()[0]
+        if dup:
+            good = f"(SELECT * FROM {good} QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __idx DESC) = 1)"
+        existing = cur.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
+        replaced = 0
+        if existing:
+            match = " AND ".join(f"{t.name}.{k} = g.{k}" for k in t.keys)
+            replaced = cur.execute(
+                f"SELECT count(*) FROM {t.name} WHERE EXISTS (SELECT 1 FROM {good} g WHERE {match})").fetchone()[0]
+            if replaced:
+                cur.execute(f"DELETE FROM {t.name} WHERE EXISTS (SELECT 1 FROM {good} g WHERE {match})")
+        cur.execute(f"INSERT INTO {t.name} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {good}")
+        loaded = cur.execute(f"SELECT count(*) FROM {good}").fetchone()[0]
+        cur.execute(f"DROP TABLE IF EXISTS __raw_{t.name}")
+        return int(loaded) - int(replaced), int(replaced)
+
+    def ingest_records(self, table: str, records: list[dict[str, Any]], *, name: str = "records",
+                       skip_bad: bool = False) -> IngestReport:
+        """Ingest records given in memory (importers, tests) through the same checks."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            p = Path(tmp) / f"{table}.json"
+            p.write_text(json.dumps(records, default=str))
+            return self.ingest(p, name=name, table=table, skip_bad=skip_bad)
+
+    def ingest_history(self) -> pd.DataFrame:
+        return self._df("SELECT * FROM ingest_log ORDER BY ingest_id DESC, table_name")
+
+    def reset(self) -> None:
+        """Empty every contract table and the ingest log (state tables too)."""
+        with self._lock, self._cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            for t in schema.TABLE_NAMES:
+                cur.execute(f"DELETE FROM {t}")
+            cur.execute("DELETE FROM ingest_log")
+            for t in self.state_tables():
+                cur.execute(f"DROP TABLE IF EXISTS {t}")
+            cur.execute("UPDATE meta SET value = value + 1")
+            cur.execute("COMMIT")
+
+    # ---- contract tables as frames
+
+    def campaigns(self, filters: Filters | None = None) -> pd.DataFrame:
+        """Campaign-days with the audience flattened and a readable ``audience_label``."""
+        where, params = _where(filters, "date")
+        df = self._df(
+            "SELECT date, platform, campaign_id, campaign_name, objective, ad_type, bidding_strategy, "
+            "audience.age_min AS age_min, audience.age_max AS age_max, audience.gender AS gender, "
+            "audience.interests AS interests, audience.location AS location, daily_budget, spend, "
+            "impressions, clicks, leads, conversions, revenue, coalesce(currency, 'USD') AS currency "
+            f"FROM campaigns WHERE {where} ORDER BY campaign_id, date", params)
+        df["date"] = pd.to_datetime(df["date"])
+        df["interests"] = df["interests"].map(lambda v: tuple(v) if v is not None else ())
+        df["audience"] = [schema.audience_label(*a) for a in zip(
+            df["age_min"], df["age_max"], df["gender"], df["location"], df["interests"])]
+        return df
+
+    def posts(self, filters: Filters | None = None) -> pd.DataFrame:
+        """Posts with ``local_time``: the wall-clock time in the offset they were published in."""
+        where, params = _where(filters, "published_at", objectives=False)
+        df = self._df(
+            "SELECT post_id, platform, published_at, utc_offset_minutes, "
+            "CAST(timezone('UTC', published_at) AS TIMESTAMP) + to_minutes(CAST(utc_offset_minutes AS BIGINT)) "
+            "AS local_time, text, media_type, impressions, likes, comments, shares, clicks "
+            f"FROM posts WHERE {where} ORDER BY published_at", params)
+        return df
+
+    def comments(self, filters: Filters | None = None) -> pd.DataFrame:
+        where, params = _where(filters, "created_at", objectives=False)
+        return self._df(f"SELECT * FROM comments WHERE {where} ORDER BY created_at", params)
+
+    def customers(self) -> pd.DataFrame:
+        return self._df("SELECT * FROM customers ORDER BY customer_id")
+
+    def date_range(self) -> tuple[date | None, date | None]:
+        with self._cursor() as cur:
+            lo, hi = cur.execute("SELECT min(date), max(date) FROM campaigns").fetchone()
+        return lo, hi
+
+    def distinct(self, column: str) -> list[str]:
+        """Distinct values of a campaigns column (platform, objective, ad_type, ...)."""
+        allowed = {"platform", "objective", "ad_type", "bidding_strategy", "campaign_id"}
+        if column not in allowed:
+            raise ValueError(column)
+        with self._cursor() as cur:
+            rows = cur.execute(f"SELECT DISTINCT {column} FROM campaigns ORDER BY 1").fetchall()
+        return [r[0] for r in rows]
+
+    # ---- overview aggregates (the hot queries)
+
+    def totals(self, filters: Filters | None = None) -> dict[str, float]:
+        where, params = _where(filters, "date")
+        df = self._df(f"SELECT {_SUMS}, count(*) AS rows FROM campaigns WHERE {where}", params)
+        return {k: (0.0 if pd.isna(v) else float(v)) for k, v in df.iloc[0].items()}
+
+    def trend(self, filters: Filters | None = None, grain: str = "day", by: str | None = "platform") -> pd.DataFrame:
+        if grain not in ("day", "week", "month"):
+            raise ValueError(grain)
+        where, params = _where(filters, "date")
+        group = f"date_trunc('{grain}', date)"
+        by_sql = f", {by}" if by else ""
+        if by and by not in ("platform", "objective", "ad_type", "bidding_strategy", "campaign_id"):
+            raise ValueError(by)
+        df = self._df(
+            f"SELECT CAST({group} AS DATE) AS period{by_sql}, {_SUMS} FROM campaigns WHERE {where} "
+            f"GROUP BY ALL ORDER BY ALL", params)
+        df["period"] = pd.to_datetime(df["period"])
+        return df
+
+    def breakdown(self, filters: Filters | None = None, by: str = "platform") -> pd.DataFrame:
+        cols = BREAKDOWNS.get(by)
+        if cols is None:
+            raise ValueError(by)
+        where, params = _where(filters, "date")
+        if by == "campaign":
+            select = "campaign_id, any_value(campaign_name) AS campaign_name, any_value(platform) AS platform"
+            group = "GROUP BY campaign_id"
+        else:
+            select, group = cols[0], f"GROUP BY {cols[0]}"
+        return self._df(f"SELECT {select}, {_SUMS} FROM campaigns WHERE {where} {group} ORDER BY spend DESC",
+                        params)
+
+    # ---- capability state (small tables owned by one capability)
+
+    def _check_state_name(self, table: str) -> None:
+        if not _IDENT.match(table) or table in schema.TABLES or table in SYSTEM_TABLES:
+            raise ValueError(f"not a state table name: {table!r}")
+
+    def state_tables(self) -> list[str]:
+        with self._cursor() as cur:
+            rows = cur.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main'").fetchall()
+        reserved = set(schema.TABLES) | set(SYSTEM_TABLES)
+        return sorted(r[0] for r in rows if r[0] not in reserved and not r[0].startswith("__"))
+
+    def save_state(self, table: str, frame: pd.DataFrame, *, keys: Iterable[str] = (),
+                   replace_all: bool = False) -> None:
+        """Upsert ``frame`` into a state table (created from the frame's columns on first use)."""
+        self._check_state_name(table)
+        keys = list(keys)
+        for k in list(frame.columns):
+            if not _IDENT.match(str(k)):
+                raise ValueError(f"bad column name {k!r}")
+        with self._lock, self._cursor() as cur:
+            cur.register("__frame", frame)
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                cur.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM __frame WHERE false")
+                if replace_all:
+                    cur.execute(f"DELETE FROM {table}")
+                elif keys:
+                    match = " AND ".join(f"{table}.{k} IS NOT DISTINCT FROM f.{k}" for k in keys)
+                    cur.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM __frame f WHERE {match})")
+                cur.execute(f"INSERT INTO {table} BY NAME SELECT * FROM __frame")
+                cur.execute("UPDATE meta SET value = value + 1 WHERE key = 'state_version'")
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            finally:
+                cur.unregister("__frame")
+
+    def load_state(self, table: str, **equals: Any) -> pd.DataFrame:
+        """Rows of a state table whose columns equal the given values (empty if none yet)."""
+        self._check_state_name(table)
+        if table not in self.state_tables():
+            return pd.DataFrame()
+        clauses = [f"{k} = ${k}" for k in equals if _IDENT.match(k)]
+        where = " AND ".join(clauses) or "TRUE"
+        return self._df(f"SELECT * FROM {table} WHERE {where}", equals)
+
+    def delete_state(self, table: str, **equals: Any) -> int:
+        self._check_state_name(table)
+        if table not in self.state_tables():
+            return 0
+        clauses = [f"{k} = ${k}" for k in equals if _IDENT.match(k)]
+        where = " AND ".join(clauses) or "TRUE"
+        with self._lock, self._cursor() as cur:
+            n = cur.execute(f"SELECT count(*) FROM {table} WHERE {where}", equals).fetchone()[0]
+            cur.execute(f"DELETE FROM {table} WHERE {where}", equals)
+            cur.execute("UPDATE meta SET value = value + 1 WHERE key = 'state_version'")
+        return int(n)
+
+    # ---- export
+
+    def export_workspace(self) -> dict[str, list[dict[str, Any]]]:
+        """The whole workspace as a contract workspace object (JSON-ready).
+
+        Dates are written as ``YYYY-MM-DD`` and post times in the offset they were
+        published in, so a round trip through :meth:`ingest` gives the same rows.
+        """
+        out: dict[str, list[dict[str, Any]]] = {}
+        with self._cursor() as cur:
+            for t in schema.TABLES.values():
+                parts = []
+                for f in t.fields:
+                    if f.kind == "date":
+                        expr = f"strftime({f.name}, '%Y-%m-%d')"
+                    elif f.kind == "datetime" and t.name == "posts":
+                        expr = ("strftime(CAST(timezone('UTC', published_at) AS TIMESTAMP) + "
+                                "to_minutes(CAST(utc_offset_minutes AS BIGINT)), '%Y-%m-%dT%H:%M:%S') || "
+                                "CASE WHEN utc_offset_minutes < 0 THEN '-' ELSE '+' END || "
+                                "lpad(CAST(abs(utc_offset_minutes) // 60 AS VARCHAR), 2, '0') || ':' || "
+                                "lpad(CAST(abs(utc_offset_minutes) % 60 AS VARCHAR), 2, '0')")
+                    elif f.kind == "datetime":
+                        expr = f"strftime({f.name}, '%Y-%m-%dT%H:%M:%S+00:00')"
+                    else:
+                        expr = f.name
+                    parts.append(f"{f.name} := {expr}")
+                order = ", ".join(t.keys)
+                rows = cur.execute(
+                    f"SELECT to_json(struct_pack({', '.join(parts)})) FROM {t.name} ORDER BY {order}").fetchall()
+                recs = [{k: v for k, v in json.loads(r[0]).items() if v is not None} for r in rows]
+                if recs:
+                    out[t.name] = recs
+        return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,139 @@
+"""The one Streamlit glue module (not a page): settings, warehouse, filters, reads, errors.
+
+Caching lives only here: ``cache_resource`` for the warehouse, settings and models,
+``cache_data`` for frames keyed by the warehouse's ``data_version`` so that new data
+invalidates old reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Any, Iterator
+
+import pandas as pd
+import streamlit as st
+
+from core.config import Settings
+from core.errors import WorkbenchError
+from core.warehouse import Filters, Warehouse
+
+FILTER_KEYS = ("filters.range", "filters.platforms", "filters.objectives")
+
+
+def _secrets() -> dict[str, Any]:
+    try:
+        return {k: v for k, v in st.secrets.items() if isinstance(v, (str, int, float, bool))}
+    except FileNotFoundError:
+        # No secrets file: run on the environment alone (offline mode where a key is needed).
+        return {}
+    except Exception:  # a malformed secrets file must not take the app down
+        return {}
+
+
+@st.cache_resource
+def settings() -> Settings:
+    return Settings.from_mapping({**os.environ, **_secrets()})
+
+
+@st.cache_resource
+def _warehouse_at(path: str) -> Warehouse:
+    return Warehouse.open(path)
+
+
+def warehouse() -> Warehouse:
+    """The persistent workspace, opened once per server process."""
+    return _warehouse_at(str(settings().db_path))
+
+
+def data_version() -> int:
+    return warehouse().data_version
+
+
+@st.cache_data(show_spinner=False)
+def _table(name: str, version: int, filters: Filters | None) -> pd.DataFrame:
+    wh = warehouse()
+    if name == "customers":
+        return wh.customers()
+    return getattr(wh, name)(filters)
+
+
+def table(name: str, filters: Filters | None = None) -> pd.DataFrame:
+    """A contract table as a frame, cached until the data changes."""
+    return _table(name, data_version(), filters)
+
+
+@st.cache_data(show_spinner=False)
+def _date_bounds(version: int) -> tuple[date | None, date | None]:
+    return warehouse().date_range()
+
+
+@st.cache_data(show_spinner=False)
+def _choices(column: str, version: int) -> list[str]:
+    return warehouse().distinct(column)
+
+
+def sidebar_filters() -> None:
+    """The shared sidebar filter; every page reads it through :func:`filters`."""
+    lo, hi = _date_bounds(data_version())
+    with st.sidebar:
+        st.caption("Filters apply to every page")
+        if lo is not None and hi is not None:
+            default = (max(lo, hi - timedelta(days=89)), hi)
+            current = st.session_state.get("filters.range")
+            if not current or len(current) != 2 or current[0] < lo or current[1] > hi:
+                st.session_state["filters.range"] = default
+            st.date_input("Date range", min_value=lo, max_value=hi, key="filters.range")
+        st.multiselect("Platforms", _choices("platform", data_version()), key="filters.platforms",
+                       placeholder="All platforms")
+        st.multiselect("Objectives", _choices("objective", data_version()), key="filters.objectives",
+                       placeholder="All objectives")
+
+
+def filters() -> Filters:
+    """The sidebar filter as a core :class:`Filters` (whole history when unset)."""
+    rng = st.session_state.get("filters.range") or ()
+    start, end = (rng[0], rng[1]) if len(rng) == 2 else (None, None)
+    return Filters(start=start, end=end,
+                   platforms=tuple(st.session_state.get("filters.platforms") or ()),
+                   objectives=tuple(st.session_state.get("filters.objectives") or ()))
+
+
+@contextmanager
+def error_box() -> Iterator[None]:
+    """Show a :class:`WorkbenchError` once as ``st.error``; real bugs still raise."""
+    try:
+        yield
+    except WorkbenchError as exc:
+        st.error(f"**{exc.title}.** {exc.message}")
+
+
+def empty_note(what: str = "campaign data") -> bool:
+    """On an empty workspace, a friendly note of what to load. Returns True when empty."""
+    counts = warehouse().counts()
+    needed = {"campaign data": "campaigns", "posts": "posts", "comments": "comments", "customers": "customers"}
+    table_name = needed.get(what, "campaigns")
+    if counts.get(table_name, 0) > 0:
+        return False
+    st.info(
+        f"No {what} in the workspace yet. Open **Data** in the sidebar to upload a JSON export "
+        f"(`{table_name}` records, see docs/data-format.md) or load the sample workspace.",
+        icon=":material/upload_file:")
+    st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
+    return True
+
+
+def download_buttons(frame: pd.DataFrame, stem: str, *, key: str) -> None:
+    """CSV and JSON downloads of a result table."""
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button("CSV", frame.to_csv(index=False).encode(), f"{stem}.csv", "text/csv",
+                       key=f"{key}.csv", icon=":material/download:")
+    c2.download_button("JSON", frame.to_json(orient="records", date_format="iso", indent=1).encode(),
+                       f"{stem}.json", "application/json", key=f"{key}.json", icon=":material/download:")
+
+
+def download_json(payload: Any, stem: str, *, key: str, label: str = "JSON") -> None:
+    st.download_button(label, json.dumps(payload, indent=1, default=str).encode(), f"{stem}.json",
+                       "application/json", key=key, icon=":material/download:")
