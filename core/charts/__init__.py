@@ -1,0 +1,57 @@
+"""Chart builders: DataFrame in, Plotly/Altair figure out, no Streamlit calls.
+
+Generic builders live here; each capability's own charts live in
+``core/charts/<stem>.py``. Colours come from the theme in ``.streamlit/config.toml``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+_CONFIG = Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml"
+
+
+@lru_cache(maxsize=1)
+def palette() -> list[str]:
+    """The theme's categorical colours (fallback: Plotly's)."""
+    try:
+        theme = tomllib.loads(_CONFIG.read_text()).get("theme", {})
+        colours = theme.get("chartCategoricalColors")
+        if colours:
+            return list(colours)
+    except OSError:
+        pass
+    return list(px.colors.qualitative.Plotly)
+
+
+def primary() -> str:
+    return palette()[0]
+
+
+def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.Figure:
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), hovermode="x unified")
+    return fig
+
+
+def line(frame: pd.DataFrame, x: str, y: str, color: str | None = None, title: str | None = None) -> go.Figure:
+    fig = px.line(frame, x=x, y=y, color=color, color_discrete_sequence=palette())
+    return _layout(fig, title)
+
+
+def bar(frame: pd.DataFrame, x: str, y: str, color: str | None = None, title: str | None = None,
+        orientation: str = "v") -> go.Figure:
+    fig = px.bar(frame, x=x, y=y, color=color, orientation=orientation, color_discrete_sequence=palette())
+    return _layout(fig, title)
+
+
+def heatmap(frame: pd.DataFrame, x: str, y: str, z: str, title: str | None = None) -> go.Figure:
+    pivot = frame.pivot_table(index=y, columns=x, values=z, aggfunc="mean")
+    fig = go.Figure(go.Heatmap(z=pivot.values, x=pivot.columns, y=pivot.index, colorscale="Blues"))
+    return _layout(fig, title)

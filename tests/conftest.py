@@ -1,0 +1,75 @@
+"""Shared fixtures: real warehouses built in tmp_path, the app pointed at them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from core.config import Settings
+from core.warehouse import Warehouse
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: longer tests (model training, big data)")
+    config.addinivalue_line("markers", "e2e: drives the real app in headless Chromium")
+
+
+@pytest.fixture
+def example_file() -> Path:
+    """The contract's small example workspace."""
+    return FIXTURES / "example-workspace.json"
+
+
+@pytest.fixture
+def shared_datasets() -> Path:
+    """shared/datasets beside the checkout; tests that need it skip without it."""
+    path = SHARED / "datasets"
+    if not path.exists():
+        pytest.skip("shared/datasets is not beside this checkout")
+    return path
+
+
+@pytest.fixture
+def wh() -> Warehouse:
+    """An empty in-memory warehouse."""
+    w = Warehouse.in_memory()
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def db_path(tmp_path, monkeypatch) -> Path:
+    """A workspace file in tmp_path that the app and core both use (WORKBENCH_DB)."""
+    path = tmp_path / "workspace.duckdb"
+    monkeypatch.setenv("WORKBENCH_DB", str(path))
+    monkeypatch.setenv("WORKBENCH_MODELS", str(tmp_path / "models"))
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    return path
+
+
+@pytest.fixture
+def settings(db_path) -> Settings:
+    return Settings.from_mapping(os.environ)
+
+
+@pytest.fixture(autouse=True)
+def _clear_streamlit_caches():
+    """Streamlit caches outlive AppTest runs within one pytest process."""
+    yield
+    try:
+        import streamlit as st
+
+        st.cache_data.clear()
+        st.cache_resource.clear()
+    except Exception:
+        pass
