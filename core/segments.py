@@ -273,12 +273,12 @@ def _base_name(row: pd.Series) -> str:
         if one_off:
             return "lapsed one-off buyers"
         return "lapsed customers" if value > -0.5 else "lapsed low spenders"
-    if new >= 0.5 and rec <= 0.0:
-        return "new and engaged" if eng >= 0.3 else "new customers"
     if value >= 0.5 and freq >= 0.5:
         return "high-value loyal"
     if value >= 0.5:
         return "big spenders"
+    if new >= 0.5 and rec <= 0.0 and freq < 0.5:
+        return "new and engaged" if eng >= 0.3 else "new customers"
     if one_off and value <= -0.3:
         return "one-off bargain hunters"
     if freq >= 0.5:

@@ -1,0 +1,218 @@
+"""Customer segments: features, automatic k, held-out accuracy, names, incremental updates, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import adjusted_rand_score
+
+from core import cli
+from core.errors import BadInputError, NotEnoughDataError
+from core.segments import (SegmentModel, audience, customer_features, customers_from_cdnow,
+                           customers_from_personality, name_segments, read_cdnow, refresh_segments,
+                           size_history, synthetic_customers)
+
+
+def _rfm_groups(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Three well-separated groups in RFM space, built here (not by the library's generator)."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, 3, n)
+    rec = np.array([5.0, 150.0, 400.0])[truth] * np.exp(rng.normal(0, 0.1, n))
+    orders = np.round(np.array([25.0, 6.0, 1.0])[truth] * np.exp(rng.normal(0, 0.1, n))).clip(1)
+    spent = orders * np.array([200.0, 50.0, 10.0])[truth] * np.exp(rng.normal(0, 0.1, n))
+    end = pd.Timestamp("2025-01-31")
+    frame = pd.DataFrame({
+        "customer_id": [f"h{seed}-{i}" for i in range(n)],
+        "last_purchase": (end - pd.to_timedelta(rec.round(), unit="D")).strftime("%Y-%m-%d"),
+        "first_seen": (end - pd.to_timedelta(rec.round() + 400, unit="D")).strftime("%Y-%m-%d"),
+        "orders": orders.astype(int), "total_spent": spent.round(2),
+        "age": rng.integers(18, 80, n), "channel": rng.choice(["google", "email", "tiktok"], n),
+    })
+    return frame, truth
+
+
+# ------------------------------------------------------------------ features
+
+
+def test_features_recency_is_relative_to_latest_date_and_never_bought_is_lapsed():
+    c = pd.DataFrame({"customer_id": ["a", "b", "c"], "orders": [3, 1, 0], "total_spent": [30.0, 5.0, 0.0],
+                      "first_seen": ["2024-01-01", "2024-06-01", "2024-03-01"],
+                      "last_purchase": ["2024-12-31", "2024-12-01", None], "channel": ["Email", " google ", None]})
+    f = customer_features(c)
+    assert f.loc["a", "recency_days"] == 0
+    assert f.loc["b", "recency_days"] == 30
+    assert f.loc["c", "recency_days"] == f.loc["c", "tenure_days"] == 305  # never bought: lapsed since joining
+    assert f.loc["b", "channel"] == "google" and pd.isna(f.loc["c", "channel"])
+    assert f["sessions_90d"].isna().all()  # optional fields absent -> NaN, dropped by the model
+
+
+def test_missing_required_field_is_bad_input():
+    with pytest.raises(BadInputError):
+        customer_features(pd.DataFrame({"customer_id": ["a"], "orders": [1]}))
+
+
+# ------------------------------------------------------------------ held-out accuracy
+
+
+@pytest.mark.parametrize("method", ["kmeans", "gmm"])
+def test_auto_k_is_right_and_held_out_ari_at_least_0_8(method):
+    train, _ = _rfm_groups(1500, seed=1)
+    held, truth = _rfm_groups(800, seed=2)
+    model = SegmentModel(k="auto", method=method, random_state=0).fit(train)
+    assert model.k_ == 3
+    assert adjusted_rand_score(truth, model.predict(held)) >= 0.8
+    assert model.curve_["k"].tolist() == list(range(2, 9))
+
+
+def test_four_groups_found_by_kmeans_and_hdbscan_on_held_out_data():
+    train, _ = synthetic_customers(2000, groups=4, random_state=5)
+    held, truth = synthetic_customers(1000, groups=4, random_state=6)
+    km = SegmentModel(method="kmeans", random_state=0).fit(train)
+    assert km.k_ == 4 and adjusted_rand_score(truth, km.predict(held)) >= 0.8
+    hd = SegmentModel(method="dbscan", random_state=0).fit(train)
+    assert hd.k_ == 4 and adjusted_rand_score(truth, hd.predict(held)) >= 0.8
+    assert km.silhouette_ > 0.3
+
+
+def test_k_by_hand_and_bad_k():
+    train, _ = _rfm_groups(300, seed=3)
+    assert SegmentModel(k=5, random_state=0).fit(train).k_ == 5
+    with pytest.raises(BadInputError):
+        SegmentModel(k=0).fit(train)
+    with pytest.raises(BadInputError):
+        SegmentModel(method="spectral").fit(train)
+    with pytest.raises(NotEnoughDataError):
+        SegmentModel().fit(train.head(5))
+    with pytest.raises(NotFittedError):
+        SegmentModel().predict(train)
+
+
+# ------------------------------------------------------------------ profiles and names
+
+
+def test_names_follow_the_profile_and_are_unique():
+    train, truth = _rfm_groups(900, seed=4)
+    model = SegmentModel(k=3, random_state=0).fit(train)
+    table = model.segments()
+    assert table["name"].is_unique
+    assert table["size"].sum() == 900
+    best = table.loc[table["median_monetary"].idxmax()]
+    worst = table.loc[table["median_recency_days"].idxmax()]
+    assert "high-value" in best["name"] or "big spenders" in best["name"]
+    assert "lapsed" in worst["name"] and "one-off" in worst["name"]  # recency 400 days, one order
+
+
+def test_name_clash_gets_a_distinguishing_trait():
+    prof = pd.DataFrame([
+        {"segment": 0, "size": 10, "median_frequency": 9, "z_monetary": 1.0, "z_frequency": 0.7,
+         "z_recency_days": -1.0, "z_age": 0.0},
+        {"segment": 1, "size": 8, "median_frequency": 12, "z_monetary": 1.6, "z_frequency": 0.9,
+         "z_recency_days": -0.8, "z_age": 0.0},
+    ])
+    names = name_segments(prof)
+    assert names[0] != names[1]
+    assert names[0].startswith("high-value loyal") and names[1].startswith("high-value loyal")
+    assert "lower spend" in names[0] and "higher spend" in names[1]
+
+
+def test_projection_and_audience_export():
+    train, _ = _rfm_groups(400, seed=5)
+    model = SegmentModel(k=3, random_state=0).fit(train)
+    proj = model.projection(train, model.labels_, max_points=100)
+    assert len(proj) == 100 and set(proj.columns) >= {"pc1", "pc2", "segment", "name"}
+    from core.segments import assignments_frame
+
+    assign = assignments_frame(train, model.labels_, model.names_)
+    aud = audience(train, assign, 1)
+    assert len(aud) == int((model.labels_ == 1).sum())
+    assert {"customer_id", "segment_name", "orders", "total_spent"} <= set(aud.columns)
+
+
+# ------------------------------------------------------------------ incremental
+
+
+def test_incremental_assigns_new_customers_and_moves_centres_without_refit(wh, tmp_path):
+    first, _ = _rfm_groups(600, seed=6)
+    wh.ingest_records("customers", first.to_dict(orient="records"))
+    run1 = refresh_segments(wh, tmp_path / "m", k="auto")
+    assert run1.kind == "full" and len(run1.assignments) == 600
+    centres = run1.model.model_.cluster_centers_.copy()
+    labels_before = run1.assignments.set_index("customer_id")["segment"]
+
+    more, _ = _rfm_groups(200, seed=7)
+    more["customer_id"] = [f"new-{i}" for i in range(200)]
+    wh.ingest_records("customers", more.to_dict(orient="records"))
+    run2 = refresh_segments(wh, tmp_path / "m", k="auto")
+    assert run2.kind == "incremental" and run2.new_customers == 200
+    assert len(run2.assignments) == 800
+    after = run2.assignments.set_index("customer_id")["segment"]
+    assert (after.loc[labels_before.index] == labels_before).all()  # old customers keep their segment
+    assert not np.allclose(run2.model.model_.cluster_centers_, centres)  # the model learned
+    assert run2.model.n_updates_ == 1 and run2.model.k_ == run1.model.k_
+
+    assert refresh_segments(wh, tmp_path / "m", k="auto").kind == "unchanged"
+    run4 = refresh_segments(wh, tmp_path / "m", k="auto", full=True)
+    assert run4.kind == "full"
+    hist = size_history(wh)
+    assert hist["run_id"].nunique() == 3
+    totals = hist.groupby("run_id")["total"].first().sort_values().tolist()
+    assert totals == [600, 800, 800]
+
+
+# ------------------------------------------------------------------ CLI
+
+
+def test_cli_segment_prints_the_contract(tmp_path, capsys):
+    train, _ = _rfm_groups(240, seed=8)
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"customers": train.to_dict(orient="records")}))
+    assert cli.main(["segment", "--data", str(path), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) >= {"k", "method", "assignments", "segments", "quality"}
+    assert out["k"] == 3 and out["method"] == "kmeans"
+    assert len(out["assignments"]) == 240 and set(out["assignments"][0]) == {"customer_id", "segment"}
+    seg = out["segments"][0]
+    assert set(seg) >= {"segment", "size", "profile", "name"} and isinstance(seg["profile"], dict)
+    assert sum(s["size"] for s in out["segments"]) == 240
+    assert isinstance(out["quality"]["silhouette"], float)
+
+    assert cli.main(["segment", "--data", str(path), "--k", "4", "--method", "gmm", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["k"] == 4 and out["method"] == "gmm"
+    assert cli.main(["segment", "--data", str(path), "--k", "many"]) == 2
+    assert "--k" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ real data
+
+
+def test_customer_personality_segments_are_sensible(shared_datasets):
+    raw = pd.read_csv(shared_datasets / "customer-personality-marketing-campaign" / "marketing_campaign.csv",
+                      sep=";")
+    customers = customers_from_personality(raw)
+    assert len(customers) == 2240 and customers["orders"].ge(0).all()
+    model = SegmentModel(k=4, random_state=0).fit(customers)
+    t = model.segments()
+    assert t["name"].is_unique
+    # The names agree with the numbers: every "lapsed" segment is less recent than every other.
+    lapsed = t["name"].str.contains("lapsed")
+    assert lapsed.any() and (~lapsed).any()
+    assert t.loc[lapsed, "median_recency_days"].min() > t.loc[~lapsed, "median_recency_days"].max()
+    spenders = t["name"].str.contains("big spenders|high-value")
+    assert t.loc[spenders, "median_monetary"].min() > 5 * t.loc[~spenders, "median_monetary"].min()
+
+
+def test_cdnow_segments_are_sensible(shared_datasets):
+    customers = customers_from_cdnow(read_cdnow(shared_datasets / "cdnow-transactions" / "CDNOW_master.txt"))
+    assert len(customers) == 23570
+    model = SegmentModel(k=4, random_state=0).fit(customers)
+    t = model.segments()
+    assert t["name"].is_unique
+    one_off = t[t["name"].str.contains("one-off")]
+    assert len(one_off) >= 1 and (one_off["median_frequency"] == 1).all()
+    top = t.loc[t["median_monetary"].idxmax()]
+    assert "high-value" in top["name"] and top["median_recency_days"] < t["median_recency_days"].median()
