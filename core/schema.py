@@ -40,7 +40,11 @@ class Field:
 
 @dataclass(frozen=True)
 class Rule:
-    """A check across fields of one record; ``sql`` is true when the record is bad."""
+    """A check across fields of one record; ``sql`` is true when the record is bad.
+
+    Field names in ``sql`` are written as ``{name}`` placeholders, so the check can be
+    applied to any relation that holds the record's parsed values.
+    """
 
     field: str
     sql: str
@@ -90,7 +94,7 @@ CAMPAIGNS = Table(
         Field("currency", "string"),
     ),
     keys=("campaign_id", "date"),
-    rules=(Rule("clicks", "clicks > impressions", "clicks above impressions"),),
+    rules=(Rule("clicks", "{clicks} > {impressions}", "clicks above impressions"),),
     signature=("campaign_id", "date"),
 )
 

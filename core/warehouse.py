@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -70,6 +71,21 @@ _SYSTEM_DDL = (
 
 
 # ----------------------------------------------------------------- SQL builders
+#
+# Ingest reads each contract field one of two ways: the strict path lets DuckDB's
+# JSON reader cast straight to the working type (a bad value aborts the read), the
+# detailed path reads text and casts with TRY_CAST so that every bad value can be
+# named. Both then apply the same rules to the working values (``_rules``) and the
+# same final casts to storage types (``_finalize``): one contract, two speeds.
+
+_WORK_TYPE = {
+    "string": "VARCHAR", "platform": "VARCHAR", "enum": "VARCHAR", "count": "DOUBLE", "amount": "DOUBLE",
+    "int": "DOUBLE", "date": "DATE", "datetime": "VARCHAR",
+    "audience": "STRUCT(age_min DOUBLE, age_max DOUBLE, gender VARCHAR, interests VARCHAR[], location VARCHAR)",
+}
+_KIND_NAME = {"count": "a whole number", "amount": "a number", "int": "a whole number",
+              "date": "a YYYY-MM-DD date", "datetime": "an ISO 8601 date-time"}
+_DATETIME_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}.*)?$"
 
 
 def _q(text: str) -> str:
@@ -79,122 +95,192 @@ def _q(text: str) -> str:
 
 def _shown(expr: str) -> str:
     """The offending value, cut short, for a reason string."""
-    return f"left(coalesce({expr}, 'null'), {_MAX_VALUE_SHOWN})"
+    # A whole number parsed as DOUBLE reads as "60", not "60.0".
+    return f"left(coalesce(regexp_replace(CAST({expr} AS VARCHAR), '\\.0$', ''), 'null'), {_MAX_VALUE_SHOWN})"
 
 
-def _field_sql(f: schema.Field, src: str) -> tuple[str, str]:
-    """(typed value expression, reason-or-NULL expression) for one field read as text."""
-    missing = f"{src} IS NULL"
-    if f.kind in ("string", "platform"):
-        typed = f"lower(trim({src}))" if f.kind == "platform" else src
-        bad = f"WHEN trim({src}) = '' THEN 'empty'" if f.required else ""
-    elif f.kind == "enum":
-        typed = f"lower(trim({src}))"
+def _number_rules(label: str, v: str, kind: str, bounds: tuple[int, int] | None) -> list[tuple[str, str, str]]:
+    rules = [(label, f"NOT isfinite({v})", f"'not a number: ' || {_shown(v)}")]
+    if kind in ("count", "int"):
+        rules.append((label, f"{v} <> floor({v})", f"'not a whole number: ' || {_shown(v)}"))
+    if kind in ("count", "amount"):
+        rules.append((label, f"{v} < 0", f"'negative: ' || {_shown(v)}"))
+    if bounds:
+        lo, hi = bounds
+        rules.append((label, f"{v} < {lo} OR {v} > {hi}", f"'outside {lo}-{hi}: ' || {_shown(v)}"))
+    return rules
+
+
+def _rules(f: schema.Field, prefix: str = "") -> list[tuple[str, str, str]]:
+    """(field label, bad-condition, reason) over the field's working value ``prefix + f.name``.
+
+    Conditions assume the value is not NULL; missing values are handled by the callers.
+    """
+    v = prefix + f.name
+    if f.kind in ("count", "amount", "int"):
+        return _number_rules(f.name, v, f.kind, f.bounds)
+    if f.kind == "enum":
         allowed = ", ".join(_q(c) for c in f.choices)
-        bad = (f"WHEN lower(trim({src})) NOT IN ({allowed}) THEN "
-               f"'not one of {'/'.join(f.choices)}: ' || {_shown(src)}")
-    elif f.kind in ("count", "amount", "int"):
-        num = f"TRY_CAST(trim({src}) AS DOUBLE)"
-        typed = f"CAST({num} AS {_STORAGE_TYPE[f.kind]})"
-        bad = f"WHEN {num} IS NULL OR NOT isfinite({num}) THEN 'not a number: ' || {_shown(src)} "
-        if f.kind in ("count", "int"):
-            bad += f"WHEN {num} <> floor({num}) THEN 'not a whole number: ' || {_shown(src)} "
-        if f.kind in ("count", "amount"):
-            bad += f"WHEN {num} < 0 THEN 'negative: ' || {_shown(src)} "
-        if f.bounds:
-            lo, hi = f.bounds
-            bad += f"WHEN {num} < {lo} OR {num} > {hi} THEN 'outside {lo}-{hi}: ' || {_shown(src)}"
-    elif f.kind == "date":
-        typed = f"TRY_CAST(trim({src}) AS DATE)"
-        bad = (f"WHEN NOT regexp_full_match(trim({src}), '\\d{{4}}-\\d{{2}}-\\d{{2}}') "
-               f"OR {typed} IS NULL THEN 'not a YYYY-MM-DD date: ' || {_shown(src)}")
-    elif f.kind == "datetime":
-        typed = f"TRY_CAST(trim({src}) AS TIMESTAMPTZ)"
-        bad = (f"WHEN NOT regexp_matches(trim({src}), '^\\d{{4}}-\\d{{2}}-\\d{{2}}([T ]\\d{{2}}:\\d{{2}}.*)?$') "
-               f"OR {typed} IS NULL THEN 'not an ISO 8601 date-time: ' || {_shown(src)}")
-    else:  # pragma: no cover - audience is handled by _audience_sql
-        raise ValueError(f.kind)
-    checks = f"WHEN {missing} THEN 'missing' " if f.required else f"WHEN {missing} THEN NULL "
-    return typed, f"CASE {checks}{bad} ELSE NULL END"
+        return [(f.name, f"lower(trim({v})) NOT IN ({allowed})",
+                 f"'not one of {'/'.join(f.choices)}: ' || {_shown(v)}")]
+    if f.kind in ("string", "platform") and f.required:
+        return [(f.name, f"trim({v}) = ''", "'empty'")]
+    if f.kind == "datetime":
+        return [(f.name, f"NOT regexp_matches(trim({v}), '{_DATETIME_RE}') OR TRY_CAST(trim({v}) AS TIMESTAMPTZ) "
+                         f"IS NULL", f"'not an ISO 8601 date-time: ' || {_shown(v)}")]
+    if f.kind == "audience":
+        rules: list[tuple[str, str, str]] = []
+        for sub in schema.AUDIENCE_FIELDS:
+            rules.append((f"audience.{sub}", f"{v}.{sub} IS NULL", "'missing'"))
+        for sub in ("age_min", "age_max"):
+            rules += _number_rules(f"audience.{sub}", f"{v}.{sub}", "int", (13, 100))
+        rules.append(("audience.age_min", f"{v}.age_min > {v}.age_max",
+                      f"'age_min above age_max: ' || {_shown(f'{v}.age_min')} || ' > ' || {_shown(f'{v}.age_max')}"))
+        genders = ", ".join(_q(g) for g in schema.GENDERS)
+        rules.append(("audience.gender", f"lower(trim({v}.gender)) NOT IN ({genders})",
+                      f"'not one of all/female/male: ' || {_shown(f'{v}.gender')}"))
+        rules.append(("audience.location", f"trim({v}.location) = ''", "'empty'"))
+        return rules
+    return []
 
 
-def _audience_sql(src: str) -> tuple[str, list[tuple[str, str]]]:
-    """The typed audience struct and one (field, reason) pair per sub-field."""
-    def sub(name: str) -> str:
-        return f"({src}->>'{name}')"
-
-    age = {n: f"TRY_CAST(trim({sub(n)}) AS DOUBLE)" for n in ("age_min", "age_max")}
-    interests = f"({src}->'interests')"
-    typed = (
-        f"CASE WHEN json_type({src}) = 'OBJECT' THEN struct_pack("
-        f"age_min := CAST({age['age_min']} AS INTEGER), age_max := CAST({age['age_max']} AS INTEGER), "
-        f"gender := lower(trim({sub('gender')})), "
-        f"interests := CASE WHEN json_type({interests}) = 'ARRAY' THEN CAST({interests} AS VARCHAR[]) END, "
-        f"location := trim({sub('location')})) END"
-    )
-    checks: list[tuple[str, str]] = [
-        ("audience", f"CASE WHEN {src} IS NULL THEN 'missing' "
-                     f"WHEN json_type({src}) <> 'OBJECT' THEN 'not an object' ELSE NULL END"),
-    ]
-    obj = f"json_type({src}) = 'OBJECT'"
-    for n in ("age_min", "age_max"):
-        checks.append((f"audience.{n}",
-                       f"CASE WHEN NOT coalesce({obj}, false) THEN NULL WHEN {sub(n)} IS NULL THEN 'missing' "
-                       f"WHEN {age[n]} IS NULL OR {age[n]} <> floor({age[n]}) THEN 'not a whole number: ' || {_shown(sub(n))} "
-                       f"WHEN {age[n]} < 13 OR {age[n]} > 100 THEN 'outside 13-100: ' || {_shown(sub(n))} "
-                       f"ELSE NULL END"))
-    checks.append(("audience.age_min",
-                   f"CASE WHEN coalesce({obj}, false) AND {age['age_min']} > {age['age_max']} "
-                   f"THEN 'age_min above age_max: ' || {sub('age_min')} || ' > ' || {sub('age_max')} ELSE NULL END"))
-    allowed = ", ".join(_q(g) for g in schema.GENDERS)
-    checks.append(("audience.gender",
-                   f"CASE WHEN NOT coalesce({obj}, false) THEN NULL WHEN {sub('gender')} IS NULL THEN 'missing' "
-                   f"WHEN lower(trim({sub('gender')})) NOT IN ({allowed}) THEN 'not one of all/female/male: ' "
-                   f"|| {_shown(sub('gender'))} ELSE NULL END"))
-    checks.append(("audience.interests",
-                   f"CASE WHEN NOT coalesce({obj}, false) THEN NULL WHEN {interests} IS NULL THEN 'missing' "
-                   f"WHEN json_type({interests}) <> 'ARRAY' THEN 'not an array of strings' ELSE NULL END"))
-    checks.append(("audience.location",
-                   f"CASE WHEN NOT coalesce({obj}, false) THEN NULL WHEN {sub('location')} IS NULL THEN 'missing' "
-                   f"WHEN trim({sub('location')}) = '' THEN 'empty' ELSE NULL END"))
-    return typed, checks
+def _table_rules(t: schema.Table, prefix: str = "") -> list[tuple[str, str, str]]:
+    out = [r for f in t.fields for r in _rules(f, prefix)]
+    names = {n: prefix + n for n in t.field_names}
+    out += [(r.field, r.sql.format(**names), _q(r.reason)) for r in t.rules]
+    return out
 
 
-def _validate_select(table: schema.Table, raw: str) -> str:
-    """One SELECT over the raw (all-text) records that casts and lists violations."""
-    cols: list[str] = ["__idx"]
-    problems: list[tuple[str, str]] = []
-    for f in table.fields:
-        if f.kind == "audience":
-            typed, checks = _audience_sql(f.name)
-            problems.extend(checks)
+def _finalize(t: schema.Table) -> dict[str, str]:
+    """Storage expression per stored column, from the working columns."""
+    out: dict[str, str] = {}
+    for f in t.fields:
+        v = f.name
+        if f.kind == "platform" or f.kind == "enum":
+            out[v] = f"lower(trim({v}))"
+        elif f.kind in ("count", "int"):
+            out[v] = f"CAST({v} AS {_STORAGE_TYPE[f.kind]})"
+        elif f.kind == "datetime":
+            out[v] = f"TRY_CAST(trim({v}) AS TIMESTAMPTZ)"
+        elif f.kind == "audience":
+            out[v] = (f"struct_pack(age_min := CAST({v}.age_min AS INTEGER), age_max := CAST({v}.age_max AS INTEGER), "
+                      f"gender := lower(trim({v}.gender)), interests := {v}.interests, location := trim({v}.location))")
         else:
-            typed, check = _field_sql(f, f.name)
-            problems.append((f.name, check))
-        cols.append(f"{typed} AS {f.name}")
-    if table.name == "posts":
-        cols.append(
-            "CASE WHEN regexp_matches(trim(published_at), '[zZ]$') THEN 0 "
-            "WHEN regexp_matches(trim(published_at), '[+-]\\d{2}:?\\d{2}$') THEN "
-            "(CASE WHEN regexp_extract(trim(published_at), '([+-])\\d{2}:?\\d{2}$', 1) = '-' THEN -1 ELSE 1 END) * "
-            "(CAST(regexp_extract(trim(published_at), '[+-](\\d{2}):?(\\d{2})$', 1) AS INTEGER) * 60 + "
-            "CAST(regexp_extract(trim(published_at), '[+-](\\d{2}):?(\\d{2})$', 2) AS INTEGER)) "
-            "ELSE 0 END AS utc_offset_minutes"
-        )
-    # Cross-field rules only make sense when both sides parsed.
-    for rule in table.rules:
-        cond = rule.sql
-        for f in table.fields:
-            if re.search(rf"\b{f.name}\b", cond) and f.kind in ("count", "amount", "int"):
-                cond = re.sub(rf"\b{f.name}\b", f"TRY_CAST(trim({f.name}) AS DOUBLE)", cond)
-        problems.append((rule.field, f"CASE WHEN {cond} THEN {_q(rule.reason)} ELSE NULL END"))
-    plist = ", ".join(f"{{'field': {_q(name)}, 'reason': {expr}}}" for name, expr in problems)
-    cols.append(f"list_filter([{plist}], lambda p: p.reason IS NOT NULL) AS __problems")
-    return f"SELECT {', '.join(cols)} FROM {raw}"
+            out[v] = v
+    if t.name == "posts":
+        out["utc_offset_minutes"] = _OFFSET_SQL
+    return out
 
 
-def _read_columns(table: schema.Table) -> dict[str, str]:
+_OFFSET_SQL = (
+    "CASE WHEN regexp_matches(trim(published_at), '[zZ]$') THEN 0 "
+    "WHEN regexp_matches(trim(published_at), '[+-]\\d{2}:?\\d{2}$') THEN "
+    "(CASE WHEN regexp_extract(trim(published_at), '([+-])\\d{2}:?\\d{2}$', 1) = '-' THEN -1 ELSE 1 END) * "
+    "(CAST(regexp_extract(trim(published_at), '[+-](\\d{2}):?(\\d{2})$', 1) AS INTEGER) * 60 + "
+    "CAST(regexp_extract(trim(published_at), '[+-](\\d{2}):?(\\d{2})$', 2) AS INTEGER)) "
+    "ELSE 0 END"
+)
+
+
+def _bad_condition(t: schema.Table) -> str:
+    """True for a record (of working values) that breaks the contract: the strict path's check."""
+    parts = [f"{f.name} IS NULL" for f in t.fields if f.required]
+    parts += [f"coalesce({cond}, false)" for _, cond, _ in _table_rules(t)]
+    return " OR ".join(f"({p})" for p in parts)
+
+
+def _guarded_select(t: schema.Table, source: str) -> str:
+    """Storage-typed columns from working values, raising on the first contract violation.
+
+    Each stored column carries the rules about its own value, so one streaming
+    pass reads, checks and converts; a violation aborts it (and the caller falls
+    back to the detailed path, which names every bad record).
+    """
+    rules = _table_rules(t)
+    cols = []
+    for col, expr in _finalize(t).items():
+        guards = [cond for label, cond, _ in rules if label.split(".")[0] == col]
+        if col in t.field_names and t.get(col).required:
+            guards.insert(0, f"{col} IS NULL")
+        if guards:
+            bad = " OR ".join(f"coalesce({g}, false)" for g in guards)
+            expr = f"CASE WHEN {bad} THEN error('contract violation in {col}') ELSE {expr} END"
+        storage = _STORAGE_TYPE[t.get(col).kind] if col in t.field_names else "INTEGER"
+        cols.append(f"CAST({expr} AS {storage}) AS {col}")
+    return f"SELECT {', '.join(cols)} FROM {source}"
+
+
+def _text_to_work(f: schema.Field, src: str) -> str:
+    """The detailed path's cast of a text (or JSON) field to its working type; NULL when it fails."""
+    if f.kind in ("count", "amount", "int"):
+        return f"TRY_CAST(trim({src}) AS DOUBLE)"
+    if f.kind == "date":
+        return (f"CASE WHEN regexp_full_match(trim({src}), '\\d{{4}}-\\d{{2}}-\\d{{2}}') "
+                f"THEN TRY_CAST(trim({src}) AS DATE) END")
+    if f.kind == "audience":
+        def sub(n: str) -> str:
+            return f"({src}->>'{n}')"
+        interests = f"({src}->'interests')"
+        return (f"CASE WHEN json_type({src}) = 'OBJECT' THEN struct_pack("
+                f"age_min := TRY_CAST(trim({sub('age_min')}) AS DOUBLE), "
+                f"age_max := TRY_CAST(trim({sub('age_max')}) AS DOUBLE), gender := {sub('gender')}, "
+                f"interests := CASE WHEN json_type({interests}) = 'ARRAY' THEN TRY_CAST({interests} AS VARCHAR[]) END, "
+                f"location := {sub('location')}) END")
+    return src
+
+
+def _validate_select(t: schema.Table, raw: str) -> str:
+    """One SELECT over raw text records: working values plus the list of every violation."""
+    work = [f"{f.name} := {_text_to_work(f, f.name)}" for f in t.fields]
+    problems: list[str] = []
+    for f in t.fields:
+        missing = "'missing'" if f.required else "NULL"
+        if f.kind == "audience":
+            # Sub-field problems: missing vs not parseable, before the shared rules.
+            reason = (f"CASE WHEN {f.name} IS NULL THEN {missing} WHEN json_type({f.name}) <> 'OBJECT' "
+                      f"THEN 'not an object' END")
+            problems.append(f"{{'field': 'audience', 'reason': {reason}}}")
+            for sub in schema.AUDIENCE_FIELDS:
+                text = f"({f.name}->{_q(sub)})"
+                work_sub = f"__w.{f.name}.{sub}"
+                kind = "a whole number" if sub.startswith("age") else (
+                    "an array of strings" if sub == "interests" else "a string")
+                reason = (f"CASE WHEN json_type({f.name}) <> 'OBJECT' THEN NULL WHEN {text} IS NULL OR "
+                          f"json_type({text}) = 'NULL' THEN 'missing' WHEN {work_sub} IS NULL THEN "
+                          f"'not {kind}: ' || {_shown(text)} END")
+                problems.append(f"{{'field': {_q('audience.' + sub)}, 'reason': {reason}}}")
+        elif f.kind in _KIND_NAME:
+            reason = (f"CASE WHEN {f.name} IS NULL THEN {missing} WHEN __w.{f.name} IS NULL THEN "
+                      f"'not {_KIND_NAME[f.kind]}: ' || {_shown(f.name)} END")
+            problems.append(f"{{'field': {_q(f.name)}, 'reason': {reason}}}")
+        elif f.required:
+            problems.append(f"{{'field': {_q(f.name)}, 'reason': CASE WHEN {f.name} IS NULL THEN 'missing' END}}")
+    for label, cond, reason in _table_rules(t, "__w."):
+        problems.append(f"{{'field': {_q(label)}, 'reason': CASE WHEN coalesce({cond}, false) THEN {reason} END}}")
+    plist = ", ".join(problems)
+    fields = ", ".join(f"__w.{f.name} AS {f.name}" for f in t.fields)
+    return (f"SELECT __idx, {fields}, list_filter([{plist}], lambda p: p.reason IS NOT NULL) AS __problems "
+            f"FROM (SELECT *, struct_pack({', '.join(work)}) AS __w FROM {raw})")
+
+
+def _read_columns(table: schema.Table, *, strict: bool) -> dict[str, str]:
+    if strict:
+        return {f.name: _WORK_TYPE[f.kind] for f in table.fields}
     return {f.name: ("JSON" if f.kind == "audience" else "VARCHAR") for f in table.fields}
+
+
+def _read_json_sql(table: schema.Table, sniff: "_Sniff", *, strict: bool) -> str:
+    """DuckDB's reader over ``$path``: working types (strict) or every field as text."""
+    cols = _read_columns(table, strict=strict)
+    colspec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
+    fmt = "array" if sniff.layout == "array" else "newline_delimited"
+    comp = "gzip" if sniff.gzip else "none"
+    return (f"read_json($path, format='{fmt}', compression='{comp}', columns={colspec}, "
+            f"maximum_object_size=67108864)")
+
+
+class _DetailedPath(Exception):
+    """The strict path met something only the detailed path reports well."""
 
 
 # ------------------------------------------------------------------ file sniffing
@@ -418,6 +504,11 @@ class Warehouse:
     def close(self) -> None:
         self._con.close()
 
+    def checkpoint(self) -> None:
+        """Write the write-ahead log into the database file."""
+        with self._cursor() as cur:
+            cur.execute("CHECKPOINT")
+
     def _setup(self) -> None:
         with self._cursor() as cur:
             cur.execute("SET TimeZone = 'UTC'")
@@ -483,55 +574,113 @@ class Warehouse:
         if not path.exists():
             raise BadInputError(f"{name}: no such file.", "File not found")
         sniff = _sniff(path, name)
-        digest = _sha256(path)
-        report = IngestReport(files=[name])
+        # Hash the file while DuckDB reads it: on a big file this hides most of its cost.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            digest = pool.submit(_sha256, path)
+            return self._ingest_locked(path, name, sniff, table, digest, skip_bad)
+
+    def _ingest_locked(self, path: Path, name: str, sniff: _Sniff, table: str | None, digest: "Future[str]",
+                       skip_bad: bool) -> IngestReport:
         with self._lock, self._cursor() as cur:
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                raws = self._stage_raw(cur, path, name, sniff, table, report)
-                all_violations = []
-                staged = []
-                for tname, raw in raws:
-                    t = schema.TABLES[tname]
-                    cur.execute(f"CREATE OR REPLACE TEMP TABLE __staged_{tname} AS {_validate_select(t, raw)}")
-                    bad = cur.execute(
-                        f"SELECT __idx AS index, p.field AS field, p.reason AS reason FROM "
-                        f"(SELECT __idx, unnest(__problems) AS p FROM __staged_{tname} WHERE len(__problems) > 0) "
-                        f"ORDER BY __idx").df()
-                    if len(bad):
-                        bad.insert(0, "table", tname)
-                        bad.insert(0, "file", name)
-                        bad["line"] = bad["index"] + 1 if sniff.layout == "ndjson" else pd.NA
-                        all_violations.append(bad)
-                    staged.append(t)
-                violations = pd.concat(all_violations, ignore_index=True) if all_violations else None
-                if violations is not None and not skip_bad:
-                    raise ValidationError(_violation_message(name, violations, len(violations)), violations)
-                if violations is not None:
-                    report.skipped = [
-                        {"file": r.file, "index": int(r.index), "field": r.field, "reason": r.reason,
-                         "table": r.table}
-                        for r in violations.itertuples(index=False)]
-                total_loaded = 0
-                for t in staged:
-                    loaded, replaced = self._merge_staged(cur, t)
-                    report.loaded[t.name] = report.loaded.get(t.name, 0) + loaded
-                    report.replaced[t.name] = report.replaced.get(t.name, 0) + replaced
-                    total_loaded += loaded
-                    skipped_rows = 0 if violations is None else int(
-                        violations.loc[violations["table"] == t.name, "index"].nunique())
-                    cur.execute(
-                        "INSERT INTO ingest_log SELECT coalesce(max(ingest_id), 0) + 1, $f, $h, now(), $t, $l, $r, $s "
-                        "FROM ingest_log",
-                        {"f": name, "h": digest, "t": t.name, "l": loaded, "r": replaced, "s": skipped_rows})
-                if total_loaded or any(report.replaced.values()):
-                    cur.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
-                for t in staged:
-                    cur.execute(f"DROP TABLE IF EXISTS __staged_{t.name}")
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
+            if sniff.layout != "object":
+                fast = self._ingest_strict(cur, path, name, sniff, table, digest)
+                if fast is not None:
+                    return fast
+            return self._ingest_detailed(cur, path, name, sniff, table, digest, skip_bad)
+
+    def _log(self, cur, name: str, digest: "Future[str]", table: str, loaded: int, replaced: int,
+             skipped: int) -> None:
+        cur.execute(
+            "INSERT INTO ingest_log SELECT coalesce(max(ingest_id), 0) + 1, $f, $h, now(), $t, $l, $r, $s "
+            "FROM ingest_log",
+            {"f": name, "h": digest.result(), "t": table, "l": loaded, "r": replaced, "s": skipped})
+
+    def _ingest_strict(self, cur, path: Path, name: str, sniff: _Sniff, table: str | None,
+                       digest: "Future[str]") -> IngestReport | None:
+        """The fast path for a clean table file; None sends the file down the detailed path.
+
+        DuckDB's reader casts every field to its working type (a bad value aborts the
+        read) and each column is guarded by the contract's rules, so a clean file costs
+        about one read. An empty table is rebuilt in one streaming statement; otherwise
+        the rows are staged and merge by key. Any problem falls back to the detailed path.
+        """
+        tname = table or schema.guess_table(sniff.first_keys)
+        if tname is None:
+            return None
+        t = schema.TABLES[tname]
+        keys = ", ".join(t.keys)
+        select = _guarded_select(t, _read_json_sql(t, sniff, strict=True))
+        params = {"path": str(path)}
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            empty = cur.execute(f"SELECT count(*) = 0 FROM {tname}").fetchone()[0]
+            target = tname if empty else f"__staged_{tname}"
+            if empty:
+                cur.execute(f"CREATE OR REPLACE TABLE {tname} AS {select}", params)
+            else:
+                cur.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {select}", params)
+            # Hash collisions can only send a clean file down the slow path, never corrupt it.
+            n, distinct = cur.execute(f"SELECT count(*), count(DISTINCT hash({keys})) FROM {target}").fetchone()
+            if n == 0 or n != distinct:
+                raise _DetailedPath
+            loaded, replaced = (int(n), 0) if empty else self._merge(cur, t, target, final=False)
+            if not empty:
+                cur.execute(f"DROP TABLE {target}")
+            self._log(cur, name, digest, tname, loaded, replaced, 0)
+            cur.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+            cur.execute("COMMIT")
+        except (duckdb.Error, _DetailedPath):
+            cur.execute("ROLLBACK")
+            return None
+        return IngestReport(loaded={tname: loaded}, replaced={tname: replaced}, files=[name])
+
+    def _ingest_detailed(self, cur, path: Path, name: str, sniff: _Sniff, table: str | None, digest: "Future[str]",
+                         skip_bad: bool) -> IngestReport:
+        """Validate every record, list every violation, load all or (with skip_bad) the good ones."""
+        report = IngestReport(files=[name])
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            raws = self._stage_raw(cur, path, name, sniff, table, report)
+            all_violations = []
+            staged = []
+            for tname, raw in raws:
+                t = schema.TABLES[tname]
+                cur.execute(f"CREATE OR REPLACE TEMP TABLE __staged_{tname} AS {_validate_select(t, raw)}")
+                bad = cur.execute(
+                    f"SELECT __idx AS index, p.field AS field, p.reason AS reason FROM "
+                    f"(SELECT __idx, unnest(__problems) AS p FROM __staged_{tname} WHERE len(__problems) > 0) "
+                    f"ORDER BY __idx").df()
+                if len(bad):
+                    bad.insert(0, "table", tname)
+                    bad.insert(0, "file", name)
+                    bad["line"] = bad["index"] + 1 if sniff.layout == "ndjson" else pd.NA
+                    all_violations.append(bad)
+                staged.append(t)
+            violations = pd.concat(all_violations, ignore_index=True) if all_violations else None
+            if violations is not None and not skip_bad:
+                raise ValidationError(_violation_message(name, violations, len(violations)), violations)
+            if violations is not None:
+                report.skipped = [
+                    {"file": r.file, "index": int(r.index), "field": r.field, "reason": r.reason,
+                     "table": r.table}
+                    for r in violations.itertuples(index=False)]
+            total_loaded = 0
+            for t in staged:
+                loaded, replaced = self._merge_staged(cur, t)
+                report.loaded[t.name] = report.loaded.get(t.name, 0) + loaded
+                report.replaced[t.name] = report.replaced.get(t.name, 0) + replaced
+                total_loaded += loaded
+                skipped_rows = 0 if violations is None else int(
+                    violations.loc[violations["table"] == t.name, "index"].nunique())
+                self._log(cur, name, digest, t.name, loaded, replaced, skipped_rows)
+            if total_loaded or any(report.replaced.values()):
+                cur.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+            for t in staged:
+                cur.execute(f"DROP TABLE IF EXISTS __staged_{t.name}")
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
         return report
 
     def _stage_raw(self, cur, path: Path, name: str, sniff: _Sniff, table: str | None,
@@ -565,7 +714,7 @@ class Warehouse:
                     kind = cur.execute(f"SELECT json_type(json->'{tname}') FROM __doc").fetchone()[0]
                     if kind != "ARRAY":
                         raise BadInputError(f"{name}: {tname} must be an array of records, got {kind}.")
-                    fields = _read_columns(schema.TABLES[tname])
+                    fields = _read_columns(schema.TABLES[tname], strict=False)
                     proj = ", ".join(
                         f"(rec->'{f}') AS {f}" if typ == "JSON" else f"(rec->>'{f}') AS {f}"
                         for f, typ in fields.items())
@@ -587,13 +736,9 @@ class Warehouse:
                 raise BadInputError(
                     f"{name}: cannot tell which table these records belong to (keys: "
                     f"{', '.join(sniff.first_keys[:8]) or 'none'}); name it with --table.", "Unknown table")
-            cols = _read_columns(schema.TABLES[tname])
-            colspec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
-            fmt = "array" if sniff.layout == "array" else "newline_delimited"
             cur.execute(
                 f"CREATE OR REPLACE TEMP TABLE __raw_{tname} AS SELECT row_number() OVER () - 1 AS __idx, * "
-                f"FROM read_json($path, format='{fmt}', compression='{comp}', columns={colspec}, "
-                f"maximum_object_size=67108864)", params)
+                f"FROM {_read_json_sql(schema.TABLES[tname], sniff, strict=False)}", params)
             n = cur.execute(f"SELECT count(*) FROM __raw_{tname}").fetchone()[0]
             if n == 0:
                 raise BadInputError(f"{name}: the file holds no records.", "Empty file")
@@ -603,29 +748,34 @@ class Warehouse:
             raise BadInputError(f"{name}: {where}. Nothing from this file was loaded.",
                                 "Malformed JSON") from exc
 
-    def _merge_staged(self, cur, t: schema.Table) -> tuple[int, int]:
-        """Replace rows by natural key with the staged good rows; return (loaded, replaced)."""
-        staged = f"__staged_{t.name}"
-        cols = t.field_names + (["utc_offset_minutes"] if t.name == "posts" else [])
-        keys = ", ".join(t.keys)
-        good = f"(SELECT * FROM {staged} WHERE len(__problems) = 0)"
-        # Within one file the last record for a key wins, as a later file would.
-        dup = cur.execute(
-            f"SELECT count(*) - count(DISTINCT ({keys})) FROM {good}").fetchone()[0]
-        if dup:
-            good = f"(SELECT * FROM {good} QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __idx DESC) = 1)"
-        existing = cur.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
+    def _merge(self, cur, t: schema.Table, source: str, *, final: bool = True) -> tuple[int, int]:
+        """Replace rows by natural key with ``source``'s rows; return (new, replaced).
+
+        ``source`` holds working values (``final``) or storage values already.
+        """
+        storage = _finalize(t)
+        cols = ", ".join(storage)
+        exprs = ", ".join(storage.values()) if final else cols
         replaced = 0
-        if existing:
-            match = " AND ".join(f"{t.name}.{k} = g.{k}" for k in t.keys)
+        if cur.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]:
+            match = " AND ".join(f"{t.name}.{k} = s.{k}" for k in t.keys)
             replaced = cur.execute(
-                f"SELECT count(*) FROM {t.name} WHERE EXISTS (SELECT 1 FROM {good} g WHERE {match})").fetchone()[0]
+                f"SELECT count(*) FROM {t.name} WHERE EXISTS (SELECT 1 FROM {source} s WHERE {match})").fetchone()[0]
             if replaced:
-                cur.execute(f"DELETE FROM {t.name} WHERE EXISTS (SELECT 1 FROM {good} g WHERE {match})")
-        cur.execute(f"INSERT INTO {t.name} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {good}")
-        loaded = cur.execute(f"SELECT count(*) FROM {good}").fetchone()[0]
+                cur.execute(f"DELETE FROM {t.name} WHERE EXISTS (SELECT 1 FROM {source} s WHERE {match})")
+        inserted = cur.execute(f"INSERT INTO {t.name} ({cols}) SELECT {exprs} FROM {source}").fetchone()[0]
+        return int(inserted) - int(replaced), int(replaced)
+
+    def _merge_staged(self, cur, t: schema.Table) -> tuple[int, int]:
+        """Merge the detailed path's good rows; within a file the last record for a key wins."""
+        keys = ", ".join(t.keys)
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE __good_{t.name} AS SELECT * FROM __staged_{t.name} "
+            f"WHERE len(__problems) = 0 QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __idx DESC) = 1")
+        result = self._merge(cur, t, f"__good_{t.name}")
+        cur.execute(f"DROP TABLE IF EXISTS __good_{t.name}")
         cur.execute(f"DROP TABLE IF EXISTS __raw_{t.name}")
-        return int(loaded) - int(replaced), int(replaced)
+        return result
 
     def ingest_records(self, table: str, records: list[dict[str, Any]], *, name: str = "records",
                        skip_bad: bool = False) -> IngestReport:

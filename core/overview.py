@@ -1,0 +1,88 @@
+"""KPIs, trends and breakdowns for the overview page: sums from the warehouse, ratios here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.warehouse import Filters, Warehouse
+
+SUMS = ("spend", "impressions", "clicks", "leads", "conversions", "revenue")
+RATIOS = ("ctr", "cpc", "cpl", "cpa", "roas")
+KPIS = SUMS + RATIOS
+
+# How each KPI reads: (label, format, whether higher is better).
+KPI_META: dict[str, tuple[str, str, bool]] = {
+    "spend": ("Spend", "money", True),
+    "impressions": ("Impressions", "count", True),
+    "clicks": ("Clicks", "count", True),
+    "leads": ("Leads", "count", True),
+    "conversions": ("Conversions", "count", True),
+    "revenue": ("Revenue", "money", True),
+    "ctr": ("CTR", "percent", True),
+    "cpc": ("CPC", "money", False),
+    "cpl": ("CPL", "money", False),
+    "cpa": ("CPA", "money", False),
+    "roas": ("ROAS", "ratio", True),
+}
+
+
+def _div(num, den):
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return out
+
+
+def with_ratios(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add CTR, CPC, CPL, CPA and ROAS to a frame of summed metrics (NaN where undefined)."""
+    out = frame.copy()
+    out["ctr"] = _div(out["clicks"], out["impressions"])
+    out["cpc"] = _div(out["spend"], out["clicks"])
+    out["cpl"] = _div(out["spend"], out["leads"])
+    out["cpa"] = _div(out["spend"], out["conversions"])
+    out["roas"] = _div(out["revenue"], out["spend"])
+    return out
+
+
+def ratios(totals: dict[str, float]) -> dict[str, float]:
+    """Every KPI from one row of sums."""
+    row = with_ratios(pd.DataFrame([{k: totals.get(k, 0.0) for k in SUMS}])).iloc[0]
+    return {k: float(row[k]) for k in KPIS}
+
+
+def kpis(wh: Warehouse, filters: Filters) -> pd.DataFrame:
+    """One row per KPI: value in the period, value in the previous period of equal length, change."""
+    now = ratios(wh.totals(filters))
+    has_previous = filters.start is not None and filters.end is not None
+    before = ratios(wh.totals(filters.shifted_back())) if has_previous else {k: np.nan for k in KPIS}
+    rows = []
+    for k in KPIS:
+        label, fmt, higher_is_better = KPI_META[k]
+        cur, prev = now[k], before[k]
+        change = (cur - prev) / prev if prev and np.isfinite(prev) and prev != 0 and np.isfinite(cur) else np.nan
+        rows.append({"kpi": k, "label": label, "format": fmt, "value": cur, "previous": prev,
+                     "change": change, "higher_is_better": higher_is_better})
+    return pd.DataFrame(rows)
+
+
+def trend(wh: Warehouse, filters: Filters, grain: str = "day", by: str | None = "platform") -> pd.DataFrame:
+    return with_ratios(wh.trend(filters, grain, by))
+
+
+def breakdown(wh: Warehouse, filters: Filters, by: str = "platform") -> pd.DataFrame:
+    return with_ratios(wh.breakdown(filters, by))
+
+
+def format_value(value: float, fmt: str) -> str:
+    """A KPI value as a person reads it: $1,234, 12.3%, 3.2x, 1,234."""
+    if value is None or not np.isfinite(value):
+        return "–"
+    if fmt == "money":
+        return f"${value:,.2f}" if abs(value) < 100 else f"${value:,.0f}"
+    if fmt == "percent":
+        return f"{value * 100:.2f}%"
+    if fmt == "ratio":
+        return f"{value:.2f}x"
+    return f"{value:,.0f}"
