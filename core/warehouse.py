@@ -315,6 +315,8 @@ def _sniff(path: Path, name: str) -> _Sniff:
         raise BadInputError(f"{name}: the file holds only whitespace, no JSON.", "Empty file")
     first = text[0]
     if first == "[":
+        if re.match(r"\[\s*\]\s*$", text):
+            raise BadInputError(f"{name}: the file holds no records (an empty array).", "Empty file")
         keys: list[str] = []
         m = re.match(r"\[\s*(\{.*?\})\s*[,\]]", text, re.S)
         if m:
@@ -335,13 +337,17 @@ def _sniff(path: Path, name: str) -> _Sniff:
         obj = json.loads(line)
     except ValueError:
         obj = None
-    if isinstance(obj, dict) and not (set(obj) & set(schema.TABLE_NAMES)):
+    # One line holding a whole object of arrays is a workspace file, not a record.
+    looks_like_workspace = isinstance(obj, dict) and (
+        set(obj) & set(schema.TABLE_NAMES)
+        or (schema.guess_table(obj) is None and obj and all(isinstance(v, list) for v in obj.values())))
+    if isinstance(obj, dict) and not looks_like_workspace:
         return _Sniff(is_gzip, "ndjson", list(obj))
     return _Sniff(is_gzip, "object", [])
 
 
-def _locate_json_error(path: Path, is_gzip: bool, layout: str) -> str:
-    """Where a file stops being valid JSON; only runs on the failure path."""
+def _locate_json_error(path: Path, is_gzip: bool, layout: str) -> str | None:
+    """Where a file stops being valid JSON (None if it is valid); only runs on failure paths."""
     with _open_text(path, is_gzip) as fh:
         if layout == "ndjson":
             for lineno, line in enumerate(fh, start=1):
@@ -353,7 +359,7 @@ def _locate_json_error(path: Path, is_gzip: bool, layout: str) -> str:
                     return f"line {lineno}: malformed JSON ({exc.msg} at column {exc.colno})"
                 if not isinstance(rec, dict):
                     return f"line {lineno}: a record must be a JSON object"
-            return "malformed JSON"
+            return None
         try:
             doc = json.load(fh)
         except ValueError as exc:
@@ -362,7 +368,7 @@ def _locate_json_error(path: Path, is_gzip: bool, layout: str) -> str:
         for i, rec in enumerate(doc):
             if not isinstance(rec, dict):
                 return f"record {i}: a record must be a JSON object, got {type(rec).__name__}"
-    return "the JSON does not have the shape the contract describes"
+    return None
 
 
 # ---------------------------------------------------------------------- reports
@@ -733,6 +739,9 @@ class Warehouse:
                 return out
             tname = table or schema.guess_table(sniff.first_keys)
             if tname is None:
+                problem = _locate_json_error(path, sniff.gzip, sniff.layout)
+                if problem:
+                    raise BadInputError(f"{name}: {problem}. Nothing from this file was loaded.", "Malformed JSON")
                 raise BadInputError(
                     f"{name}: cannot tell which table these records belong to (keys: "
                     f"{', '.join(sniff.first_keys[:8]) or 'none'}); name it with --table.", "Unknown table")
@@ -744,7 +753,7 @@ class Warehouse:
                 raise BadInputError(f"{name}: the file holds no records.", "Empty file")
             return [(tname, f"__raw_{tname}")]
         except duckdb.Error as exc:
-            where = _locate_json_error(path, sniff.gzip, sniff.layout)
+            where = _locate_json_error(path, sniff.gzip, sniff.layout) or f"cannot be read ({exc})"
             raise BadInputError(f"{name}: {where}. Nothing from this file was loaded.",
                                 "Malformed JSON") from exc
 

@@ -1,0 +1,69 @@
+"""python -m core: the ingest command, exit codes, output formats."""
+
+import json
+
+import pytest
+
+from core.cli import main, render_table
+
+
+def test_ingest_json_output(tmp_path, example_file, capsys):
+    db = tmp_path / "ws.duckdb"
+    assert main(["ingest", str(example_file), "--db", str(db), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["loaded"] == {"campaigns": 3, "posts": 1, "comments": 2, "customers": 1}
+    assert out["replaced"] == {"campaigns": 0, "posts": 0, "comments": 0, "customers": 0}
+    assert out["skipped"] == []
+
+
+def test_ingest_bad_file_exits_2_with_one_line(tmp_path, example_file, capsys):
+    bad = tmp_path / "bad.json"
+    recs = json.loads(example_file.read_text())["campaigns"]
+    recs[0]["spend"] = "abc"
+    bad.write_text(json.dumps(recs))
+    assert main(["ingest", str(bad), "--db", str(tmp_path / "ws.duckdb")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "bad.json" in err and "spend" in err and "Traceback" not in err
+
+
+def test_ingest_skip_bad_reports_skipped(tmp_path, example_file, capsys):
+    bad = tmp_path / "bad.json"
+    recs = json.loads(example_file.read_text())["campaigns"]
+    recs[0]["spend"] = "abc"
+    bad.write_text(json.dumps(recs))
+    assert main(["ingest", str(bad), "--skip-bad", "--db", str(tmp_path / "ws.duckdb"), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["loaded"] == {"campaigns": 2}
+    assert [(s["file"], s["index"], s["field"]) for s in out["skipped"]] == [("bad.json", 0, "spend")]
+
+
+def test_bad_arguments_exit_2(capsys):
+    assert main(["ingest"]) == 2
+    assert main(["nonsense"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_locked_workspace_exits_1_with_a_clear_message(tmp_path, example_file, capsys):
+    from core.warehouse import Warehouse
+
+    import multiprocessing
+
+    from tests.core.test_warehouse import _hold
+
+    ctx = multiprocessing.get_context("spawn")
+    ready, release = ctx.Event(), ctx.Event()
+    db = tmp_path / "ws.duckdb"
+    proc = ctx.Process(target=_hold, args=(str(db), ready, release))
+    proc.start()
+    try:
+        assert ready.wait(60)
+        assert main(["ingest", str(example_file), "--db", str(db)]) == 1
+        assert "--data" in capsys.readouterr().err
+    finally:
+        release.set()
+        proc.join(30)
+
+
+def test_table_rendering_is_readable():
+    text = render_table({"loaded": {"campaigns": 3}, "skipped": [{"file": "a.json", "index": 0}]})
+    assert "campaigns=3" in text and "a.json" in text

@@ -1,0 +1,54 @@
+"""The contract as code agrees with shared/contract (DATA.md and the JSON Schema)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core import schema
+
+CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "contract" / "workspace.schema.json"
+
+
+@pytest.fixture
+def json_schema():
+    if not CONTRACT.exists():
+        pytest.skip("shared/contract is not beside this checkout")
+    return json.loads(CONTRACT.read_text())
+
+
+DEFS = {"campaigns": "campaign_day", "posts": "post", "comments": "comment", "customers": "customer"}
+
+
+@pytest.mark.parametrize("table", schema.TABLE_NAMES)
+def test_fields_and_required_match_the_published_schema(json_schema, table):
+    spec = json_schema["$defs"][DEFS[table]]
+    t = schema.TABLES[table]
+    assert set(t.field_names) == set(spec["properties"])
+    assert {f.name for f in t.fields if f.required} == set(spec["required"])
+
+
+def test_enums_match(json_schema):
+    d = json_schema["$defs"]
+    assert set(schema.OBJECTIVES) == set(d["campaign_day"]["properties"]["objective"]["enum"])
+    assert set(schema.MEDIA_TYPES) == set(d["post"]["properties"]["media_type"]["enum"])
+    assert set(schema.LABELS) == set(d["comment"]["properties"]["label"]["enum"])
+    assert set(schema.GENDERS) == set(d["audience"]["properties"]["gender"]["enum"])
+    assert set(schema.AUDIENCE_FIELDS) == set(d["audience"]["required"])
+
+
+@pytest.mark.parametrize("keys,table", [
+    ({"comment_id", "post_id", "text", "created_at"}, "comments"),
+    ({"campaign_id", "date", "spend"}, "campaigns"),
+    ({"post_id", "published_at", "likes"}, "posts"),
+    ({"customer_id", "orders"}, "customers"),
+    ({"foo"}, None),
+])
+def test_guess_table(keys, table):
+    assert schema.guess_table(keys) == table
+
+
+def test_audience_label_is_stable_and_readable():
+    a = schema.audience_label(35, 54, "female", "US-TX", ("wellness", "beauty"))
+    assert a == "women 35-54 US-TX [beauty, wellness]"
+    assert schema.audience_label(18, 65, "all", "US", ()) == "all 18-65 US"
