@@ -413,6 +413,22 @@ def _strip_list(left: str) -> str:
     return left
 
 
+def _nearest_platform(text: str, plats: list, start: int, end: int, others: list[tuple[int, int]]) -> str | None:
+    """The platform a limit at [start, end) talks about: the next one named before another amount, else the
+    previous one (''at least $500 on Google'', ''Facebook capped at 40%'')."""
+    if not plats:
+        return None
+    if len(plats) == 1:
+        return plats[0][2][0]
+    after = [p for p in plats if p[0] >= end and not any(end <= o[0] < p[0] for o in others)]
+    if after:
+        return after[0][2][0]
+    before = [p for p in plats if p[1] <= start and not any(p[1] <= o[0] < start for o in others)]
+    if before:
+        return before[-1][2][0]
+    return None
+
+
 def _fmt_money(v: float, cur: str = "USD") -> str:
     sym = {"USD": "$", "EUR": "€", "GBP": "£"}.get(cur, "")
     return f"{sym}{v:,.0f}" + ("" if sym else f" {cur}")
@@ -521,12 +537,14 @@ def parse_brief(text: str, *, known_platforms: Iterable[str] = (), known_interes
             a.role = "cpl" if lead_like else "cpa"
             continue
         plats = [p for p in mentions if clause[0] <= p[0] < clause[1]]
-        if len(plats) == 1:
+        target = _nearest_platform(norm, plats, a.start, a.end, [(b.start, b.end) for b in amounts if b is not a])
+        if target is not None:
             cue_left = left[-40:]
+            cue_left = cue_left[max((m.end() for m in _PLATFORM_RE.finditer(cue_left)), default=0):]
             if re.search(_LOWER_CUES, cue_left, re.I):
-                a.role, a.platform = "platform_min", plats[0][2][0]
-            elif re.search(_UPPER_CUES, cue_left, re.I) or re.search(_UPPER_CUES, right[:30], re.I):
-                a.role, a.platform = "platform_max", plats[0][2][0]
+                a.role, a.platform = "platform_min", target
+            elif re.search(_UPPER_CUES, cue_left, re.I) or (len(plats) == 1 and re.search(_UPPER_CUES, right[:30], re.I)):
+                a.role, a.platform = "platform_max", target
     # an "up to $X on Google" cap only counts as a platform cap when another budget exists
     budgets = [a for a in amounts if a.role == "budget"]
     if not budgets:
@@ -581,17 +599,22 @@ def parse_brief(text: str, *, known_platforms: Iterable[str] = (), known_interes
     for ca, cb in clauses:
         clause = norm[ca:cb]
         plats = [p for p in mentions if ca <= p[0] < cb]
-        if len(plats) != 1:
+        if not plats:
             continue
+        pct_spans = [(ca + m.start(), ca + m.end()) for m in _PCT.finditer(clause)]
         for m in _PCT.finditer(clause):
             if m.group("num"):
                 frac = float(m.group("num")) / 100.0
             else:
                 frac = _FRACTIONS.get(m.group("frac").lower().strip(), _FRACTIONS.get(
                     m.group("frac").lower().replace("a ", "", 1), 0.5))
+            platform = _nearest_platform(norm, plats, ca + m.start(), ca + m.end(),
+                                         [sp for sp in pct_spans if sp[0] != ca + m.start()])
+            if platform is None:
+                continue
             before = clause[:m.start()][-40:]
+            before = before[max((x.end() for x in _PLATFORM_RE.finditer(before)), default=0):]
             after = clause[m.end():m.end() + 25]
-            platform = plats[0][2][0]
             if re.search(_LOWER_CUES, before, re.I) or re.match(r"\s*(?:or more|minimum|min|at least)\b", after, re.I):
                 obj.platform_min_share[platform] = frac
                 src["platform_min_share"] = "text"
@@ -701,8 +724,8 @@ def parse_brief(text: str, *, known_platforms: Iterable[str] = (), known_interes
     interests = []
     for interest in known_interests:
         word = str(interest).lower()
-        stem = re.escape(word.rstrip("s"))
-        if re.search(rf"\b{stem}(?:s|es|al)?\b", low):
+        stem = re.escape(word[:-1] if word.endswith("s") and not word.endswith("ss") else word)
+        if re.search(rf"\b{stem}(?:s|es)?\b", low):
             interests.append(str(interest))
     for m in re.finditer(r"\b(?:interested in|interest in|who (?:like|love|are into)|fans of|into)\s+([a-z][a-z &-]{2,30})",
                          low):
