@@ -1,0 +1,53 @@
+# Two commands do all the set-up:
+#   make run   - virtual environment, dependencies, sample data if the workspace is empty, serve on 127.0.0.1:8501
+#   make test  - the same set-up plus test tools (and Debian chromium for the browser test), then the whole suite
+# Both are idempotent: a stamp per requirements file skips installs that are already done.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test setup setup-test chromium sample bench clean-venv
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed-run: requirements.txt | $(PY)
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements.txt requirements-test.txt $(VENV)/.installed-run
+	$(PIP) install --quiet -r requirements-test.txt
+	touch $@
+
+setup: $(VENV)/.installed-run
+
+setup-test: $(VENV)/.installed-test chromium
+
+# The browser test drives Debian's chromium (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian chromium for the browser test..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+sample: setup
+	$(PY) -m core load-sample --if-empty
+
+run: sample
+	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501
+
+test: setup-test
+	$(PY) -m core load-sample --if-empty
+	$(PY) -m pytest
+
+bench: setup-test
+	$(PY) bench/ingest.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,124 @@
+"""Data: upload contract files, see what loaded, the ingest history, examples, reset, export."""
+
+import json
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from core.errors import ValidationError, WorkbenchError
+from core.warehouse import IngestReport
+from pages import _shared
+
+st.title("Data")
+st.caption("Load your team's history as JSON: campaigns, posts, comments and customers "
+           "(see docs/data-format.md). Re-loading a file replaces its rows; it never double-counts.")
+
+wh = _shared.warehouse()
+counts = wh.counts()
+cols = st.columns(4)
+for col, (name, n) in zip(cols, counts.items()):
+    col.metric(name.capitalize(), f"{n:,}")
+
+st.subheader("Upload")
+with st.form("data.upload_form", clear_on_submit=True):
+    files = st.file_uploader("Workspace files", type=["json", "ndjson", "jsonl", "gz"], accept_multiple_files=True,
+                             key="data.files", help="A workspace object, a JSON array, NDJSON, optionally gzip.")
+    table = st.selectbox("Table (when the file does not say)", ["guess from the records", "campaigns", "posts",
+                                                                "comments", "customers"], key="data.table")
+    skip_bad = st.checkbox("Skip bad records (load the good ones and list the rest)", key="data.skip_bad")
+    submitted = st.form_submit_button("Load", type="primary", icon=":material/upload:")
+
+if submitted and files:
+    total, problems = IngestReport(), []
+    progress = st.progress(0.0, text="Loading…")
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, upload in enumerate(files, start=1):
+            progress.progress((i - 1) / len(files), text=f"Loading {upload.name} ({i} of {len(files)})…")
+            path = Path(tmp) / Path(upload.name).name
+            path.write_bytes(upload.getvalue())
+            try:
+                total.merge(wh.ingest(path, name=upload.name, skip_bad=skip_bad,
+                                      table=None if table.startswith("guess") else table))
+            except ValidationError as exc:
+                problems.append((upload.name, exc))
+            except WorkbenchError as exc:
+                problems.append((upload.name, exc))
+    progress.progress(1.0, text="Done")
+    st.session_state["data.last_report"] = (total.to_dict(), [(n, str(e), getattr(e, "violations", None))
+                                                              for n, e in problems])
+    st.rerun()
+
+last = st.session_state.get("data.last_report")
+if last:
+    report, problems = last
+    loaded, replaced = sum(report["loaded"].values()), sum(report["replaced"].values())
+    if loaded or replaced:
+        st.success(f"Loaded {loaded:,} new rows and replaced {replaced:,} existing rows.", icon=":material/check:")
+        st.dataframe(pd.DataFrame({"new rows": report["loaded"], "replaced": report["replaced"]}).fillna(0)
+                     .astype(int), width="content")
+    for warning in report["warnings"]:
+        st.warning(warning)
+    if report["skipped"]:
+        st.warning(f"{len(report['skipped'])} bad record(s) skipped:")
+        skipped = pd.DataFrame(report["skipped"])
+        st.dataframe(skipped, hide_index=True, width="stretch")
+        _shared.download_buttons(skipped, "skipped-records", key="data.skipped")
+    for name, message, violations in problems:
+        st.error(f"**{name} was not loaded.** {message}")
+        if violations is not None and len(violations):
+            st.dataframe(violations, hide_index=True, width="stretch")
+            _shared.download_buttons(violations, f"{Path(name).stem}-errors", key=f"data.errors.{name}")
+
+st.subheader("Examples")
+left, right = st.columns(2)
+with left:
+    st.markdown("**Sample workspace**: two years of a fictional advertiser (generated, documented in "
+                "data/sample/README.md).")
+    if st.button("Load the sample workspace", key="data.load_sample", icon=":material/dataset:"):
+        with st.spinner("Loading the sample workspace…"), _shared.error_box():
+            report = wh.ingest(_shared.settings().sample_dir / "workspace.json.gz")
+            st.session_state["data.last_report"] = (report.to_dict(), [])
+            st.rerun()
+with right:
+    st.markdown("**A real public data set**: Kaggle's *Sales Conversion Optimization* Facebook ads "
+                "(`KAG_conversion_data.csv`) mapped into the contract (see docs/data-format.md).")
+    shared_csv = _shared.settings().root.parent / "shared" / "datasets" / "fb-ad-conversion-kag" / \
+        "KAG_conversion_data.csv"
+    kag = st.file_uploader("KAG_conversion_data.csv", type=["csv"], key="data.kag_csv")
+    source = kag if kag is not None else (shared_csv if shared_csv.exists() else None)
+    if st.button("Import the Facebook ads example", key="data.load_kag", disabled=source is None,
+                 icon=":material/public:", help=None if source else "Upload the CSV from Kaggle first."):
+        from core import importers
+
+        with st.spinner("Mapping and loading…"), _shared.error_box():
+            records = importers.import_fb_ad_conversion(source)
+            report = wh.ingest_records("campaigns", records, name="KAG_conversion_data.csv")
+            st.session_state["data.last_report"] = (report.to_dict(), [])
+            st.rerun()
+
+st.subheader("Ingest history")
+history = wh.ingest_history()
+if history.empty:
+    st.caption("Nothing loaded yet.")
+else:
+    st.dataframe(history, hide_index=True, width="stretch")
+    _shared.download_buttons(history, "ingest-history", key="data.history")
+
+st.subheader("Export and reset")
+left, right = st.columns(2)
+with left:
+    if st.button("Prepare workspace JSON", key="data.export", icon=":material/download:"):
+        st.session_state["data.export_json"] = json.dumps(wh.export_workspace())
+    if "data.export_json" in st.session_state:
+        st.download_button("Download workspace.json", st.session_state["data.export_json"], "workspace.json",
+                           "application/json", key="data.export_download")
+with right:
+    confirm = st.checkbox("I understand this deletes every table in the workspace", key="data.confirm_reset")
+    if st.button("Reset workspace", key="data.reset", type="secondary", disabled=not confirm,
+                 icon=":material/delete_forever:"):
+        wh.reset()
+        st.session_state.pop("data.last_report", None)
+        st.toast("Workspace emptied.")
+        st.rerun()

@@ -1,0 +1,45 @@
+"""Overview: KPI tiles against the previous period, trend by platform, breakdowns."""
+
+import streamlit as st
+
+from core import overview
+from core.charts import overview as charts
+from pages import _shared
+
+st.title("Overview")
+
+if _shared.empty_note("campaign data"):
+    st.stop()
+
+f = _shared.filters()
+wh = _shared.warehouse()
+period = f"{f.start:%b %d, %Y} – {f.end:%b %d, %Y}" if f.start and f.end else "all history"
+st.caption(f"Campaign performance for {period}, compared with the previous period of equal length.")
+
+with _shared.error_box():
+    kpis = overview.kpis(wh, f)
+    for row_start in (0, 6):
+        cols = st.columns(6)
+        for col, k in zip(cols, kpis.iloc[row_start:row_start + 6].itertuples()):
+            delta = None if k.change != k.change else f"{k.change:+.1%}"
+            col.metric(k.label, overview.format_value(k.value, k.format), delta,
+                       delta_color="normal" if k.higher_is_better else "inverse",
+                       help=f"Previous period: {overview.format_value(k.previous, k.format)}")
+
+    left, right = st.columns([3, 1])
+    metric = right.selectbox("Metric", overview.KPIS, index=0, key="overview.metric",
+                             format_func=lambda k: overview.KPI_META[k][0])
+    grain = right.radio("Grain", ["day", "week", "month"], index=1, horizontal=True, key="overview.grain")
+    trend = overview.trend(wh, f, grain, "platform")
+    left.plotly_chart(charts.trend(trend, metric), key="overview.trend")
+
+    st.subheader("Breakdown")
+    by = st.segmented_control("By", list(charts.BREAKDOWN_LABELS), default="platform", key="overview.by",
+                              format_func=lambda b: charts.BREAKDOWN_LABELS[b]) or "platform"
+    table = overview.breakdown(wh, f, by)
+    money = st.column_config.NumberColumn(format="dollar")
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "spend": money, "revenue": money, "cpc": money, "cpl": money, "cpa": money,
+        "ctr": st.column_config.NumberColumn("CTR", format="percent"),
+        "roas": st.column_config.NumberColumn("ROAS", format="%.2fx")})
+    _shared.download_buttons(table, f"breakdown-by-{by}", key="overview.breakdown")

@@ -1,0 +1,30 @@
+"""Data page: counts, ingest history, reset behind a confirmation."""
+
+from core.warehouse import Warehouse
+from tests.pages.conftest import error_texts, open_page
+
+
+def test_data_page_shows_counts_and_history(loaded_db):
+    at = open_page("data")
+    assert not at.exception and not error_texts(at)
+    assert {m.label: m.value for m in at.metric}["Campaigns"] == "3"
+    assert any("file_name" in df.value.columns for df in at.dataframe)
+
+
+def test_reset_needs_confirmation(loaded_db):
+    at = open_page("data")
+    reset = at.button(key="data.reset")
+    assert reset.disabled
+    at.checkbox(key="data.confirm_reset").check().run()
+    at.button(key="data.reset").click().run()
+    assert not at.exception
+    wh = Warehouse.open(loaded_db)
+    try:
+        assert wh.is_empty()
+    finally:
+        wh.close()
+
+
+def test_empty_workspace_data_page_works(db_path):
+    at = open_page("data")
+    assert not at.exception and not error_texts(at)
