@@ -85,8 +85,8 @@ class Sensitivity:
 
 
 SENSITIVITY: dict[str, Sensitivity] = {
-    "low": Sensitivity(1e-7, 1e-3, 0.4, 1.5, 0.35, 3, 3.0),
-    "normal": Sensitivity(1e-5, 1e-2, 0.5, 1.3, 0.5, 2, 2.0),
+    "low": Sensitivity(1e-6, 5e-3, 0.4, 1.5, 0.35, 3, 3.0),
+    "normal": Sensitivity(1e-4, 2e-2, 0.5, 1.3, 0.5, 2, 2.0),
     "high": Sensitivity(1e-3, 5e-2, 0.65, 1.2, 0.6, 2, 1.0),
 }
 
@@ -298,7 +298,10 @@ def _count_pass(y: np.ndarray, e: np.ndarray, present: np.ndarray, weekday: np.n
         sd = np.sqrt(np.where(mu > 0, mu + alpha * mu * mu, 1.0))
         z = np.where(np.isfinite(mu), (y[:, d] - mu) / sd, 0.0)
         ok_mu = np.isfinite(mu) & (n_days >= 7)
-        learn = pres & (e[:, d] > 0) & ~(ok_mu & (np.abs(z) > outlier_z))
+        # a shortfall only when it is both large and improbable; a spike only when huge
+        low = ok_mu & (y[:, d] <= 0.5 * mu) & (z < -outlier_z)
+        high = ok_mu & (y[:, d] >= 3 * mu + 5) & (z > 2 * outlier_z)
+        learn = pres & (e[:, d] > 0) & ~low & ~high
         s_y = lam * s_y + np.where(learn, y[:, d], 0.0)
         s_e = lam * s_e + np.where(learn, e[:, d] * f_wd[:, wd] * mf, 0.0)
         s_n = lam * s_n + learn
@@ -364,6 +367,38 @@ def _window_sum(a: np.ndarray, k: int) -> np.ndarray:
     out = c.copy()
     out[:, k:] = c[:, k:] - c[:, :-k]
     return out
+
+
+def _run_sums(cond: np.ndarray, y: np.ndarray, mu: np.ndarray, amu2: np.ndarray,
+              breaks: np.ndarray, cap: int = 14) -> tuple[np.ndarray, ...]:
+    """For each day, the run of consecutive days meeting ``cond`` that ends on it.
+
+    A day in ``breaks`` that does not meet ``cond`` ends the run; other days (absent,
+    no spend) neither extend nor end it. Returns (days, sum of y, sum of mu,
+    sum of alpha mu^2), zero where today does not meet ``cond``. Runs are capped
+    at ``cap`` days (the oldest day drops out).
+    """
+    C, D = cond.shape
+    n = np.zeros((C, D))
+    ys, ms, as_ = np.zeros((C, D)), np.zeros((C, D)), np.zeros((C, D))
+    hist_y, hist_m, hist_a = [np.zeros((C, cap)) for _ in range(3)]
+    run = np.zeros(C, dtype=int)
+    for d in range(D):
+        c = cond[:, d]
+        reset = breaks[:, d] & ~c
+        run = np.where(c, run + 1, np.where(reset, 0, run))
+        slot = (run - 1) % cap
+        rows = np.nonzero(c)[0]
+        hist_y[rows, slot[rows]] = y[rows, d]
+        hist_m[rows, slot[rows]] = mu[rows, d]
+        hist_a[rows, slot[rows]] = amu2[rows, d]
+        k = np.minimum(run, cap)
+        mask = np.arange(cap)[None, :] < k[:, None]
+        n[:, d] = np.where(c, k, 0)
+        ys[:, d] = np.where(c, (hist_y * mask).sum(1), 0.0)
+        ms[:, d] = np.where(c, (hist_m * mask).sum(1), 0.0)
+        as_[:, d] = np.where(c, (hist_a * mask).sum(1), 0.0)
+    return n, ys, ms, as_
 
 
 def _hysteresis(open_: np.ndarray, keep: np.ndarray) -> np.ndarray:
@@ -460,48 +495,49 @@ class Monitor(BaseEstimator):
         p_open = np.where(holiday, s.p_open * 1e-3, s.p_open)[None, :]
         kinds: dict[str, dict[str, np.ndarray]] = {}
         stats: dict[str, dict[str, np.ndarray]] = {}
+        keep_ratio = (1 + s.ratio) / 2
+        spent = pres & (v["spend"] > 0)
         for name, (obs, _) in CHANNELS.items():
             r = passes[name]
             y, mu = v[obs], r["mu"]
             ready = pres & np.isfinite(mu) & (mu > 0) & (r["n_days"] >= self.min_history_days)
-            alpha = r["alpha"] + 1.0 / np.maximum(np.nan_to_num(r["rate_n"]), 1.0)
-            mu_s = np.where(ready, mu, np.nan)
-            p1 = nb_cdf(y, mu_s, alpha)
+            rate_var = 1.0 / np.maximum(np.nan_to_num(r["rate_n"]), 1.0)
+            alpha = r["alpha"] + rate_var
+            mu0 = np.where(ready, mu, 0.0)
+            amu2 = np.where(ready, r["alpha"] * mu0 * mu0, 0.0)
+            p1 = nb_cdf(y, np.where(ready, mu, np.nan), alpha)
             # three-day evidence: sums over the last three days with their own expectations
-            y3, m3 = _window_sum(np.where(ready, y, 0.0), 3), _window_sum(np.where(ready, mu, 0.0), 3)
-            a3 = _window_sum(np.where(ready, r["alpha"] * mu * mu, 0.0), 3) / np.maximum(m3, 1e-9) ** 2 \
-                + 1.0 / np.maximum(np.nan_to_num(r["rate_n"]), 1.0)
-            p3 = nb_cdf(y3, np.where(ready & (m3 > 0), m3, np.nan), a3)
-            low_today = ready & (y <= s.ratio * mu)
-            open_ = low_today & (
-                ((mu >= s.min_expected) & (p1 < p_open))
-                | ((m3 >= 2 * s.min_expected) & (y3 <= s.ratio * m3) & (p3 < p_open)))
-            keep = ready & (y <= (1 + s.ratio) / 2 * mu) & ((p1 < s.p_keep) | (p3 < s.p_keep))
-            drop = _hysteresis(open_, keep)
-            # tracking: a run of zero days, tested as one sum
-            zero_run = np.zeros((C, D))
-            zsum = np.zeros((C, D))
-            zalpha = np.zeros((C, D))
-            run = np.zeros(C)
-            msum, asum = np.zeros(C), np.zeros(C)
-            for d in range(D):
-                z = ready[:, d] & (y[:, d] == 0)
-                run = np.where(z, run + 1, np.where(pres[:, d] & (v["spend"][:, d] > 0), 0, run))
-                msum = np.where(z, msum + np.nan_to_num(mu[:, d]), np.where(run == 0, 0.0, msum))
-                asum = np.where(z, asum + np.nan_to_num(r["alpha"][:, d] * mu[:, d] ** 2),
-                                np.where(run == 0, 0.0, asum))
-                zero_run[:, d] = np.where(z, run, 0)
-                zsum[:, d] = np.where(z, msum, 0.0)
-                zalpha[:, d] = np.where(z, asum / np.maximum(msum, 1e-9) ** 2, 0.0)
-            zalpha = zalpha + 1.0 / np.maximum(np.nan_to_num(r["rate_n"]), 1.0)
-            pz = np.where(zero_run > 0, nb_zero(zsum, zalpha), 1.0)
-            track = (zero_run > 0) & (zsum >= 2 * s.min_expected) & (pz < p_open)
-            track = _hysteresis(track, (zero_run > 0) & (pz < s.p_keep))
-            kinds[name] = {"drop": drop, "track": track}
+            y3, m3 = _window_sum(np.where(ready, y, 0.0), 3), _window_sum(mu0, 3)
+            p3 = nb_cdf(y3, np.where(ready & (m3 > 0), m3, np.nan),
+                        _window_sum(amu2, 3) / np.maximum(m3, 1e-9) ** 2 + rate_var)
+            # run evidence: the days in a row that came in low (or at zero), tested as one sum
+            low = ready & (y <= keep_ratio * mu)
+            n_r, y_r, m_r, a_r = _run_sums(low, y, mu0, amu2, spent)
+            p_r = nb_cdf(y_r, np.where(n_r > 0, m_r, np.nan), a_r / np.maximum(m_r, 1e-9) ** 2 + rate_var)
+            zero = ready & (y == 0)
+            zbreak = spent
+            if name == "conversions":
+                # conversions at zero on days without leads are the leads' story, not theirs
+                no_leads = (v["leads"] == 0) & (np.nan_to_num(passes["leads"]["mu"]) >= 1.0)
+                zero, zbreak = zero & ~no_leads, spent & ~no_leads
+            n_z, _, m_z, a_z = _run_sums(zero, y, mu0, amu2, zbreak)
+            p_z = np.where(n_z > 0, nb_zero(m_z, a_z / np.maximum(m_z, 1e-9) ** 2 + rate_var), 1.0)
+            single = low & (y <= s.ratio * mu) & (mu >= s.min_expected) & (p1 < p_open)
+            drop_open = single | low & (
+                ((y <= s.ratio * mu) & (mu >= s.min_expected) & (p1 < p_open))
+                | ((y <= s.ratio * mu) & (m3 >= 2 * s.min_expected) & (y3 <= s.ratio * m3) & (p3 < p_open))
+                | ((y <= s.ratio * mu) & (m_r >= 2 * s.min_expected) & (y_r <= s.ratio * m_r)
+                   & (p_r < p_open * 0.1)))  # runs are chosen after the fact: ten times stricter
+            drop_keep = low & (p1 < s.p_keep)
+            track_open = (n_z > 0) & (m_z >= 2 * s.min_expected) & (p_z < p_open)
+            track_keep = (n_z > 0) & (p_z < s.p_keep)
+            kinds[name] = {"drop_open": drop_open, "drop_keep": drop_keep, "drop_single": single,
+                           "track_single": track_open & (n_z == 1),
+                           "track_open": track_open, "track_keep": track_keep}
             lo, hi = nb_quantile_band(np.where(ready, mu, np.nan), alpha)
             stats[name] = {"observed": y, "expected": np.where(pres, mu, np.nan), "lower": lo, "upper": hi,
-                           "p": np.fmin(np.nan_to_num(p1, nan=1.0), np.nan_to_num(p3, nan=1.0)),
-                           "zero_run": zero_run, "zero_expected": zsum, "ready": ready}
+                           "p": np.fmin.reduce([np.nan_to_num(p, nan=1.0) for p in (p1, p3, p_r, p_z)]),
+                           "zero_run": n_z, "zero_expected": m_z, "ready": ready}
 
         # spend: overspend on a day, under-delivery over consecutive days
         spend, budget = v["spend"], v["daily_budget"]
@@ -533,10 +569,37 @@ class Monitor(BaseEstimator):
                           "ready": pres & (sp["n"] >= 5)}
 
         # one root cause per campaign-day: a click collapse explains fewer leads; zeros are tracking
-        ctr = kinds["clicks"]["drop"]
-        track_any = (kinds["leads"]["track"] | kinds["conversions"]["track"]) & ~ctr
-        cpl = kinds["leads"]["drop"] & ~ctr & ~kinds["leads"]["track"]
-        cpa = kinds["conversions"]["drop"] & ~ctr & ~kinds["conversions"]["track"] & ~kinds["leads"]["track"]
+        ctr = _hysteresis(kinds["clicks"]["drop_open"], kinds["clicks"]["drop_keep"])
+        track_l = _hysteresis(kinds["leads"]["track_open"] & ~ctr, kinds["leads"]["track_keep"] & ~ctr)
+        track_c = _hysteresis(kinds["conversions"]["track_open"] & ~ctr & ~track_l,
+                              kinds["conversions"]["track_keep"] & ~ctr & ~track_l)
+        track_any = track_l | track_c
+        cpl = _hysteresis(kinds["leads"]["drop_open"] & ~ctr & ~track_any,
+                          kinds["leads"]["drop_keep"] & ~ctr & ~track_any)
+        cpa = _hysteresis(kinds["conversions"]["drop_open"] & ~ctr & ~track_any & ~cpl,
+                          kinds["conversions"]["drop_keep"] & ~ctr & ~track_any & ~cpl)
+        # a new incident needs fresh evidence: several-day sums that may reach back into an
+        # incident that ended in the last two weeks (of any kind) do not open another one alone
+        any_count = ctr | track_any | cpl | cpa
+        recent = np.zeros_like(any_count)
+        for back in range(1, 15):  # as far back as a run sum reaches
+            recent[:, back:] |= any_count[:, :-back]
+
+        def fresh(open_: np.ndarray, single: np.ndarray, flag: np.ndarray) -> np.ndarray:
+            prev = np.zeros_like(flag)
+            prev[:, 1:] = flag[:, :-1]
+            return open_ & ~(~single & recent & ~prev)
+
+        lk, ck = kinds["leads"], kinds["conversions"]
+        track_l = _hysteresis(fresh(lk["track_open"] & ~ctr, lk["track_single"], track_l), lk["track_keep"] & ~ctr)
+        track_c = _hysteresis(fresh(ck["track_open"] & ~ctr & ~track_l, ck["track_single"], track_c),
+                              ck["track_keep"] & ~ctr & ~track_l)
+        track_any = track_l | track_c
+        cpl = _hysteresis(fresh(lk["drop_open"] & ~ctr & ~track_any, lk["drop_single"], cpl),
+                          lk["drop_keep"] & ~ctr & ~track_any)
+        cpa = _hysteresis(fresh(ck["drop_open"] & ~ctr & ~track_any & ~cpl, ck["drop_single"], cpa),
+                          ck["drop_keep"] & ~ctr & ~track_any & ~cpl)
+        self.track_metric_ = np.where(track_l, "leads", "conversions")
         flags = {"ctr_collapse": ctr, "tracking_stopped": track_any, "cpl_jump": cpl, "cpa_jump": cpa,
                  "overspend": over, "underdelivery": under}
 
@@ -575,9 +638,7 @@ class Monitor(BaseEstimator):
         cid = str(g.campaigns["campaign_id"].iat[c])
         day = g.dates[d]
         if kind == "tracking_stopped":
-            lead_z = st_["leads"]["zero_run"][c, d] > 0 and self.flags_["tracking_stopped"][c, d] and \
-                np.nan_to_num(st_["leads"]["expected"][c, d]) >= np.nan_to_num(st_["conversions"]["expected"][c, d])
-            lead_z = lead_z or st_["conversions"]["zero_run"][c, d] == 0
+            lead_z = self.track_metric_[c, d] == "leads"
             metric, other = ("leads", "conversions") if lead_z else ("conversions", "leads")
         elif kind == "cpl_jump":
             metric, other = "leads", "conversions"
