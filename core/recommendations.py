@@ -155,7 +155,9 @@ class ResponseModel(BaseEstimator):
     metrics : sequence of str
         Outcomes to model (leads, conversions, revenue).
     n_grid : int
-        Grid points per parameter (``r`` and ``b``).
+        Grid points of the saturation spend ``b`` (shared by all items, log-spaced).
+    n_r : int
+        Grid points of ``r`` per item and ``b``, around the likelihood ridge.
     n_draws : int
         Posterior draws kept per item for intervals.
     half_life_days : float or None
@@ -171,11 +173,12 @@ class ResponseModel(BaseEstimator):
     >>> model.curves("leads").head()                      # doctest: +SKIP
     """
 
-    def __init__(self, *, metrics: Sequence[str] = METRICS, n_grid: int = 48, n_draws: int = 200,
+    def __init__(self, *, metrics: Sequence[str] = METRICS, n_grid: int = 120, n_r: int = 41, n_draws: int = 200,
                  half_life_days: float | None = 365.0, ridge: float = 1.0, season_iterations: int = 2,
                  random_state: int = 0) -> None:
         self.metrics = metrics
         self.n_grid = n_grid
+        self.n_r = n_r
         self.n_draws = n_draws
         self.half_life_days = half_life_days
         self.ridge = ridge
@@ -281,36 +284,39 @@ class ResponseModel(BaseEstimator):
         pear = np.bincount(codes, weights=w * (y - mu) ** 2 / np.maximum(mu, 1e-9), minlength=n_items)
         nw = np.bincount(codes, weights=w, minlength=n_items)
         disp = np.clip(pear / np.maximum(nw - 2, 1.0), 1.0, None)
-        # 3) r grid (absolute, shared) and the tempered log-likelihood on the (r, b) grid
-        rates = Y / np.maximum(np.bincount(codes, weights=w * x, minlength=n_items), 1e-9)
-        pos = rates[rates > 0]
-        r_lo = (pos.min() * 0.05) if len(pos) else 1e-6
-        r_hi = (pos.max() * 50.0) if len(pos) else 1.0
-        rg = np.geomspace(max(r_lo, 1e-9), max(r_hi, r_lo * 10), self.n_grid)
-        # loglik[i, r, b] = (Y log(r b) + A(b) - r b B(b)) / disp
-        logr, logb = np.log(rg), np.log(bg)
-        ll = (Y[:, None, None] * (logr[None, :, None] + logb[None, None, :]) + A[:, None, :]
-              - rg[None, :, None] * bg[None, None, :] * B[:, None, :]) / disp[:, None, None]
+        # 3) per item, an r grid around the likelihood ridge r_hat(b) (width from the Poisson information),
+        #    and the tempered log-likelihood on the (r, b) grid:
+        #    loglik[i, j, g] = (Y log(r b) + A(b) - r b B(b)) / disp,  r = r_hat_i(b_g) * exp(sigma_i * delta_j)
+        r_hat = np.maximum(Y, 0.5)[:, None] / np.maximum(B, 1e-12) / bg[None, :]          # (n, G_b)
+        sigma = np.sqrt(disp / np.maximum(Y, 1.0)) * 1.0
+        delta = np.linspace(-4.5, 4.5, self.n_r)
+        logr = np.log(r_hat)[:, None, :] + (sigma[:, None] * delta[None, :])[:, :, None]   # (n, J, G_b)
+        rr = np.exp(logr)
+        logb = np.log(bg)
+        ll = (Y[:, None, None] * (logr + logb[None, None, :]) + A[:, None, :]
+              - rr * bg[None, None, :] * B[:, None, :]) / disp[:, None, None]
         # 4) flat-prior posterior moments of log r and log b per item (for the pooled prior)
         post = _normalise(ll)
-        m_r, v_r = _moments(post.sum(2), logr)
+        m_r = (post * logr).sum((1, 2))
+        v_r = np.maximum((post * (logr - m_r[:, None, None]) ** 2).sum((1, 2)), 1e-6)
         m_b, v_b = _moments(post.sum(1), logb)
         # 5) empirical Bayes prior: additive model of log r / log b on shared values
         coef_r, pred_r, tau_r = _pooled(self.design_, m_r, v_r, self.ridge)
         coef_b, pred_b, tau_b = _pooled(self.design_, m_b, v_b, self.ridge)
-        prior = (-0.5 * ((logr[None, :] - pred_r[:, None]) ** 2) / tau_r ** 2)[:, :, None] \
-            + (-0.5 * ((logb[None, :] - pred_b[:, None]) ** 2) / tau_b ** 2)[:, None, :]
+        prior = -0.5 * ((logr - pred_r[:, None, None]) / tau_r) ** 2 \
+            - 0.5 * (((logb[None, :] - pred_b[:, None]) / tau_b) ** 2)[:, None, :]
         post = _normalise(ll + prior)
-        # posterior mean curve: sum_b (sum_r P r) b (1 - e^{-x/b})
-        weights = (post * rg[None, :, None]).sum(1) * bg[None, :]
+        # posterior mean curve: sum_g (sum_j P r) b_g (1 - e^{-x/b_g})
+        weights = (post * rr).sum(1) * bg[None, :]
         flat = post.reshape(n_items, -1)
         cum = np.cumsum(flat, 1)
         u = rng.random((n_items, self.n_draws))
-        cells = np.minimum((cum[:, None, :] < u[:, :, None]).sum(2), flat.shape[1] - 1)
-        r_draws, b_draws = rg[cells // len(bg)], bg[cells % len(bg)]
+        cells = np.minimum(np.stack([np.searchsorted(cum[i], u[i]) for i in range(n_items)]), flat.shape[1] - 1)
+        r_draws = np.take_along_axis(rr.reshape(n_items, -1), cells, 1)
+        b_draws = bg[cells % len(bg)]
         pb = post.sum(1)
         b_median = bg[np.minimum((np.cumsum(pb, 1) < 0.5).sum(1), len(bg) - 1)]
-        r_mean = (post.sum(2) * rg).sum(1)
+        r_mean = (post * rr).sum((1, 2))
         return _MetricFit(weights, r_draws, b_draws, r_mean, b_median, disp, weekday, month,
                           {"r": coef_r, "b": coef_b}, {"r": tau_r, "b": tau_b})
 
@@ -432,9 +438,12 @@ def _pooled(X: np.ndarray, theta: np.ndarray, var: np.ndarray, ridge: float, ite
     for _ in range(iterations):
         wts = 1.0 / (var + tau2)
         XtW = X.T * wts
-        coef = np.linalg.solve(XtW @ X + np.diag(pen), XtW @ theta)
+        inv = np.linalg.inv(XtW @ X + np.diag(pen))
+        coef = inv @ (XtW @ theta)
         pred = X @ coef
-        resid2 = (theta - pred) ** 2
+        # leave-one-out residuals (ridge hat matrix), so a rich design does not hide the spread
+        lev = np.clip(np.einsum("ij,jk,ik->i", X, inv, X) * wts, 0.0, 0.95)
+        resid2 = ((theta - pred) / (1.0 - lev)) ** 2
         tau2 = max(float(np.sum(wts * (resid2 - var)) / np.sum(wts)), 0.01)
     tau = float(np.sqrt(tau2))
     return coef, pred, max(tau, 0.1)
