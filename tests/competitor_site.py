@@ -34,6 +34,10 @@ class CompetitorSite:
         self.hits: Counter[str] = Counter()
         self.huge_sent = 0
         self.user_agents: set[str] = set()
+        self.active = 0
+        self.max_active = 0
+        self.times: list[tuple[str, float]] = []
+        self._lock = threading.Lock()
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,12 +48,19 @@ class CompetitorSite:
 
             def do_GET(self) -> None:  # noqa: N802
                 path = self.path.split("?", 1)[0]
-                site.hits[path] += 1
-                site.user_agents.add(self.headers.get("User-Agent", ""))
+                with site._lock:
+                    site.hits[path] += 1
+                    site.user_agents.add(self.headers.get("User-Agent", ""))
+                    site.times.append((path, time.monotonic()))
+                    site.active += 1
+                    site.max_active = max(site.max_active, site.active)
                 try:
                     site._route(self, path)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+                finally:
+                    with site._lock:
+                        site.active -= 1
 
             def handle(self) -> None:
                 try:

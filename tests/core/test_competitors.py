@@ -1,0 +1,247 @@
+"""Competitor crawler and analysis, against local fixture sites only (never the internet)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from core import competitors as comp
+from core.competitors import PoliteFetcher, UnsafeURLError, check_url, extract_page, find_offers, find_prices
+from core.warehouse import Warehouse
+from tests.competitor_site import FIXTURES, CompetitorSite
+
+
+def _resolver(mapping: dict[str, str]):
+    """A getaddrinfo stand-in: the mapped hosts resolve where the test says, the rest for real."""
+    def resolve(host, port, *args, **kwargs):
+        if host in mapping:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (mapping[host], port))]
+        return socket.getaddrinfo(host, port, *args, **kwargs)
+    return resolve
+
+
+def _fast_fetcher(**kw) -> PoliteFetcher:
+    opts = dict(allow_private=True, delay_s=0.02, timeout_s=0.5, max_bytes=500_000, retries=1, backoff_s=0.05)
+    opts.update(kw)
+    return PoliteFetcher(**opts)
+
+
+# ------------------------------------------------------------------ SSRF guard
+
+
+@pytest.mark.parametrize("addr", ["127.0.0.1", "10.1.2.3", "192.168.0.10", "172.16.5.5", "169.254.169.254",
+                                  "100.64.0.1", "0.0.0.0", "::1", "fd00:ec2::254", "::ffff:127.0.0.1", "fe80::1"])
+def test_private_loopback_link_local_and_metadata_addresses_are_refused(addr):
+    with pytest.raises(UnsafeURLError):
+        check_url("http://victim.test/", resolver=_resolver({"victim.test": addr}))
+    assert check_url("http://victim.test/", allow_private=True, resolver=_resolver({"victim.test": addr}))
+
+
+def test_public_address_passes_and_bad_urls_fail():
+    assert check_url("https://shop.test/p", resolver=_resolver({"shop.test": "93.184.216.34"}))
+    for bad in ("ftp://shop.test/", "file:///etc/passwd", "http:///nohost", "http://user:pw@shop.test/"):
+        with pytest.raises(UnsafeURLError):
+            check_url(bad, resolver=_resolver({"shop.test": "93.184.216.34"}))
+
+
+def test_default_fetcher_refuses_the_local_server_and_its_literal_ip():
+    with CompetitorSite("acme") as site:
+        res = PoliteFetcher(delay_s=0).fetch(site.url)
+        assert res.outcome == "blocked" and "loopback" in res.error
+        with pytest.raises(UnsafeURLError):
+            comp.crawl_site(site.url, fetcher=PoliteFetcher(delay_s=0))
+        assert sum(site.hits.values()) == 0  # nothing reached the server, not even robots.txt
+
+
+def test_no_redirect_into_a_private_address():
+    with CompetitorSite("acme") as site:
+        # "localhost" pretends to be public; its redirect to 127.0.0.1 must not be followed.
+        fetcher = PoliteFetcher(delay_s=0, timeout_s=2, resolver=_resolver({"localhost": "93.184.216.34"}))
+        start = site.url.replace("127.0.0.1", "localhost")
+        res = fetcher.fetch(start + "go-internal")
+        assert res.outcome == "blocked" and "127.0.0.1" in res.final_url
+        assert site.hits["/go-internal"] == 1 and site.hits["/pricing.html"] == 0
+
+
+# ------------------------------------------------------------------ politeness against a local server
+
+
+@pytest.fixture(scope="module")
+def crawl():
+    """One crawl of the acme fixture site, shared by the politeness tests."""
+    with CompetitorSite("acme", slow_s=1.5, huge_bytes=40_000_000) as site:
+        fetcher = _fast_fetcher()
+        seen = []
+        frame = comp.crawl_site(site.url, fetcher=fetcher, max_pages=20, competitor="Acme", with_entities=True,
+                                progress=lambda done, total, url: seen.append((done, total, url)))
+        yield site, frame.set_index("url"), seen
+
+
+def test_crawl_honours_robots_txt(crawl):
+    site, frame, _ = crawl
+    assert site.hits["/private/plans.html"] == 0
+    assert frame.loc[site.url + "private/plans.html", "outcome"] == "robots"
+    assert site.hits["/robots.txt"] == 1  # read once per host
+
+
+def test_crawl_retries_500_and_429_with_backoff(crawl):
+    site, frame, _ = crawl
+    broken = frame.loc[site.url + "broken.html"]
+    assert broken["status"] == 500 and broken["outcome"] == "http_error" and broken["attempts"] == 2
+    assert site.hits["/broken.html"] == 2
+    busy = frame.loc[site.url + "busy.html"]
+    assert busy["outcome"] == "ok" and busy["attempts"] == 2 and busy["title"] == "Webinars"
+    t = [ts for p, ts in site.times if p == "/busy.html"]
+    assert t[1] - t[0] >= 0.95  # Retry-After: 1 honoured
+
+
+def test_crawl_times_out_slow_pages_and_caps_huge_ones(crawl):
+    site, frame, _ = crawl
+    slow = frame.loc[site.url + "slow.html"]
+    assert slow["outcome"] == "error" and "Timeout" in slow["error"]
+    huge = frame.loc[site.url + "huge.html"]
+    assert huge["outcome"] == "too_large" and huge["bytes"] == 0
+    assert site.huge_sent < site.huge_bytes  # we hung up long before the end
+
+
+def test_crawl_checks_content_type_and_stays_on_site(crawl):
+    site, frame, _ = crawl
+    assert frame.loc[site.url + "catalogue", "outcome"] == "not_html"
+    assert not any("example.com" in u for u in frame.index)
+    assert site.user_agents == {comp.USER_AGENT}
+    ok = frame[frame["outcome"] == "ok"]
+    assert {site.url, site.url + "pricing.html", site.url + "features.html"} <= set(ok.index)
+    assert all(len(h) == 64 for h in ok["content_hash"])
+
+
+def test_crawl_reports_progress_and_keeps_the_page_budget():
+    with CompetitorSite("acme") as site:
+        calls = []
+        frame = comp.crawl_site(site.url, fetcher=_fast_fetcher(), max_pages=3, with_entities=False,
+                                progress=lambda d, t, u: calls.append(d))
+        reached = frame[~frame["outcome"].isin(["robots", "blocked"])]
+        assert len(reached) == 3
+        assert calls[0] == 0 and calls[-1] == 3
+
+
+def test_one_request_at_a_time_per_host_with_a_delay():
+    with CompetitorSite("acme") as site:
+        fetcher = _fast_fetcher(delay_s=0.25)
+        fetcher.fetch(site.url)  # reads robots.txt first
+        urls = [site.url + p for p in ("features.html", "pricing.html", "index.html", "features.html")]
+        threads = [threading.Thread(target=fetcher.fetch, args=(u,)) for u in urls]
+        start = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert site.max_active == 1
+        assert time.monotonic() - start >= 4 * 0.25 - 0.05
+        stamps = sorted(ts for _, ts in site.times)
+        assert min(np.diff(stamps)) >= 0.2
+
+
+# ------------------------------------------------------------------ extraction
+
+
+def test_extracts_bootstrap_pricing_table_with_plans_and_periods():
+    page = extract_page((FIXTURES / "bootstrap-4.6-pricing-example.html").read_bytes(), "http://x.test/")
+    assert page["title"] == "Pricing example · Bootstrap v4.6"
+    got = [(p["plan"], p["amount"], p["currency"], p["period"]) for p in page["prices"]]
+    assert got == [("Free", 0.0, "USD", "month"), ("Pro", 15.0, "USD", "month"),
+                   ("Enterprise", 29.0, "USD", "month")]
+    assert {"Sign up for free", "Get started", "Contact us"} <= set(page["ctas"])
+    assert "Quickly build an effective pricing table" in page["text"]
+    assert "Cool stuff" not in page["text"] and "Company name" not in page["text"]  # footer and header bar gone
+    assert page["headings"][0] == {"level": 1, "text": "Pricing"}
+
+
+def test_extracts_tailwind_landing_page():
+    page = extract_page((FIXTURES / "tailwindtoolbox-landing-page.html").read_bytes(), "http://y.test/")
+    assert page["description"] == "Simple landind page"
+    assert [(p["plan"], p["amount"], p["currency"]) for p in page["prices"]] == [("Free", 0.0, "GBP")]
+    assert "Sign Up" in page["ctas"]
+
+
+def test_price_and_offer_patterns():
+    got = find_prices("Plans from $15/mo, £9.99 per user per month, €120 per year, USD 49 / seat / month, $1,299.")
+    assert [(p["amount"], p["currency"], p["period"], p["unit"]) for p in got] == [
+        (15.0, "USD", "month", None), (9.99, "GBP", "month", "user"), (120.0, "EUR", "year", None),
+        (49.0, "USD", "month", "seat"), (1299.0, "USD", None, None)]
+    assert find_prices("no prices, just 15 users and 20%") == []
+    offers = find_offers("Get 20% off annual plans. Start your 14-day free trial - no credit card required. "
+                         "Start a free trial!")
+    assert offers == ["20% off annual plans", "14-day free trial", "no credit card required"]
+
+
+def test_spacy_entities():
+    page = extract_page((FIXTURES / "acme" / "index.html").read_bytes(), "http://acme.test/")
+    ents = {(e["text"], e["label"]) for e in comp.entities(page["title"] + "\n" + page["text"])}
+    assert ("London", "GPE") in ents and ("New York", "GPE") in ents
+    assert any(lab == "ORG" and "Acme" in t for t, lab in ents)
+
+
+# ------------------------------------------------------------------ storage, re-crawl and analysis
+
+
+def test_recrawl_is_stored_and_the_change_log_shows_price_moves_and_new_offers(tmp_path):
+    wh = Warehouse.open(tmp_path / "w.duckdb")
+    try:
+        with CompetitorSite("acme", slow_s=0.05) as a, CompetitorSite("globex") as b:
+            comp.add_site(wh, "Acme", a.url, allow_private=True)
+            comp.add_site(wh, "Globex", b.url, allow_private=True)
+            with pytest.raises(UnsafeURLError):
+                comp.add_site(wh, "Local", a.url)  # private addresses need the setting
+            fetcher = _fast_fetcher(max_bytes=200_000, timeout_s=1.0)
+            comp.crawl_all(wh, fetcher=fetcher, max_pages=6, with_entities=False)
+            a.version = 2
+            comp.crawl_all(wh, fetcher=fetcher, max_pages=6, with_entities=False)
+        stored = wh.load_state("competitors_fetches")
+        assert stored["crawl_id"].nunique() == 2
+        assert {"url", "competitor", "crawl_id", "fetched_at", "status", "content_hash", "text", "title",
+                "prices"} <= set(stored.columns)
+        f = comp.fetches(wh)
+        log = comp.change_log(f)
+        rows = {(r.change, r.before, r.after) for r in log.itertuples()}
+        assert ("price moved", "Pro: USD 15/month", "Pro: USD 19/month (+27%)") in rows
+        assert ("new price", "", "Team: GBP 9.99 per user") in rows
+        assert ("price removed", "Enterprise: USD 29/month", "") in rows
+        assert {"20% off annual plans this month", "14-day free trial"} <= set(log.loc[log.change == "new offer",
+                                                                                         "after"])
+        assert (log["competitor"] == "Acme").all()  # Globex did not change
+
+        c = comp.compare(f)
+        assert set(c.prices["competitor"]) == {"Acme", "Globex"}
+        assert c.prices.query("competitor == 'Acme' and plan == 'Pro'")["amount"].tolist() == [19.0]
+        kw = c.keywords.groupby("competitor")["keyword"].apply(list)
+        assert "dashboards" in kw["Acme"][:10] or "attribution" in kw["Acme"][:10]
+        assert any(w in kw["Globex"] for w in ("lorem", "ipsum", "lorem ipsum"))
+        sim = c.similarity.set_index("competitor")
+        assert sim.loc["Acme", "Acme"] == pytest.approx(1.0) and sim.loc["Acme", "Globex"] < 0.5
+        assert len(c.map) == 2 and len(c.topics) >= 2
+        assert np.allclose(c.topic_weights.drop(columns="competitor").sum(axis=1), 1.0, atol=1e-3)
+    finally:
+        wh.close()
+
+
+def test_compare_without_pages_is_a_clear_error():
+    with pytest.raises(comp.NotEnoughDataError):
+        comp.compare(comp.fetches(Warehouse.in_memory()))
+
+
+def test_classical_mds_recovers_distances():
+    pts = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 4.0]])
+    D = np.linalg.norm(pts[:, None] - pts[None], axis=-1)
+    got = comp.classical_mds(D)
+    assert np.allclose(np.linalg.norm(got[:, None] - got[None], axis=-1), D, atol=1e-8)
+
+
+def test_fetch_record_is_json_ready():
+    rec = comp.fetch_record(comp.Fetch("http://a.test/", "http://a.test/", status=200, body=b"x"),
+                            {"prices": [{"amount": 1.0}]}, competitor="A", crawl_id="c1")
+    assert json.loads(rec["prices"]) == [{"amount": 1.0}] and len(rec["content_hash"]) == 64
