@@ -38,7 +38,7 @@ def synthetic_campaigns(n_campaigns: int = 20, n_days: int = 365, *, end: str = 
         wd = np.array(_WD[plat])[dates.weekday]
         budget0 = float(np.exp(rng.uniform(np.log(15), np.log(400))))
         budget = np.full(n_days, round(budget0, 0))
-        change = int(rng.integers(30, n_days))  # one budget change
+        change = int(rng.integers(min(30, n_days - 1), n_days))  # one budget change
         budget[change:] = round(budget0 * rng.uniform(0.7, 1.4), 0)
         pace = rng.uniform(0.75, 0.98)
         wd_spend = np.where(dates.weekday >= 5, rng.uniform(0.85, 1.0), 1.0)
@@ -65,3 +65,19 @@ def synthetic_campaigns(n_campaigns: int = 20, n_days: int = 365, *, end: str = 
                          "impressions": int(impressions[d]), "clicks": int(clicks[d]), "leads": int(leads[d]),
                          "conversions": int(conv[d]), "revenue": round(float(revenue[d]), 2)})
     return pd.DataFrame(rows)
+
+
+def to_records(frame: pd.DataFrame) -> list[dict]:
+    """Contract campaign records (audience nested, dates as text) from a synthetic frame."""
+    recs = []
+    for r in frame.to_dict(orient="records"):
+        recs.append({
+            "date": pd.Timestamp(r["date"]).date().isoformat(), "platform": r["platform"],
+            "campaign_id": r["campaign_id"], "campaign_name": r.get("campaign_name", r["campaign_id"]),
+            "objective": r.get("objective", "leads"), "ad_type": r.get("ad_type", "search"),
+            "bidding_strategy": r.get("bidding_strategy", "manual_cpc"),
+            "audience": {"age_min": 25, "age_max": 54, "gender": "all", "interests": [], "location": "US"},
+            "daily_budget": r["daily_budget"], "spend": r["spend"], "impressions": int(r["impressions"]),
+            "clicks": int(r["clicks"]), "leads": int(r["leads"]), "conversions": int(r["conversions"]),
+            "revenue": r["revenue"]})
+    return recs

@@ -1,0 +1,128 @@
+"""Monitoring: open incidents first, observed vs expected per campaign, acknowledge/mute, replay."""
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from core import monitoring
+from core.charts import monitoring as charts
+from core.warehouse import Filters
+from pages import _shared
+
+st.title("Monitoring")
+st.caption("Every campaign-day is checked against what the campaign's own past predicts at the spend made; "
+           "an alert needs strong evidence, so each one deserves a look.")
+
+if _shared.empty_note("campaign data"):
+    st.stop()
+
+
+# Cache of the fitted monitor (page-local, keyed by data_version): one fit per data, platform and sensitivity.
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _fit(version: int, sensitivity: str, platforms: tuple[str, ...], objectives: tuple[str, ...],
+         country: str) -> monitoring.Monitor:
+    frame = _shared.table("campaigns", Filters(platforms=platforms, objectives=objectives))
+    return monitoring.Monitor(sensitivity=sensitivity, country=country).fit(frame)
+
+
+wh = _shared.warehouse()
+f = _shared.filters()
+with st.form("monitoring.settings"):
+    c1, c2 = st.columns(2)
+    sensitivity = c1.select_slider("Sensitivity", options=list(monitoring.SENSITIVITY), value="normal",
+                                   key="monitoring.sensitivity",
+                                   help="low: only the clearest problems; high: more alerts, some noise")
+    days = c2.number_input("Check the last N days", 1, 120, 7, key="monitoring.days")
+    st.form_submit_button("Check", icon=":material/search:")
+
+with _shared.error_box():
+    with st.spinner("Checking every campaign-day against its own history..."):
+        mon = _fit(_shared.data_version(), sensitivity, f.platforms, f.objectives, _shared.settings().country)
+    since = mon.last_date_ - timedelta(days=int(days) - 1)
+    incidents = monitoring.apply_acks(mon.incidents(since), monitoring.load_acks(wh))
+    alerts = mon.predict(since)
+
+    n_open = int((incidents["status"] == "open").sum()) if len(incidents) else 0
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Open incidents", n_open)
+    m2.metric("Alerts", len(alerts))
+    m3.metric("Campaigns alerting", alerts["campaign_id"].nunique() if len(alerts) else 0)
+    m4.metric("Checked through", f"{mon.last_date_:%b %d, %Y}")
+
+    st.subheader("Incidents")
+    c1, c2, c3, c4 = st.columns(4)
+    plat = c1.multiselect("Platform", sorted(incidents["platform"].dropna().unique()) if len(incidents) else [],
+                          key="monitoring.platform", placeholder="All")
+    kind = c2.multiselect("Kind", list(monitoring.KINDS), key="monitoring.kind", placeholder="All",
+                          format_func=lambda k: monitoring.KINDS[k])
+    sev = c3.multiselect("Severity", list(monitoring.SEVERITIES), key="monitoring.severity", placeholder="All")
+    show_all = c4.toggle("Show acknowledged and muted", key="monitoring.show_all")
+    view = incidents
+    if len(view):
+        if plat:
+            view = view[view["platform"].isin(plat)]
+        if kind:
+            view = view[view["kind"].isin(kind)]
+        if sev:
+            view = view[view["severity"].isin(sev)]
+        if not show_all:
+            view = view[view["status"].isin(["open", "closed"])]
+        order = {"open": 0, "closed": 1, "acknowledged": 2, "muted": 3}
+        view = view.assign(_o=view["status"].map(order)).sort_values("_o", kind="stable").drop(columns="_o")
+    if not len(view):
+        st.success("No incidents in this period. Every campaign is within what its history predicts.",
+                   icon=":material/check_circle:")
+    else:
+        cols = ["status", "severity", "kind", "campaign_name", "platform", "start", "end", "days", "message"]
+        st.dataframe(view[cols], hide_index=True, width="stretch", key="monitoring.incidents")
+        _shared.download_buttons(view, "monitoring-incidents", key="monitoring.dl_incidents")
+
+        with st.form("monitoring.ack"):
+            st.markdown("**Acknowledge or mute an incident** (kept in the workspace)")
+            labels = {r.incident_id: f"{r.campaign_name or r.campaign_id} · {monitoring.KINDS[r.kind]} · {r.start}"
+                      for r in view.itertuples()}
+            chosen = st.selectbox("Incident", list(labels), format_func=labels.get, key="monitoring.ack_id")
+            action = st.radio("Action", ["acknowledge", "mute 7 days", "mute", "reopen"], horizontal=True,
+                              key="monitoring.ack_action")
+            note = st.text_input("Note", key="monitoring.ack_note")
+            if st.form_submit_button("Apply"):
+                inc = view.set_index("incident_id").loc[chosen]
+                inc = {"incident_id": chosen, "campaign_id": inc["campaign_id"], "kind": inc["kind"]}
+                if action == "reopen":
+                    monitoring.unacknowledge(wh, chosen)
+                else:
+                    until = mon.last_date_ + timedelta(days=7) if action == "mute 7 days" else None
+                    monitoring.acknowledge(wh, inc, status="acknowledged" if action == "acknowledge" else "muted",
+                                           note=note, until=until)
+                st.rerun()
+
+    st.subheader("Observed vs expected")
+    frame_ids = mon.grid_.campaigns
+    names = dict(zip(frame_ids["campaign_id"], frame_ids.get("campaign_name", frame_ids["campaign_id"])))
+    first = view["campaign_id"].iloc[0] if len(view) else frame_ids["campaign_id"].iloc[0]
+    ids = list(names)
+    c1, c2, c3 = st.columns([2, 1, 1])
+    cid = c1.selectbox("Campaign", ids, index=ids.index(first), key="monitoring.campaign",
+                       format_func=lambda c: f"{names.get(c) or c} ({c})")
+    metric = c2.selectbox("Metric", ["leads", "conversions", "clicks", "spend"], key="monitoring.metric")
+    span = c3.number_input("Days shown", 14, 730, 90, key="monitoring.span")
+    series = mon.series(cid, metric)
+    series = series[series["date"] > mon.last_date_ - timedelta(days=int(span))]
+    st.plotly_chart(charts.expected_band(series, metric), key="monitoring.band")
+
+    with st.expander("What would have alerted last quarter", icon=":material/history:"):
+        st.caption("A replay over the last 91 days: each day judged only on the days before it, "
+                   "exactly as a nightly run would have.")
+        start = mon.last_date_ - timedelta(days=90)
+        r_alerts, r_inc = mon.predict(start), mon.incidents(start)
+        if not len(r_inc):
+            st.info("Nothing would have alerted in the last quarter.")
+        else:
+            counts = r_inc.groupby(["kind", "severity"]).size().rename("incidents").reset_index()
+            st.dataframe(counts, hide_index=True, key="monitoring.replay_counts")
+            st.plotly_chart(charts.incidents_timeline(r_inc), key="monitoring.replay_chart")
+            st.dataframe(r_alerts[monitoring.ALERT_COLUMNS], hide_index=True, width="stretch",
+                         key="monitoring.replay_alerts")
+            _shared.download_buttons(r_alerts[monitoring.ALERT_COLUMNS], "monitoring-replay",
+                                     key="monitoring.dl_replay")
