@@ -734,6 +734,24 @@ def refresh_segments(wh: Any, model_dir: Path, *, k: int | str = "auto", method:
     return SegmentRun(model, assign.reset_index(drop=True), kind, n_new, run_id, notes)
 
 
+def current_view(customers: pd.DataFrame, run: SegmentRun, *,
+                 max_points: int = 5000) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The named segment table and the 2-D map of the current assignments.
+
+    After incremental updates the assignments differ from the training labels, so the
+    profiles are recomputed here; the names stay those the model gave its segments.
+    """
+    ids = customers["customer_id"].astype(str)
+    current = run.assignments.assign(customer_id=run.assignments["customer_id"].astype(str))
+    seg = ids.map(current.set_index("customer_id")["segment"])
+    if seg.isna().any():  # not yet assigned (should not happen after a refresh): ask the model
+        missing = seg.isna().to_numpy()
+        seg[missing] = run.model.predict(customers[missing])
+    labels = seg.astype(int).to_numpy()
+    table = segment_table(profile_segments(customer_features(customers), labels), run.model.names_)
+    return table, run.model.projection(customers, labels, max_points=max_points)
+
+
 def size_history(wh: Any) -> pd.DataFrame:
     """Segment sizes per run (oldest first): run_id, at, kind, segment, name, size."""
     hist = wh.load_state("segments_history")

@@ -1,0 +1,56 @@
+"""Segments page: segments, charts and the audience export; incremental runs; the empty note."""
+
+from __future__ import annotations
+
+from core.segments import synthetic_customers
+from core.warehouse import Warehouse
+from tests.pages.conftest import error_texts, open_page
+
+
+def _load(db_path, n: int, seed: int) -> None:
+    frame, _ = synthetic_customers(n, random_state=seed)
+    wh = Warehouse.open(db_path)
+    wh.ingest_records("customers", frame.to_dict(orient="records"))
+    wh.close()
+
+
+def test_segments_page_shows_named_segments(db_path):
+    _load(db_path, 400, seed=1)
+    at = open_page("segments")
+    assert not at.exception, at.exception
+    assert not error_texts(at)
+    assert {m.label: m.value for m in at.metric}["Segments"] == "4"
+    table = at.dataframe[0].value
+    assert len(table) == 4 and table["name"].is_unique and table["size"].sum() == 400
+    assert len(at.get("plotly_chart")) >= 4  # map, profiles, k curve, history
+    assert at.selectbox(key="segments.audience").options
+
+
+def test_by_hand_k_then_full_resegmentation(db_path):
+    _load(db_path, 300, seed=2)
+    at = open_page("segments")
+    at.toggle(key="segments.auto").set_value(False)
+    at.number_input(key="segments.k").set_value(3)
+    at.button(key="segments.apply").click().run()
+    assert not at.exception and not error_texts(at)
+    assert {m.label: m.value for m in at.metric}["Segments"] == "3"
+    at.button(key="segments.full").click().run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 3
+
+
+def test_new_customers_join_existing_segments(db_path):
+    _load(db_path, 300, seed=3)
+    at = open_page("segments")
+    assert not at.exception
+    _load(db_path, 60, seed=4)  # another ingest: new ids
+    at2 = open_page("segments")
+    assert not at2.exception and not error_texts(at2)
+    metrics = {m.label: m.value for m in at2.metric}
+    assert metrics["Customers"] == "360" and metrics["Updates since last full run"] == "1"
+
+
+def test_empty_workspace_gets_a_friendly_note(db_path):
+    at = open_page("segments")
+    assert not at.exception and not error_texts(at)
+    assert any("No customers" in i.value for i in at.info)
