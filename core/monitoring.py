@@ -510,6 +510,9 @@ class Monitor(BaseEstimator):
             y3, m3 = _window_sum(np.where(ready, y, 0.0), 3), _window_sum(mu0, 3)
             p3 = nb_cdf(y3, np.where(ready & (m3 > 0), m3, np.nan),
                         _window_sum(amu2, 3) / np.maximum(m3, 1e-9) ** 2 + rate_var)
+            y5, m5 = _window_sum(np.where(ready, y, 0.0), 5), _window_sum(mu0, 5)
+            p5 = nb_cdf(y5, np.where(ready & (m5 > 0), m5, np.nan),
+                        _window_sum(amu2, 5) / np.maximum(m5, 1e-9) ** 2 + rate_var)
             # run evidence: the days in a row that came in low (or at zero), tested as one sum
             low = ready & (y <= keep_ratio * mu)
             n_r, y_r, m_r, a_r = _run_sums(low, y, mu0, amu2, spent)
@@ -527,7 +530,8 @@ class Monitor(BaseEstimator):
                 ((y <= s.ratio * mu) & (mu >= s.min_expected) & (p1 < p_open))
                 | ((y <= s.ratio * mu) & (m3 >= 2 * s.min_expected) & (y3 <= s.ratio * m3) & (p3 < p_open))
                 | ((y <= s.ratio * mu) & (m_r >= 2 * s.min_expected) & (y_r <= s.ratio * m_r)
-                   & (p_r < p_open * 0.1)))  # runs are chosen after the fact: ten times stricter
+                   & (p_r < p_open))
+                | ((y <= s.ratio * mu) & (m5 >= 3 * s.min_expected) & (y5 <= s.ratio * m5) & (p5 < p_open)))
             drop_keep = low & (p1 < s.p_keep)
             track_open = (n_z > 0) & (m_z >= 2 * s.min_expected) & (p_z < p_open)
             track_keep = (n_z > 0) & (p_z < s.p_keep)
@@ -536,7 +540,7 @@ class Monitor(BaseEstimator):
                            "track_open": track_open, "track_keep": track_keep}
             lo, hi = nb_quantile_band(np.where(ready, mu, np.nan), alpha)
             stats[name] = {"observed": y, "expected": np.where(pres, mu, np.nan), "lower": lo, "upper": hi,
-                           "p": np.fmin.reduce([np.nan_to_num(p, nan=1.0) for p in (p1, p3, p_r, p_z)]),
+                           "p": np.fmin.reduce([np.nan_to_num(p, nan=1.0) for p in (p1, p3, p5, p_r, p_z)]),
                            "zero_run": n_z, "zero_expected": m_z, "ready": ready}
 
         # spend: overspend on a day, under-delivery over consecutive days
