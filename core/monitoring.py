@@ -322,9 +322,9 @@ def _spend_pass(spend: np.ndarray, budget: np.ndarray, present: np.ndarray, week
     """Expected spend from the campaign's usual share of its budget (log scale, weekday-aware)."""
     C, D = spend.shape
     lam = 0.5 ** (1.0 / half_life)
-    s_w, s_m, s_v = np.zeros(C), np.zeros(C), np.zeros(C)
+    s_w, s_m, s_v, s_l = np.zeros(C), np.zeros(C), np.zeros(C), np.zeros(C)
     w_w, w_m = np.zeros((C, 7)), np.zeros((C, 7))
-    out = {k: np.full((C, D), np.nan) for k in ("expected", "sd", "n")}
+    out = {k: np.full((C, D), np.nan) for k in ("expected", "sd", "n", "level")}
     for d in range(D):
         wd = weekday[d]
         pres = present[:, d] & (budget[:, d] > 0)
@@ -344,9 +344,17 @@ def _spend_pass(spend: np.ndarray, budget: np.ndarray, present: np.ndarray, week
         out["expected"][:, d] = expected * mf
         out["sd"][:, d] = sd
         out["n"][:, d] = s_w
+        # the usual spend in dollars (weekday-adjusted): a raised budget the campaign cannot
+        # spend is not under-delivery, a budget cut it follows is not either
+        with np.errstate(invalid="ignore", divide="ignore"):
+            level = np.where(s_w > 0, np.exp(s_l / np.maximum(s_w, 1e-9) + np.nan_to_num(wd_off)) * mf, np.nan)
+        out["level"][:, d] = level
         lr = np.log(np.maximum(spend[:, d], 1e-3) / np.where(budget[:, d] > 0, budget[:, d], 1.0))
         z = np.where(np.isfinite(expected) & (s_w >= 5), (lr - exp_log - np.log(mf)) / sd, 0.0)
-        learn = pres & (spend[:, d] > 0) & (np.abs(z) < 4.0)
+        moved = np.abs(np.log(np.maximum(spend[:, d], 1e-3) / np.where(level > 0, level, 1.0))) > np.log(2.0)
+        odd = np.nan_to_num(moved, nan=False) | (spend[:, d] > budget[:, d])
+        learn = pres & (spend[:, d] > 0) & ~((np.abs(z) >= 4.0) & odd)
+        s_l = lam * s_l + np.where(learn, np.log(np.maximum(spend[:, d], 1e-3)), 0.0)
         s_w = lam * s_w + learn
         s_m = lam * s_m + np.where(learn, lr, 0.0)
         dev = np.where(learn & np.isfinite(mean), (lr - np.nan_to_num(mean)) ** 2, 0.0)
@@ -548,12 +556,15 @@ class Monitor(BaseEstimator):
         exp_sp, sd_sp = sp["expected"], sp["sd"]
         usual_max = np.where(sp["n"] >= 5, exp_sp * np.exp(4 * sd_sp) / np.where(budget > 0, budget, 1.0), 0.0)
         over_thr = np.maximum(s.overspend, np.nan_to_num(usual_max))
+        had_budget = np.zeros_like(pres)
+        had_budget[:, 1:] = budget[:, :-1] > 0  # a budget set to 0 yesterday-to-today, yet spending
         over = pres & (((budget > 0) & (spend > over_thr * budget) & (spend - budget >= 5.0))
-                       | ((budget <= 0) & (spend >= 20.0)))
+                       | ((budget <= 0) & had_budget & (spend >= 20.0)))
         with np.errstate(invalid="ignore", divide="ignore"):
             z_sp = np.log(np.maximum(spend, 1e-3) / exp_sp) / sd_sp
         under_day = (pres & (budget > 0) & np.isfinite(exp_sp) & (exp_sp >= 5.0) & (sp["n"] >= 5)
-                     & (spend <= s.under * exp_sp) & (spend <= 0.7 * budget) & (z_sp < -4.0))
+                     & (spend <= s.under * exp_sp) & (spend <= 0.7 * budget) & (z_sp < -4.0)
+                     & (spend <= s.under * np.nan_to_num(sp["level"], nan=np.inf)))
         under_run = np.zeros((C, D), dtype=int)
         run_i = np.zeros(C, dtype=int)
         for d in range(D):

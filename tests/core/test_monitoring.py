@@ -309,3 +309,17 @@ def test_cli_notifies_each_incident_once_in_a_workspace(broken_file, hook, tmp_p
         assert main(["monitor", "--db", str(db), "--webhook", url, "--format", "json"]) == 0
     capsys.readouterr()
     assert len(handler.bodies) == 1  # the second nightly run has nothing new to say
+
+
+def test_budget_changes_are_not_delivery_problems(clean):
+    frame = clean.copy()
+    last = frame["date"].max()
+    a, b = sorted(frame["campaign_id"].unique())[2:4]
+    recent = frame["date"] > last - pd.Timedelta(days=10)
+    raised = (frame["campaign_id"] == a) & recent  # budget tripled, the campaign cannot spend more
+    frame.loc[raised, "daily_budget"] *= 3
+    cut = (frame["campaign_id"] == b) & recent  # budget halved and spend follows
+    frame.loc[cut, ["daily_budget", "spend"]] *= 0.5
+    frame.loc[cut, ["impressions", "clicks", "leads", "conversions"]] = (
+        frame.loc[cut, ["impressions", "clicks", "leads", "conversions"]] // 2)
+    assert len(Monitor().fit(frame).predict(last - pd.Timedelta(days=13))) == 0
