@@ -44,7 +44,7 @@ KIND = ["platform", "ad_type", "bidding_strategy", "age_min", "age_max", "gender
 
 def synthetic(seed: int) -> tuple[pd.DataFrame, Callable[[list[str], np.ndarray], np.ndarray]]:
     """The tests' generator: (campaigns, truth(keys, spend) -> expected daily leads per key)."""
-    from tests.core.recommend_synth import make_history
+    from tests.core._recommendations_synth import make_history
 
     df, truth = make_history(seed=seed, n_items=40, days=730)
     truth["key"] = [kind_key(*r) for r in truth[KIND].itertuples(index=False)]
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"worst seed: leads {df['leads_change'].min():+.1%}, CPL {df['cpl_change'].max():+.1%}, "
           f"captured {df['captured'].min():.1%}")
 
-    from tests.core.recommend_synth import make_history
+    from tests.core._recommendations_synth import make_history
 
     big, _ = make_history(seed=99, n_items=40, days=730)
     t0 = time.perf_counter()

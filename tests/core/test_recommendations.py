@@ -15,7 +15,7 @@ from core.errors import BadInputError, NotEnoughDataError
 from core.objectives import parse_brief
 from core.recommendations import (Constraints, ResponseModel, allocate, backtest, budget_sweep, curve_frame,
                                   kind_key, line_items, marginal, recommend, saturation)
-from tests.core.recommend_synth import make_history, to_records
+from tests.core._recommendations_synth import make_history, to_records
 
 KIND = ["platform", "ad_type", "bidding_strategy", "age_min", "age_max", "gender", "interests", "location"]
 

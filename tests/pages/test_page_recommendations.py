@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.warehouse import Warehouse
-from tests.core.recommend_synth import make_history, to_records
+from tests.core._recommendations_synth import make_history, to_records
 from tests.pages.conftest import error_texts, open_page
 
 
