@@ -77,3 +77,10 @@ def test_empty_workspace_gets_a_friendly_note(db_path):
     at = open_page("monitoring")
     assert not at.exception and not error_texts(at)
     assert any("No campaign data" in i.value for i in at.info)
+
+
+def test_a_few_days_of_data_render_without_incidents(loaded_db):
+    at = open_page("monitoring")
+    assert not at.exception and not error_texts(at)
+    assert int(_metric(at, "Open incidents").value) == 0
+    assert at.get("plotly_chart")
