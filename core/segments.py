@@ -191,7 +191,7 @@ def silhouette_curve(X: np.ndarray, ks: range, *, random_state: int = 0) -> pd.D
     Xs = X[_sample_index(len(X), SAMPLE_FOR_SELECTION, rng)]
     rows = []
     for k in ks:
-        km = KMeans(n_clusters=k, n_init=4, random_state=random_state).fit(Xs)
+        km = KMeans(n_clusters=k, n_init=2, random_state=random_state).fit(Xs)
         sil = silhouette_score(Xs, km.labels_, sample_size=min(SAMPLE_FOR_SILHOUETTE, len(Xs)),
                                random_state=random_state)
         rows.append({"k": k, "score": float(sil), "metric": "silhouette", "inertia": float(km.inertia_)})
@@ -204,7 +204,7 @@ def bic_curve(X: np.ndarray, ks: range, *, random_state: int = 0) -> pd.DataFram
     Xs = X[_sample_index(len(X), SAMPLE_FOR_SELECTION, rng)]
     rows = []
     for k in ks:
-        gm = GaussianMixture(n_components=k, covariance_type="full", n_init=2, reg_covar=GMM_VARIANCE_FLOOR,
+        gm = GaussianMixture(n_components=k, covariance_type="full", n_init=1, reg_covar=GMM_VARIANCE_FLOOR,
                              random_state=random_state).fit(Xs)
         rows.append({"k": k, "score": float(gm.bic(Xs)), "metric": "bic"})
     return pd.DataFrame(rows)

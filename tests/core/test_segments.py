@@ -17,6 +17,15 @@ from core.segments import (SegmentModel, audience, customer_features, customers_
                            size_history, synthetic_customers)
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """The CI box is small and shared: OpenMP spin-waiting costs more CPU than it saves here."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
 def _rfm_groups(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     """Three well-separated groups in RFM space, built here (not by the library's generator)."""
     rng = np.random.default_rng(seed)
