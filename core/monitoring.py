@@ -631,8 +631,7 @@ class Monitor(BaseEstimator):
     # ---- outputs
 
     def _alerts(self) -> pd.DataFrame:
-        g, st_, fl = self.grid_, self.stats_, self.flags_
-        v = g.values
+        g, fl = self.grid_, self.flags_
         rows: list[dict[str, Any]] = []
         for kind, mask in fl.items():
             cs, ds = np.nonzero(mask)
@@ -1026,7 +1025,6 @@ def inject_incidents(frame: pd.DataFrame, *, start: str | date, per_kind: int = 
     lo_len, hi_len = length
     taken: set[str] = set()
     truth = []
-    idx = f.set_index(["campaign_id", "date"]).index
     for kind in kinds:
         if kind in ("cpl_jump", "tracking_stopped"):
             ok = vol[np.maximum(vol["leads"], vol["conversions"]) * lo_len >= 10]
@@ -1080,7 +1078,6 @@ def inject_incidents(frame: pd.DataFrame, *, start: str | date, per_kind: int = 
                 f.loc[rows, "clicks"] = np.minimum(f.loc[rows, "clicks"], f.loc[rows, "impressions"])
                 f.loc[rows, "revenue"] = f.loc[rows, "revenue"] * (q ** 0.8 if kind == "overspend" else qi)
             truth.append({"campaign_id": cid, "kind": kind, "start": s_day, "end": e_day})
-    del idx
     return f, pd.DataFrame(truth, columns=["campaign_id", "kind", "start", "end"])
 
 

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import pandas as pd
 import streamlit as st
 
 from core import monitoring
