@@ -66,10 +66,27 @@ def mixture_curve(spend: np.ndarray | float, weights: np.ndarray, b_grid: np.nda
     return (-np.expm1(-x[..., None] / b_grid) * weights).sum(-1)
 
 
-def season_factors(dates: pd.Series, weekday: np.ndarray, month: np.ndarray) -> np.ndarray:
-    """Multiplicative season factor of each date (weekday x month)."""
+def season_factors(dates: pd.Series, weekday: np.ndarray, month: np.ndarray, holiday: float = 1.0,
+                   holiday_dates: Iterable = ()) -> np.ndarray:
+    """Multiplicative season factor of each date (weekday x month x public holiday)."""
     d = pd.DatetimeIndex(dates)
-    return weekday[d.dayofweek] * month[d.month - 1]
+    out = weekday[d.dayofweek] * month[d.month - 1]
+    if holiday != 1.0 and holiday_dates is not None and len(holiday_dates):
+        out = out * np.where(d.normalize().isin(pd.DatetimeIndex(list(holiday_dates))), holiday, 1.0)
+    return out
+
+
+def public_holidays(country: str | None, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
+    """Public holidays of ``country`` between two dates (empty when unknown or None)."""
+    if not country:
+        return pd.DatetimeIndex([])
+    try:
+        import holidays
+
+        days = holidays.country_holidays(country, years=range(start.year, end.year + 2))
+    except (ImportError, NotImplementedError, KeyError):
+        return pd.DatetimeIndex([])
+    return pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in days))
 
 
 # ------------------------------------------------------------------ line items
@@ -143,6 +160,7 @@ class _MetricFit:
     dispersion: np.ndarray       # quasi-Poisson dispersion per item
     weekday: np.ndarray
     month: np.ndarray
+    holiday: float
     prior_coef: dict[str, np.ndarray] = field(default_factory=dict)   # 'r'/'b' -> coefficients
     prior_tau: dict[str, float] = field(default_factory=dict)
 
@@ -164,6 +182,8 @@ class ResponseModel(BaseEstimator):
         Older days weigh less (``0.5 ** (age / half_life)``); None weighs all days alike.
     ridge : float
         Ridge penalty of the pooled prior's group effects.
+    country : str or None
+        Public holidays of this country get their own factor (None: no holiday factor).
     random_state : int
         Seed of the posterior draws.
 
@@ -175,7 +195,7 @@ class ResponseModel(BaseEstimator):
 
     def __init__(self, *, metrics: Sequence[str] = METRICS, n_grid: int = 120, n_r: int = 41, n_draws: int = 200,
                  half_life_days: float | None = 365.0, ridge: float = 1.0, season_iterations: int = 2,
-                 random_state: int = 0) -> None:
+                 country: str | None = "US", random_state: int = 0) -> None:
         self.metrics = metrics
         self.n_grid = n_grid
         self.n_r = n_r
@@ -183,6 +203,7 @@ class ResponseModel(BaseEstimator):
         self.half_life_days = half_life_days
         self.ridge = ridge
         self.season_iterations = season_iterations
+        self.country = country
         self.random_state = random_state
 
     # ---- fitting
@@ -213,6 +234,7 @@ class ResponseModel(BaseEstimator):
         self.items_ = items
         self.keys_ = keys
         self.start_, self.end_ = panel["date"].min(), panel["date"].max()
+        self.holidays_ = public_holidays(self.country, self.start_, self.end_)
         codes = idx.get_indexer(panel["key"])
         x = panel["spend"].to_numpy(float)
         dates = panel["date"]
@@ -262,19 +284,20 @@ class ResponseModel(BaseEstimator):
 
     def _fit_metric(self, codes, x, y, dates, w, n_items, rng) -> _MetricFit:
         bg = self.b_grid_
-        weekday, month = np.ones(7), np.ones(12)
+        weekday, month, hol = np.ones(7), np.ones(12), np.ones(2)
         dow = pd.DatetimeIndex(dates).dayofweek.to_numpy()
         mon = pd.DatetimeIndex(dates).month.to_numpy() - 1
+        isx = pd.DatetimeIndex(dates).isin(self.holidays_).astype(int)
         # 1) flat-prior profile fits alternating with the season factors
         for _ in range(max(1, self.season_iterations)):
-            s = weekday[dow] * month[mon]
+            s = weekday[dow] * month[mon] * hol[isx]
             Y, A, B = self._grid_loglik(codes, x, y, s, w, n_items)
             rb = np.where(B > 0, Y[:, None] / np.maximum(B, 1e-12), 0.0)          # MLE of r*b per b
             prof = Y[:, None] * np.log(np.maximum(rb, 1e-300)) + A - rb * B
             g = prof.argmax(1)
             mu0 = rb[codes, g[codes]] * -np.expm1(-x / bg[g[codes]])              # mean without season
-            weekday, month = _season(y, mu0, dow, mon, w, weekday, month)
-        s = weekday[dow] * month[mon]
+            weekday, month, hol = _season(y, mu0, dow, mon, isx, w, weekday, month, hol)
+        s = weekday[dow] * month[mon] * hol[isx]
         Y, A, B = self._grid_loglik(codes, x, y, s, w, n_items)
         rb = np.where(B > 0, Y[:, None] / np.maximum(B, 1e-12), 0.0)
         prof = Y[:, None] * np.log(np.maximum(rb, 1e-300)) + A - rb * B
@@ -317,7 +340,7 @@ class ResponseModel(BaseEstimator):
         pb = post.sum(1)
         b_median = bg[np.minimum((np.cumsum(pb, 1) < 0.5).sum(1), len(bg) - 1)]
         r_mean = (post * rr).sum((1, 2))
-        return _MetricFit(weights, r_draws, b_draws, r_mean, b_median, disp, weekday, month,
+        return _MetricFit(weights, r_draws, b_draws, r_mean, b_median, disp, weekday, month, float(hol[1]),
                           {"r": coef_r, "b": coef_b}, {"r": tau_r, "b": tau_b})
 
     # ---- using the curves
@@ -353,7 +376,7 @@ class ResponseModel(BaseEstimator):
         x = np.asarray(spend, dtype=float)
         out = (-np.expm1(-x[:, None] / self.b_grid_[None, :]) * fit.weights[rows]).sum(1)
         if dates is not None:
-            out = out * season_factors(dates, fit.weekday, fit.month)
+            out = out * season_factors(dates, fit.weekday, fit.month, fit.holiday, self.holidays_)
         return out
 
     def predict_draws(self, spend: np.ndarray, metric: str = "leads", *, keys: Sequence[str] | None = None
@@ -377,14 +400,15 @@ class ResponseModel(BaseEstimator):
         return out
 
     def season(self, metric: str = "leads") -> pd.DataFrame:
-        """Weekday and month factors (multiplicative, mean about 1)."""
+        """Weekday, month and public-holiday factors (multiplicative, mean about 1)."""
         fit = self._check(metric)
         wd = pd.DataFrame({"kind": "weekday", "index": range(7), "factor": fit.weekday,
                            "label": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]})
         mo = pd.DataFrame({"kind": "month", "index": range(1, 13), "factor": fit.month,
                            "label": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
                                      "Dec"]})
-        return pd.concat([wd, mo], ignore_index=True)
+        ho = pd.DataFrame({"kind": "holiday", "index": [1], "factor": [fit.holiday], "label": ["public holiday"]})
+        return pd.concat([wd, mo, ho], ignore_index=True)
 
     def kind_curve(self, platform: str, ad_type: str, bidding_strategy: str, audience: str,
                    metric: str = "leads") -> tuple[float, float]:
@@ -401,19 +425,23 @@ class ResponseModel(BaseEstimator):
         return float(np.exp(row @ fit.prior_coef["r"])), float(np.exp(row @ fit.prior_coef["b"]))
 
 
-def _season(y, mu0, dow, mon, w, weekday, month, iterations: int = 3):
-    """Multiplicative weekday x month factors of the total, shrunk toward 1, mean 1."""
+def _season(y, mu0, dow, mon, isx, w, weekday, month, hol, iterations: int = 3):
+    """Multiplicative weekday x month x holiday factors of the total, shrunk toward 1, mean 1."""
     shrink = max(float(np.sum(w * y)) / max(len(np.unique(mon)), 1) * 0.02, 1e-9)
     for _ in range(iterations):
         num = np.bincount(dow, weights=w * y, minlength=7)
-        den = np.bincount(dow, weights=w * mu0 * month[mon], minlength=7)
+        den = np.bincount(dow, weights=w * mu0 * month[mon] * hol[isx], minlength=7)
         weekday = (num + shrink) / (den + shrink)
         weekday /= np.average(weekday[dow], weights=w)
         num = np.bincount(mon, weights=w * y, minlength=12)
-        den = np.bincount(mon, weights=w * mu0 * weekday[dow], minlength=12)
+        den = np.bincount(mon, weights=w * mu0 * weekday[dow] * hol[isx], minlength=12)
         month = (num + shrink * 4) / (den + shrink * 4)
         month /= np.average(month[mon], weights=w)
-    return weekday, month
+        num = np.bincount(isx, weights=w * y, minlength=2)
+        den = np.bincount(isx, weights=w * mu0 * weekday[dow] * month[mon], minlength=2)
+        hol = np.array([1.0, (num[1] + shrink * 0.2) / (den[1] + shrink * 0.2) / max(num[0] / max(den[0], 1e-12),
+                                                                                      1e-12)])
+    return weekday, month, hol
 
 
 def _normalise(ll: np.ndarray) -> np.ndarray:
@@ -844,31 +872,17 @@ def backtest(campaigns: pd.DataFrame, *, holdout_days: int = 182, metric: str = 
         raise NotEnoughDataError(f"A backtest needs at least 90 days of history before the last {holdout_days} days.")
     m = model or ResponseModel(metrics=(metric,), n_draws=200, random_state=random_state)
     m.fit(train)
-    known = test[test["key"].isin(m.keys_)]
-    panel = known.groupby(["key", "date"], sort=True)[["spend", metric]].sum().reset_index()
-    fit = m.fits_[metric]
-    rows = m._rows(panel["key"])
-    s = season_factors(panel["date"], fit.weekday, fit.month)
-    x = panel["spend"].to_numpy(float)
-    mean = m.predict(x, metric, keys=panel["key"]) * s
-    draws = saturation(x[:, None], fit.r_draws[rows], fit.b_draws[rows]) * s[:, None]
-    week = panel["date"].dt.to_period("W-SUN").dt.start_time
-    weeks = pd.Index(sorted(week.unique()))
-    wi = weeks.get_indexer(week)
-    n_w = len(weeks)
-    actual = np.bincount(wi, weights=panel[metric].to_numpy(float), minlength=n_w)
-    pred = np.bincount(wi, weights=mean, minlength=n_w)
-    dsum = np.stack([np.bincount(wi, weights=draws[:, k], minlength=n_w) for k in range(draws.shape[1])], 1)
-    obs_var = np.bincount(wi, weights=mean * fit.dispersion[rows], minlength=n_w)
+    # calibration from the training weeks only: how much wider than Poisson-type noise weekly totals vary
+    tr = _weekly(m, train, metric)
+    z2 = (tr["actual"] - tr["pred"]) ** 2 / np.maximum(tr["obs_var"] + tr["draws"].var(1), 1e-9)
+    inflate = float(max(1.0, np.mean(z2[tr["full"]]) if tr["full"].any() else 1.0))
+    te = _weekly(m, test[test["key"].isin(m.keys_)], metric)
     rng = np.random.default_rng(random_state)
-    sim = dsum + rng.standard_normal(dsum.shape) * np.sqrt(obs_var)[:, None]
+    sim = te["draws"] + rng.standard_normal(te["draws"].shape) * np.sqrt(te["obs_var"] * inflate)[:, None]
     a = (1 - level) / 2
     lo, hi = np.quantile(sim, [a, 1 - a], axis=1)
-    # drop partial first/last weeks
-    full = np.bincount(wi, minlength=n_w) >= 0
-    days_in_week = pd.Series(panel["date"].to_numpy()).groupby(wi).nunique().reindex(range(n_w)).to_numpy()
-    full = days_in_week == 7
-    if full.sum() >= 4:
+    actual, pred, weeks, full = te["actual"], te["pred"], te["weeks"], te["full"]
+    if full.sum() >= 4:                      # drop partial first/last weeks
         actual, pred, lo, hi, weeks = actual[full], pred[full], lo[full], hi[full], weeks[full]
     wape = float(np.abs(pred - actual).sum() / max(actual.sum(), 1e-9))
     nz = actual > 0
@@ -877,8 +891,30 @@ def backtest(campaigns: pd.DataFrame, *, holdout_days: int = 182, metric: str = 
     frame = pd.DataFrame({"week": weeks, "actual": actual, "predicted": pred, "lo": lo, "hi": hi})
     return {"metric": metric, "split": split.date().isoformat(), "holdout_days": holdout_days,
             "wape": wape, "mape": mape, "bias": float(pred.sum() / max(actual.sum(), 1e-9) - 1.0),
-            "coverage": coverage, "level": level, "weeks": frame,
+            "coverage": coverage, "level": level, "weeks": frame, "noise_inflation": inflate,
             "items_unseen": int(test.loc[~test["key"].isin(m.keys_), "key"].nunique())}
+
+
+def _weekly(m: ResponseModel, df: pd.DataFrame, metric: str) -> dict[str, Any]:
+    """Weekly actual totals, predicted means, posterior draws and observation variance at actual spend."""
+    panel = df.groupby(["key", "date"], sort=True)[["spend", metric]].sum().reset_index()
+    fit = m.fits_[metric]
+    rows = m._rows(panel["key"])
+    s = season_factors(panel["date"], fit.weekday, fit.month, fit.holiday, m.holidays_)
+    x = panel["spend"].to_numpy(float)
+    mean = m.predict(x, metric, keys=panel["key"]) * s
+    draws = saturation(x[:, None], fit.r_draws[rows], fit.b_draws[rows]) * s[:, None]
+    week = panel["date"].dt.to_period("W-SUN").dt.start_time
+    weeks = pd.Index(sorted(week.unique()))
+    wi = weeks.get_indexer(week)
+    n_w = len(weeks)
+    days = pd.Series(panel["date"].to_numpy()).groupby(wi).nunique().reindex(range(n_w)).to_numpy()
+    return {"weeks": weeks, "full": days == 7,
+            "actual": np.bincount(wi, weights=panel[metric].to_numpy(float), minlength=n_w),
+            "pred": np.bincount(wi, weights=mean, minlength=n_w),
+            "draws": np.stack([np.bincount(wi, weights=draws[:, k], minlength=n_w)
+                               for k in range(draws.shape[1])], 1),
+            "obs_var": np.bincount(wi, weights=mean * fit.dispersion[rows], minlength=n_w)}
 
 
 # ------------------------------------------------------------------ CLI
@@ -895,7 +931,7 @@ def run_recommend(args: argparse.Namespace, ctx: Any) -> dict[str, Any]:
     obj = resolve_objective(args.objective, budget=args.budget, period=args.period, platforms=args.platforms,
                             goal=args.goal, known_platforms=sorted(campaigns["platform"].unique()),
                             known_interests=interests)
-    model = ResponseModel(random_state=0).fit(campaigns)
+    model = ResponseModel(country=ctx.settings.country, random_state=0).fit(campaigns)
     plan = recommend(model, obj)
     payload = plan.to_payload()
     payload["model"] = {"name": "pooled saturating response curves (quasi-Poisson, empirical Bayes)",
