@@ -37,13 +37,16 @@ with st.form("recommendations.brief_form"):
     brief = st.text_area("The client's brief", key="recommendations.brief", height=90, value=(
         "We're a dental clinic in Austin, we want more leads, about $6,000 a month, "
         "Google and Facebook only, mostly women 35-54"))
+    use_llm = st.checkbox("Let the configured LLM read it too (the rules' reading wins where both read a value)",
+                          key="recommendations.use_llm") if _shared.settings().llm_enabled else False
     read = st.form_submit_button("Read the brief", type="primary")
 FORM_KEYS = ("goal", "budget", "period", "max_items", "platforms", "excluded", "gender", "ages", "locations",
              "interests", "limits", "planned")
 if read or "recommendations.parsed" not in st.session_state:
     for k in FORM_KEYS:  # a new brief resets the "did I understand you?" form to its parse
         st.session_state.pop(f"recommendations.{k}", None)
-    st.session_state["recommendations.parsed"] = ob.parse_brief(
+    parse = (lambda t, **kw: ob.parse_brief_llm(t, _shared.settings(), **kw)) if use_llm else ob.parse_brief
+    st.session_state["recommendations.parsed"] = parse(
         brief, known_platforms=known_platforms, known_interests=known_interests)
 parsed: ob.Objective = st.session_state["recommendations.parsed"]
 

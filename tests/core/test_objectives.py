@@ -233,3 +233,37 @@ def test_contract_dict_has_the_cli_keys():
     for key in ("goal", "budget", "period", "daily_budget", "platforms", "source"):
         assert key in d
     assert d["daily_budget"] == 197.26
+
+
+class _FakeLLM:
+    """A stand-in for the OpenAI client: returns a fixed JSON answer (no network in tests)."""
+
+    def __init__(self, content: str | Exception):
+        self.content = content
+        self.chat = self
+        self.completions = self
+
+    def create(self, **kwargs):
+        if isinstance(self.content, Exception):
+            raise self.content
+        msg = type("M", (), {"content": self.content})
+        return type("R", (), {"choices": [type("C", (), {"message": msg})]})
+
+
+def test_llm_parse_fills_gaps_but_never_overrides_or_invents_a_budget():
+    from core.config import Settings
+    from core.objectives import parse_brief_llm
+
+    s = Settings(openai_api_key="x")
+    brief = "Our clinic wants more patients who care about their smile, $4,000 a month, Google only"
+    fake = _FakeLLM('{"goal": "conversions", "budget": 9999, "platforms": ["facebook"], '
+                    '"interests": ["dental"], "gender": "female"}')
+    obj = parse_brief_llm(brief, s, client=fake)
+    assert obj.budget == 4000 and obj.platforms == ["google"]        # the rules' reading stands
+    assert obj.interests == ["dental"] and obj.gender == "female"   # gaps filled
+    assert obj.goal == "conversions" and obj.source["goal"] == "text"
+    # no budget in the text: the LLM's number is not taken, the question stays
+    obj = parse_brief_llm("More leads please", s, client=_FakeLLM('{"budget": 5000, "period": "month"}'))
+    assert obj.budget is None and obj.questions
+    obj = parse_brief_llm("$100 a day", s, client=_FakeLLM(TimeoutError("slow")))
+    assert obj.budget == 100 and any("LLM parse failed" in n for n in obj.notes)
