@@ -286,7 +286,7 @@ def _base_name(row: pd.Series) -> str:
     if eng >= 0.5:
         return "engaged browsers"
     if value <= -0.5:
-        return "low spenders"
+        return "recent low spenders" if rec <= -0.5 else "low spenders"
     return "steady mid-value"
 
 
