@@ -267,3 +267,12 @@ def test_llm_parse_fills_gaps_but_never_overrides_or_invents_a_budget():
     assert obj.budget is None and obj.questions
     obj = parse_brief_llm("$100 a day", s, client=_FakeLLM(TimeoutError("slow")))
     assert obj.budget == 100 and any("LLM parse failed" in n for n in obj.notes)
+
+
+def test_editing_answers_questions_and_marks_fields_as_explicit():
+    obj = parse_brief("More leads, Facebook only")
+    assert obj.questions
+    fixed = obj.edited(budget=1500.0, period="week")
+    assert fixed.questions == [] and fixed.source["budget"] == "flag" and fixed.daily_budget == pytest.approx(1500 / 7)
+    bad = fixed.edited(platform_min={"facebook": 500.0})
+    assert bad.questions and "more than the budget" in bad.questions[0]
