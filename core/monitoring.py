@@ -110,14 +110,14 @@ def nb_cdf(k: np.ndarray, mu: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     >>> round(float(nb_cdf(np.array(0), np.array(6.0), np.array(1e-9))), 4)  # e^-6
     0.0025
     """
-    k = np.asarray(k, dtype=float)
-    mu = np.asarray(mu, dtype=float)
-    alpha = np.maximum(np.asarray(alpha, dtype=float), 1e-9)
-    n = 1.0 / alpha
-    p = n / (n + np.where(mu > 0, mu, 1.0))
+    k, mu, alpha = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(mu, dtype=float),
+                                       np.maximum(np.asarray(alpha, dtype=float), 1e-9))
+    out = np.full(mu.shape, np.nan)
+    ok = np.isfinite(mu) & (mu > 0) & (k >= 0)  # only where it is needed: betainc is not cheap
+    n = 1.0 / alpha[ok]
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = special.betainc(n, np.floor(k) + 1.0, p)
-    return np.where((mu > 0) & (k >= 0), out, np.nan)
+        out[ok] = special.betainc(n, np.floor(k[ok]) + 1.0, n / (n + mu[ok]))
+    return out
 
 
 def nb_zero(mu: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -456,8 +456,10 @@ class Monitor(BaseEstimator):
 
     Attributes
     ----------
-    scores_ : DataFrame
-        One row per campaign-day and metric: observed, expected, band, p-value, alert, kind.
+    stats_ : dict
+        Per metric, (campaign x day) arrays: observed, expected, band, p-value.
+    flags_ : dict
+        Per kind, the (campaign x day) alert mask.
     alerts_ : DataFrame
         Every alert over the whole history (columns :data:`ALERT_COLUMNS` plus extras).
     incidents_ : DataFrame
@@ -513,16 +515,16 @@ class Monitor(BaseEstimator):
             alpha = r["alpha"] + rate_var
             mu0 = np.where(ready, mu, 0.0)
             amu2 = np.where(ready, r["alpha"] * mu0 * mu0, 0.0)
-            p1 = nb_cdf(y, np.where(ready, mu, np.nan), alpha)
+            low = ready & (y <= keep_ratio * mu)  # tail probabilities matter only on low days
+            p1 = nb_cdf(y, np.where(low, mu, np.nan), alpha)
             # three-day evidence: sums over the last three days with their own expectations
             y3, m3 = _window_sum(np.where(ready, y, 0.0), 3), _window_sum(mu0, 3)
-            p3 = nb_cdf(y3, np.where(ready & (m3 > 0), m3, np.nan),
+            p3 = nb_cdf(y3, np.where(low & (m3 > 0), m3, np.nan),
                         _window_sum(amu2, 3) / np.maximum(m3, 1e-9) ** 2 + rate_var)
             y5, m5 = _window_sum(np.where(ready, y, 0.0), 5), _window_sum(mu0, 5)
-            p5 = nb_cdf(y5, np.where(ready & (m5 > 0), m5, np.nan),
+            p5 = nb_cdf(y5, np.where(low & (m5 > 0), m5, np.nan),
                         _window_sum(amu2, 5) / np.maximum(m5, 1e-9) ** 2 + rate_var)
             # run evidence: the days in a row that came in low (or at zero), tested as one sum
-            low = ready & (y <= keep_ratio * mu)
             n_r, y_r, m_r, a_r = _run_sums(low, y, mu0, amu2, spent)
             p_r = nb_cdf(y_r, np.where(n_r > 0, m_r, np.nan), a_r / np.maximum(m_r, 1e-9) ** 2 + rate_var)
             zero = ready & (y == 0)
@@ -546,8 +548,7 @@ class Monitor(BaseEstimator):
             kinds[name] = {"drop_open": drop_open, "drop_keep": drop_keep, "drop_single": single,
                            "track_single": track_open & (n_z == 1),
                            "track_open": track_open, "track_keep": track_keep}
-            lo, hi = nb_quantile_band(np.where(ready, mu, np.nan), alpha)
-            stats[name] = {"observed": y, "expected": np.where(pres, mu, np.nan), "lower": lo, "upper": hi,
+            stats[name] = {"observed": y, "expected": np.where(pres, mu, np.nan), "alpha": alpha,
                            "p": np.fmin.reduce([np.nan_to_num(p, nan=1.0) for p in (p1, p3, p5, p_r, p_z)]),
                            "zero_run": n_z, "zero_expected": m_z, "ready": ready}
 
@@ -625,7 +626,6 @@ class Monitor(BaseEstimator):
         self.last_date_ = g.dates[-1]
         self.alerts_ = self._alerts()
         self.incidents_ = incidents(self.alerts_, last_date=self.last_date_)
-        self.scores_ = self._scores()
         return self
 
     # ---- outputs
@@ -709,27 +709,40 @@ class Monitor(BaseEstimator):
                 "severity": severity, "observed": round(obs, 2), "expected": round(exp, 2), "message": msg,
                 "p_value": float(s["p"][c, d]), "spend": round(spend, 2)}
 
-    def _scores(self) -> pd.DataFrame:
+    def scores(self, campaign_id: str | None = None) -> pd.DataFrame:
+        """One row per campaign-day and metric: observed, expected, band, alert, kind.
+
+        Built on demand from the fitted arrays (all campaigns, or one).
+        """
+        check_is_fitted(self, "flags_")
         g = self.grid_
         C, D = g.present.shape
-        cid = np.repeat(g.campaigns["campaign_id"].to_numpy(), D)
-        dates = np.tile(g.dates.to_numpy(), C)
-        frames = []
-        alert_any = {m: np.zeros((C, D), dtype=bool) for m in self.stats_}
-        kind_of = {m: np.full((C, D), "", dtype=object) for m in self.stats_}
+        ids = g.campaigns["campaign_id"].to_numpy()
+        rows = np.arange(C) if campaign_id is None else np.nonzero(ids == str(campaign_id))[0]
         metric_of = {"cpl_jump": "leads", "cpa_jump": "conversions", "ctr_collapse": "clicks",
-                     "overspend": "spend", "underdelivery": "spend", "tracking_stopped": "leads"}
-        for kind, mask in self.flags_.items():
-            m = metric_of[kind]
-            alert_any[m] |= mask
-            kind_of[m] = np.where(mask, kind, kind_of[m])
+                     "overspend": "spend", "underdelivery": "spend"}
+        frames = []
         for metric, s in self.stats_.items():
+            alert = np.zeros((len(rows), D), dtype=bool)
+            kind = np.full((len(rows), D), "", dtype=object)
+            for k, mask in self.flags_.items():
+                m = mask[rows]
+                if k == "tracking_stopped":
+                    m = m & (self.track_metric_[rows] == metric)
+                elif metric_of[k] != metric:
+                    continue
+                alert |= m
+                kind = np.where(m, k, kind)
+            if "lower" in s:
+                lo, hi = s["lower"][rows], s["upper"][rows]
+            else:  # the negative-binomial band, only for the campaigns asked for
+                ready = s["ready"][rows]
+                lo, hi = nb_quantile_band(np.where(ready, s["expected"][rows], np.nan), s["alpha"][rows])
             frames.append(pd.DataFrame({
-                "campaign_id": cid, "date": dates, "metric": metric,
-                "observed": s["observed"].ravel(), "expected": s["expected"].ravel(),
-                "lower": s["lower"].ravel(), "upper": s["upper"].ravel(),
-                "alert": alert_any[metric].ravel(), "kind": kind_of[metric].ravel(),
-                "present": g.present.ravel()}))
+                "campaign_id": np.repeat(ids[rows], D), "date": np.tile(g.dates.to_numpy(), len(rows)),
+                "metric": metric, "observed": s["observed"][rows].ravel(), "expected": s["expected"][rows].ravel(),
+                "lower": lo.ravel(), "upper": hi.ravel(),
+                "alert": alert.ravel(), "kind": kind.ravel(), "present": g.present[rows].ravel()}))
         out = pd.concat(frames, ignore_index=True)
         return out[out["present"]].drop(columns="present").reset_index(drop=True)
 
@@ -751,9 +764,8 @@ class Monitor(BaseEstimator):
 
     def series(self, campaign_id: str, metric: str) -> pd.DataFrame:
         """Observed vs expected band for one campaign and metric (for the chart)."""
-        check_is_fitted(self, "scores_")
-        s = self.scores_
-        return s[(s["campaign_id"] == str(campaign_id)) & (s["metric"] == metric)].reset_index(drop=True)
+        s = self.scores(campaign_id)
+        return s[s["metric"] == metric].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------ incidents
