@@ -126,7 +126,7 @@ class Fetch:
     url: str
     final_url: str
     status: int = 0  # HTTP status, 0 when no response
-    outcome: str = "ok"  # ok | robots | blocked | error | too_large | not_html | http_error
+    outcome: str = "ok"  # ok | robots | blocked | error | too_large | not_html | http_error | duplicate
     content_type: str = ""
     body: bytes = b""
     error: str = ""
@@ -582,6 +582,7 @@ def crawl_site(start_url: str, *, fetcher: PoliteFetcher, max_pages: int = 10, c
     crawl_id = crawl_id or new_crawl_id()
     competitor = competitor or (urlsplit(start_url).hostname or start_url)
     queue, seen, rows, spent = deque([urldefrag(start_url)[0]]), {urldefrag(start_url)[0]}, [], 0
+    hashes: dict[str, str] = {}
     while queue and spent < max_pages:
         url = queue.popleft()
         if progress:
@@ -590,7 +591,10 @@ def crawl_site(start_url: str, *, fetcher: PoliteFetcher, max_pages: int = 10, c
         if res.outcome not in ("robots", "blocked"):
             spent += 1
         page: dict[str, Any] = {}
+        if res.ok and res.content_hash in hashes:  # a redirect or alias of a page we already have
+            res.outcome, res.error = "duplicate", f"same content as {hashes[res.content_hash]}"
         if res.ok:
+            hashes[res.content_hash] = url
             page = extract_page(res.body, res.final_url)
             if with_entities:
                 page["entities"] = entities("\n".join([page["title"], page["description"], page["text"]]))

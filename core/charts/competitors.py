@@ -39,11 +39,12 @@ def prices(table: pd.DataFrame) -> go.Figure:
     t["label"] = (t["plan"].fillna("").replace("", "(no plan)") + " · " + t["currency"].astype(str)
                   + t["period"].fillna("").map(lambda p: f"/{p}" if p else "")
                   + t["unit"].fillna("").map(lambda u: f" per {u}" if u else ""))
+    t = t.drop_duplicates(["competitor", "label", "amount"])
     fig = px.bar(t, x="label", y="amount", color="competitor", barmode="group", color_discrete_sequence=palette(),
                  hover_data=["url", "text"])
     fig.update_xaxes(title="plan")
     fig.update_yaxes(title="price")
-    return _layout(fig, "Prices by plan")
+    return _layout(fig, "Prices by plan").update_layout(legend_title_text="")
 
 
 def topic_mix(weights: pd.DataFrame) -> go.Figure:
@@ -54,4 +55,5 @@ def topic_mix(weights: pd.DataFrame) -> go.Figure:
     fig = px.bar(long, x="share", y="competitor", color="topic", orientation="h",
                  color_discrete_sequence=palette())
     fig.update_xaxes(title="share of the site's text", tickformat=".0%")
-    return _layout(fig, "Topic mix", height=160 + 40 * weights["competitor"].nunique())
+    return _layout(fig, "Topic mix", height=160 + 40 * weights["competitor"].nunique()).update_layout(
+        legend_title_text="")

@@ -36,7 +36,8 @@ def projection(points: pd.DataFrame) -> go.Figure:
     fig.update_traces(marker=dict(size=5))
     fig.update_xaxes(title="component 1")
     fig.update_yaxes(title="component 2")
-    return _layout(fig, "Customers in 2-D (PCA)", height=460).update_layout(hovermode="closest")
+    return _layout(fig, "Customers in 2-D (PCA)", height=460).update_layout(hovermode="closest",
+                                                                          legend_title_text="")
 
 
 def profile_heatmap(table: pd.DataFrame) -> go.Figure:
@@ -62,4 +63,4 @@ def size_history(history: pd.DataFrame) -> go.Figure:
     fig = px.bar(h, x="run", y="size", color="name", color_discrete_sequence=palette())
     fig.update_xaxes(title="run", type="category")
     fig.update_yaxes(title="customers")
-    return _layout(fig, "Segment sizes across ingests")
+    return _layout(fig, "Segment sizes across ingests").update_layout(legend_title_text="")

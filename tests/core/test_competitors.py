@@ -117,6 +117,8 @@ def test_crawl_checks_content_type_and_stays_on_site(crawl):
     ok = frame[frame["outcome"] == "ok"]
     assert {site.url, site.url + "pricing.html", site.url + "features.html"} <= set(ok.index)
     assert all(len(h) == 64 for h in ok["content_hash"])
+    alias = frame.loc[site.url + "go-internal"]  # redirects (allowed here) to the pricing page already read
+    assert alias["outcome"] == "duplicate" and alias["error"].endswith("pricing.html")
 
 
 def test_crawl_reports_progress_and_keeps_the_page_budget():
