@@ -122,7 +122,8 @@ with _shared.error_box():
               f"{u['cpl_change']:+.1%}" if u["cpl_change"] is not None else None, delta_color="inverse")
     m3.metric(f"Baseline {goal}/day", f"{b.get(goal, 0):,.1f}", help=b["note"])
     lo, hi = u["interval"]
-    m4.metric("Uplift, 90% interval", f"{lo:+.0%} to {hi:+.0%}" if lo is not None else "–")
+    m4.metric("Uplift, 90% interval", f"{lo * 100:+.0f}…{hi * 100:+.0f}%" if lo is not None else "–",
+              help=f"Change in expected {goal} against the baseline, from the posterior draws")
     for note in plan.notes:
         st.caption(note)
 
@@ -133,8 +134,10 @@ with _shared.error_box():
             c: st.column_config.NumberColumn(format="dollar") for c in ("daily_budget", "current_daily_spend", "cpl")})
         _shared.download_buttons(table, "plan", key="recommendations.plan")
         _shared.download_json(payload, "plan-full", key="recommendations.payload", label="Full plan JSON")
+        st.markdown("**Allocation by platform** (daily budget)")
         st.plotly_chart(charts.allocation(plan.candidates, b.get("mix")), key="recommendations.allocation")
     with tab_curves:
+        st.caption(f"Expected {goal} per day against daily spend, with the 90% band; ● today, ★ recommended.")
         st.plotly_chart(charts.response_curves(rec.curve_frame(model, plan), goal), key="recommendations.curves")
     with tab_budget:
         factor = st.select_slider("Budget", [0.5, 0.75, 1.0, 1.25, 1.5, 2.0], value=1.0,

@@ -10,6 +10,13 @@ from plotly.subplots import make_subplots
 from core.charts import _layout, palette
 
 
+def _legend_below(fig: go.Figure, height: int | None = None) -> go.Figure:
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.15, x=0), margin=dict(t=30, b=10))
+    if height:
+        fig.update_layout(height=height)
+    return fig
+
+
 def allocation(candidates: pd.DataFrame, baseline_mix: dict[str, float] | None = None) -> go.Figure:
     """Daily budget by platform: today's spend, the baseline mix and the plan, side by side."""
     c = candidates.copy()
@@ -27,18 +34,20 @@ def allocation(candidates: pd.DataFrame, baseline_mix: dict[str, float] | None =
         fig.add_bar(name=col, x=frame.index, y=frame[col], marker_color=colours[i % len(colours)],
                     hovertemplate="%{x}: $%{y:,.0f}/day<extra>" + col + "</extra>")
     fig.update_layout(barmode="group", yaxis_title="daily budget ($)")
-    return _layout(fig, "Allocation by platform")
+    return _legend_below(_layout(fig, None))
 
 
-def response_curves(curves: pd.DataFrame, metric: str = "leads", cols: int = 3) -> go.Figure:
+def response_curves(curves: pd.DataFrame, metric: str = "leads", cols: int = 2) -> go.Figure:
     """One panel per planned line item: expected outcome vs daily spend with its 90% band,
     today's spend and the recommended spend marked."""
     labels = list(dict.fromkeys(curves["label"])) if len(curves) else []
     n = max(len(labels), 1)
     cols = min(cols, n)
     rows = int(np.ceil(n / cols))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[l[:48] for l in labels] or [""],
-                        horizontal_spacing=0.06, vertical_spacing=0.12 if rows > 1 else 0.2)
+    titles = [l.replace(" · ", "<br>", 1)[:80] for l in labels] or [""]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.08,
+                        vertical_spacing=min(0.25, 0.6 / rows) if rows > 1 else 0.2)
+    fig.update_annotations(font_size=12)
     colours = palette()
     for i, label in enumerate(labels):
         d = curves[curves["label"] == label]
@@ -57,8 +66,9 @@ def response_curves(curves: pd.DataFrame, metric: str = "leads", cols: int = 3) 
             fig.add_trace(go.Scatter(x=[x0], y=[y0], mode="markers", name=name, showlegend=first,
                                      marker=dict(size=11, color=colour, symbol=symbol),
                                      hovertemplate=f"{name}: $%{{x:,.0f}}/day → %{{y:.2f}}<extra></extra>"), r, c)
-    fig = _layout(fig, None, height=max(300, 260 * rows))
-    fig.update_layout(hovermode="closest")
+    fig = _legend_below(_layout(fig, None), height=max(340, 300 * rows))
+    fig.update_layout(hovermode="closest", margin=dict(t=60, b=10))
+    fig.update_xaxes(title_text="daily spend ($)", row=rows)
     return fig
 
 
@@ -72,7 +82,7 @@ def budget_sweep(sweep: pd.DataFrame, goal: str = "leads") -> go.Figure:
                              line=dict(color=colours[1 % len(colours)])), secondary_y=True)
     fig.update_yaxes(title_text=f"{goal} per day", secondary_y=False)
     fig.update_yaxes(title_text="CPL ($)", secondary_y=True)
-    return _layout(fig, "Budget from half to double")
+    return _legend_below(_layout(fig, None))
 
 
 def backtest(weeks: pd.DataFrame, metric: str = "leads") -> go.Figure:
@@ -87,4 +97,4 @@ def backtest(weeks: pd.DataFrame, metric: str = "leads") -> go.Figure:
     fig.add_trace(go.Scatter(x=weeks["week"], y=weeks["actual"], name="actual", mode="lines+markers",
                              line=dict(color=colours[1 % len(colours)])))
     fig.update_layout(yaxis_title=f"{metric} per week")
-    return _layout(fig, "Backtest: held-out weeks")
+    return _legend_below(_layout(fig, None))
