@@ -55,11 +55,11 @@ with _shared.error_box():
         "median_monetary": st.column_config.NumberColumn("median spend", format="dollar")})
     _shared.download_buttons(table, "segments", key="segments.table")
 
+    st.plotly_chart(charts.profile_heatmap(table), key="segments.profiles")
     left, right = st.columns(2)
     left.plotly_chart(charts.projection(points), key="segments.map")
-    right.plotly_chart(charts.profile_heatmap(table), key="segments.profiles")
     if len(model.curve_):
-        st.plotly_chart(charts.selection_curve(model.curve_, model.k_), key="segments.curve")
+        right.plotly_chart(charts.selection_curve(model.curve_, model.k_), key="segments.curve")
         _shared.download_buttons(model.curve_, "segments-k-curve", key="segments.curve_dl")
 
     st.subheader("Sizes across ingests")

@@ -6,7 +6,17 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from core.charts import _layout, palette
+from core.charts import _layout as _base_layout
+from core.charts import palette
+
+
+def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.Figure:
+    """The shared layout, with the legend kept clear of the title."""
+    fig = _base_layout(fig, title, height)
+    if title:
+        fig.update_layout(margin=dict(t=80), title=dict(y=0.98, yanchor="top"),
+                          legend=dict(yanchor="bottom", y=1.0, title_text=""))
+    return fig
 
 
 def similarity_map(points: pd.DataFrame) -> go.Figure:
@@ -44,7 +54,7 @@ def prices(table: pd.DataFrame) -> go.Figure:
                  hover_data=["url", "text"])
     fig.update_xaxes(title="plan")
     fig.update_yaxes(title="price")
-    return _layout(fig, "Prices by plan").update_layout(legend_title_text="")
+    return _layout(fig, "Prices by plan")
 
 
 def topic_mix(weights: pd.DataFrame) -> go.Figure:
@@ -55,5 +65,4 @@ def topic_mix(weights: pd.DataFrame) -> go.Figure:
     fig = px.bar(long, x="share", y="competitor", color="topic", orientation="h",
                  color_discrete_sequence=palette())
     fig.update_xaxes(title="share of the site's text", tickformat=".0%")
-    return _layout(fig, "Topic mix", height=160 + 40 * weights["competitor"].nunique()).update_layout(
-        legend_title_text="")
+    return _layout(fig, "Topic mix", height=160 + 40 * weights["competitor"].nunique())

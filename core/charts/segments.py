@@ -6,7 +6,17 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from core.charts import _layout, palette
+from core.charts import _layout as _base_layout
+from core.charts import palette
+
+
+def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.Figure:
+    """The shared layout, with the legend kept clear of the title."""
+    fig = _base_layout(fig, title, height)
+    if title:
+        fig.update_layout(margin=dict(t=80), title=dict(y=0.98, yanchor="top"),
+                          legend=dict(yanchor="bottom", y=1.0, title_text=""))
+    return fig
 
 
 def selection_curve(curve: pd.DataFrame, chosen: int | None = None) -> go.Figure:
@@ -36,8 +46,7 @@ def projection(points: pd.DataFrame) -> go.Figure:
     fig.update_traces(marker=dict(size=5))
     fig.update_xaxes(title="component 1")
     fig.update_yaxes(title="component 2")
-    return _layout(fig, "Customers in 2-D (PCA)", height=460).update_layout(hovermode="closest",
-                                                                          legend_title_text="")
+    return _layout(fig, "Customers in 2-D (PCA)", height=460).update_layout(hovermode="closest")
 
 
 def profile_heatmap(table: pd.DataFrame) -> go.Figure:
@@ -51,7 +60,7 @@ def profile_heatmap(table: pd.DataFrame) -> go.Figure:
                                text=[[f"{v:+.1f}" for v in row] for row in z], texttemplate="%{text}",
                                colorbar=dict(title="z")))
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Segment profiles (z-score vs all customers)", height=120 + 40 * len(table))
+    return _layout(fig, "Segment profiles (z-score vs all customers)", height=220 + 40 * len(table))
 
 
 def size_history(history: pd.DataFrame) -> go.Figure:
@@ -63,4 +72,4 @@ def size_history(history: pd.DataFrame) -> go.Figure:
     fig = px.bar(h, x="run", y="size", color="name", color_discrete_sequence=palette())
     fig.update_xaxes(title="run", type="category")
     fig.update_yaxes(title="customers")
-    return _layout(fig, "Segment sizes across ingests").update_layout(legend_title_text="")
+    return _layout(fig, "Segment sizes across ingests")

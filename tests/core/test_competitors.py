@@ -247,3 +247,16 @@ def test_fetch_record_is_json_ready():
     rec = comp.fetch_record(comp.Fetch("http://a.test/", "http://a.test/", status=200, body=b"x"),
                             {"prices": [{"amount": 1.0}]}, competitor="A", crawl_id="c1")
     assert json.loads(rec["prices"]) == [{"amount": 1.0}] and len(rec["content_hash"]) == 64
+
+
+def test_chart_builders_return_figures():
+    import pandas as pd
+
+    from core.charts import competitors as charts
+
+    prices = pd.DataFrame([{"competitor": "A", "url": "u", "plan": "Pro", "amount": 15.0, "currency": "USD",
+                            "period": "month", "unit": None, "text": "$15/mo"}] * 2)
+    fig = charts.prices(prices)
+    assert len(fig.data) == 1 and list(fig.data[0].y) == [15.0]  # duplicates (aliases) drawn once
+    assert len(charts.similarity_map(pd.DataFrame({"competitor": ["A", "B"], "x": [0, 1], "y": [0, 0]})).data)
+    assert len(charts.topic_mix(pd.DataFrame()).data) == 0

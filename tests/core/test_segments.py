@@ -225,3 +225,15 @@ def test_cdnow_segments_are_sensible(shared_datasets):
     assert len(one_off) >= 1 and (one_off["median_frequency"] == 1).all()
     top = t.loc[t["median_monetary"].idxmax()]
     assert "high-value" in top["name"] and top["median_recency_days"] < t["median_recency_days"].median()
+
+
+def test_chart_builders_return_figures():
+    from core.charts import segments as charts
+
+    train, _ = _rfm_groups(300, seed=9)
+    model = SegmentModel(k="auto", random_state=0).fit(train)
+    assert len(charts.selection_curve(model.curve_, model.k_).data) == 2
+    assert len(charts.projection(model.projection(train)).data) == model.k_
+    heat = charts.profile_heatmap(model.segments())
+    assert list(heat.data[0].y) == model.segments()["name"].tolist()
+    assert len(charts.size_history(pd.DataFrame()).data) == 0
