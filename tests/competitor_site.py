@@ -106,6 +106,10 @@ class CompetitorSite:
         self._send(h, 200, (FIXTURES / rel).read_bytes(), ctype)
 
     def _route(self, h: BaseHTTPRequestHandler, path: str) -> None:
+        if self.name == "robots-down":  # robots.txt answers 503: a polite crawler then fetches nothing
+            if path == "/robots.txt":
+                return self._send(h, 503, b"<h1>Service unavailable</h1>")
+            return self._file(h, "acme/features.html")
         if self.name == "globex":
             if path in ("/", "/index.html"):
                 return self._file(h, "tailwindtoolbox-landing-page.html")

@@ -260,3 +260,25 @@ def test_chart_builders_return_figures():
     assert len(fig.data) == 1 and list(fig.data[0].y) == [15.0]  # duplicates (aliases) drawn once
     assert len(charts.similarity_map(pd.DataFrame({"competitor": ["A", "B"], "x": [0, 1], "y": [0, 0]})).data)
     assert len(charts.topic_mix(pd.DataFrame()).data) == 0
+
+
+def test_robots_crawl_delay_wins_over_a_shorter_delay():
+    from urllib.robotparser import RobotFileParser
+
+    with CompetitorSite("acme") as site:
+        fetcher = _fast_fetcher(delay_s=0.0)
+        rp = RobotFileParser()
+        rp.parse(["User-agent: *", "Crawl-delay: 1", "Disallow: /private/"])
+        fetcher._robots[fetcher._host(site.url)] = rp  # as if read from the site
+        fetcher.fetch(site.url + "features.html")
+        fetcher.fetch(site.url + "pricing.html")
+        stamps = [ts for _, ts in site.times]
+        assert len(stamps) == 2 and stamps[1] - stamps[0] >= 0.95
+
+
+def test_robots_txt_server_error_means_disallow_and_missing_means_allow():
+    with CompetitorSite("robots-down") as down, CompetitorSite("globex") as globex:
+        fetcher = _fast_fetcher(retries=0)
+        assert fetcher.fetch(down.url).outcome == "robots"
+        assert down.hits["/"] == 0
+        assert fetcher.fetch(globex.url).outcome == "ok"  # robots.txt 404: everything allowed
