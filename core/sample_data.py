@@ -399,8 +399,10 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         for c, v in zip(cols, row):
             if isinstance(v, np.generic):
                 v = v.item()
-            if isinstance(v, float) and v != v:
+            elif isinstance(v, float) and v != v:
                 v = None
+            elif isinstance(v, dict):              # audiences: a fresh copy per record
+                v = {k: list(x) if isinstance(x, list) else x for k, x in v.items()}
             rec[c] = v
         out.append(rec)
     return out
@@ -922,9 +924,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--build-pool", metavar="DATASETS",
                     help="first rebuild sources/comment_texts.csv.gz from this shared/datasets folder")
     a = ap.parse_args(argv)
+    extra: dict[str, Any] = {}
     if a.build_pool:
-        print(build_comment_pool(a.build_pool, Path(a.out) / "sources" / "comment_texts.csv.gz"))
-    path = write_sample(a.out, seed=a.seed)
+        pool = build_comment_pool(a.build_pool, Path(a.out) / "sources" / "comment_texts.csv.gz")
+        print(pool)
+        extra["comment_pool"] = load_comment_pool(pool)
+    path = write_sample(a.out, seed=a.seed, **extra)
     print(f"{path} ({path.stat().st_size:,} bytes)")
     return 0
 
