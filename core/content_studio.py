@@ -258,9 +258,7 @@ def enforce_limits(v: Variant, platform: str) -> Variant:
         value = (getattr(out, name) or "").strip()
         if name != "body":
             value = re.sub(r"\s+", " ", value)
-        if lim is None:
-            if value:
-                out.flags.append(f"{name} dropped: {spec.label} has no {name}")
+        if lim is None:  # a field the platform does not have (a Google ad's body) is left out
             setattr(out, name, "")
             continue
         if lim.max is not None and len(value) > lim.max:
@@ -271,9 +269,7 @@ def enforce_limits(v: Variant, platform: str) -> Variant:
             out.flags.append(f"{lim.label} is {len(value)} characters; {lim.recommended} or fewer is recommended")
         setattr(out, name, value)
     if len(out.hashtags) > spec.max_hashtags:
-        if spec.max_hashtags == 0:
-            out.flags.append(f"hashtags dropped: not used on {spec.label}")
-        else:
+        if spec.max_hashtags:
             out.flags.append(f"{len(out.hashtags)} hashtags cut to the limit of {spec.max_hashtags}")
         out.hashtags = out.hashtags[:spec.max_hashtags]
     elif spec.recommended_hashtags and len(out.hashtags) > spec.recommended_hashtags:
@@ -978,6 +974,14 @@ def history_variants(row: pd.Series | dict[str, Any]) -> list[Variant]:
     """The variants stored in a history record."""
     return [Variant(**{k: v for k, v in d.items() if k in Variant.__dataclass_fields__})
             for d in json.loads(row["output"])]
+
+
+def segment_names(wh: Any) -> list[str]:
+    """Names of the customer segments saved by the Segments page (empty when none yet)."""
+    df = wh.load_state("segments_assignments")
+    if not len(df) or "name" not in df:
+        return []
+    return sorted({str(n) for n in df["name"].dropna() if str(n).strip()})
 
 
 def experiment_payload(name: str, platform: str, variants: Sequence[Variant],

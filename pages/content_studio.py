@@ -10,9 +10,9 @@ from core import seo
 from pages import _shared
 
 K = "content_studio."
-INPUTS = ("brief", "tone", "length", "audience", "keywords", "n", "templates", "seo_text", "seo_keyword",
+INPUTS = ("brief", "tone", "length", "audience", "segment", "keywords", "n", "templates", "seo_text", "seo_keyword",
           "seo_title", "seo_meta", "experiment")
-STATUS_ICON = {"good": "🟢 good", "ok": "🟡 ok", "bad": "🔴 bad"}
+STATUS_COLOUR = {"good": "rgba(46, 160, 67, 0.25)", "ok": "rgba(210, 153, 34, 0.3)", "bad": "rgba(218, 54, 51, 0.3)"}
 
 # Inputs outlive a visit to another page: widget state is dropped there, so keep a copy and restore it.
 for name in INPUTS:
@@ -69,7 +69,10 @@ with tab_gen:
         c2.selectbox("Tone", cs.TONES, key=K + "tone")
         c3.select_slider("Length", list(cs.LENGTHS), key=K + "length")
         c4, c5, c6 = st.columns([2, 2, 1])
-        c4.text_input("Audience or segment", key=K + "audience", placeholder="e.g. women 35-54 in Texas")
+        c4.text_input("Audience", key=K + "audience", placeholder="e.g. women 35-54 in Texas")
+        segments = cs.segment_names(wh)
+        if segments:
+            c4.selectbox("or a customer segment", segments, index=None, key=K + "segment", placeholder="None")
         c5.text_input("Keywords (comma-separated)", key=K + "keywords", placeholder="dental clinic, dentist austin")
         c6.number_input("Variants", 1, 10, key=K + "n")
         st.toggle("Template mode (offline, not AI)", disabled=not cfg.llm_enabled, key=K + "templates")
@@ -79,7 +82,7 @@ with tab_gen:
         with _shared.error_box():
             s = st.session_state
             req = cs.ContentRequest(brief=s[K + "brief"], platform=platform, format=fmt, tone=s[K + "tone"],
-                                    audience=s[K + "audience"], keywords=cs.split_keywords(s[K + "keywords"]),
+                                    audience=s.get(K + "segment") or s[K + "audience"], keywords=cs.split_keywords(s[K + "keywords"]),
                                     length=s[K + "length"], n=int(s[K + "n"]))
             if s[K + "templates"] or not cfg.llm_enabled:
                 gen = cs.generate(req, cfg, mode="template")
@@ -171,11 +174,14 @@ with tab_seo:
             m2.metric("Flesch reading ease", f"{report.flesch_reading_ease:.1f}")
             m3.metric("Keyword density", "-" if report.keyword_density is None else f"{report.keyword_density:.2f}%")
             m4.metric("Words", report.words)
-            checks = pd.DataFrame(report.to_dict()["checks"])
-            checks["status"] = checks["status"].map(STATUS_ICON)
-            checks["value"] = checks["value"].astype(str)
-            st.dataframe(checks[["label", "status", "value", "target", "suggestion"]], hide_index=True,
-                         width="stretch", key=K + "seo_checks")
+            checks = pd.DataFrame([{**c, "value": str(c["value"])} for c in report.to_dict()["checks"]])
+            st.dataframe(checks[["label", "status", "value", "target", "suggestion"]]
+                         .style.map(lambda v: f"background-color: {STATUS_COLOUR.get(v, '')}", subset=["status"]),
+                         hide_index=True, width="stretch", key=K + "seo_checks")
+            fixes = checks[checks["status"] != "good"]
+            if len(fixes):
+                st.markdown("**What to fix**\n" + "\n".join(f"- **{r.label}** ({r.status}): {r.suggestion}"
+                                                             for r in fixes.itertuples()))
             _shared.download_buttons(checks, "seo-checks", key=K + "dl_seo")
 
 with tab_hist:

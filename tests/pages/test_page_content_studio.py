@@ -162,3 +162,34 @@ def test_history_lists_generations_with_csv(db_path):
     assert len(shown) == 3 and {"headline", "description", "body", "hashtags"} <= set(shown.columns)
     out = json.loads(_history(db_path).loc[0, "output"])
     assert out[0]["headline"] == shown.loc[0, "headline"]
+
+
+def test_inputs_survive_a_visit_to_another_page_and_the_objective_is_offered(db_path):
+    from core.objectives import Objective
+
+    at = open_page("content_studio")
+    assert at.text_area(key=K + "brief").value == ""
+    at.session_state["recommendations.parsed"] = Objective(text="More leads for our yoga studio, first class free")
+    at.run()
+    assert at.text_area(key=K + "brief").value == "More leads for our yoga studio, first class free"
+    _generate(at, keywords="dentist")  # a form: its inputs are sent on submit
+    at.switch_page("pages/overview.py").run()
+    at.switch_page("pages/content_studio.py").run()
+    assert not at.exception
+    assert at.text_area(key=K + "brief").value == BRIEF and at.text_input(key=K + "keywords").value == "dentist"
+    assert len([m for m in at.metric if m.label == "SEO score"]) == 3  # the last result is still shown
+
+
+def test_segments_are_offered_as_audiences(db_path):
+    import pandas as pd
+
+    wh = Warehouse.open(db_path)
+    wh.save_state("segments_assignments", pd.DataFrame({"customer_id": ["a", "b"], "segment": [0, 1],
+                                                        "name": ["Loyal big spenders", "New bargain hunters"]}))
+    wh.close()
+    at = open_page("content_studio")
+    assert at.selectbox(key=K + "segment").options == ["Loyal big spenders", "New bargain hunters"]
+    at.selectbox(key=K + "segment").select("New bargain hunters")
+    _generate(at)
+    assert not at.exception and not error_texts(at)
+    assert at.session_state[K + "result"].request.audience == "New bargain hunters"
