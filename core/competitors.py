@@ -6,7 +6,8 @@ Three layers, each usable alone:
   time per host with a delay, a clear user agent, timeouts, a size cap (it streams
   and stops), a content-type check and retries with backoff on 429/5xx. It refuses
   URLs that resolve to loopback, private, link-local, metadata or other non-public
-  addresses and follows redirects by hand, checking every hop, unless it is built
+  addresses and follows redirects by hand, checking every hop; it also checks the
+  address it actually connected to before reading a response (DNS rebinding), unless it is built
   with ``allow_private=True`` (``Settings.allow_private_urls``; the tests use it
   against a local server). :func:`crawl_site` walks one site breadth-first within
   its start host and a page budget.
@@ -119,6 +120,15 @@ def check_url(url: str, *, allow_private: bool = False, resolver: Resolver = soc
 # ------------------------------------------------------------------ fetching
 
 
+def _peer_address(resp: Any) -> str | None:
+    """The IP address a streamed ``requests`` response is actually connected to."""
+    try:
+        conn = resp.raw.connection or getattr(resp.raw, "_connection", None)
+        return str(conn.sock.getpeername()[0]).split("%", 1)[0]
+    except Exception:  # no socket to inspect (already closed, or a mocked transport)
+        return None
+
+
 @dataclass
 class Fetch:
     """One fetch attempt: what came back and what became of it."""
@@ -161,11 +171,16 @@ class PoliteFetcher:
         Allow loopback/private addresses (trusted machines and tests only).
     resolver : callable
         ``getaddrinfo``-compatible resolver for the address check (tests inject one).
+    verify_peer : bool
+        Also check the address actually connected to before reading a response: a name
+        that resolved to a public address at check time and to a private one at connect
+        time (DNS rebinding) is refused.
     """
 
     def __init__(self, *, user_agent: str = USER_AGENT, delay_s: float = 1.0, timeout_s: float = 10.0,
                  max_bytes: int = 2_000_000, retries: int = 2, backoff_s: float = 0.5, max_redirects: int = 5,
-                 allow_private: bool = False, resolver: Resolver = socket.getaddrinfo) -> None:
+                 allow_private: bool = False, resolver: Resolver = socket.getaddrinfo,
+                 verify_peer: bool = True) -> None:
         import requests
 
         self.user_agent = user_agent
@@ -177,12 +192,14 @@ class PoliteFetcher:
         self.max_redirects = max_redirects
         self.allow_private = allow_private
         self.resolver = resolver
+        self.verify_peer = verify_peer
         self._session = requests.Session()
         self._session.trust_env = False  # no proxies from the environment: we check where we connect
         self._session.headers.update({"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml"})
         self._host_locks: dict[str, threading.Lock] = {}
         self._last: dict[str, float] = {}
         self._robots: dict[str, RobotFileParser | None] = {}
+        self._robots_error: dict[str, str] = {}
         self._guard = threading.Lock()
 
     # ---- politeness
@@ -222,6 +239,7 @@ class PoliteFetcher:
                 self._robots[host] = rp
             elif res.outcome == "blocked":
                 self._robots[host] = None
+                self._robots_error[host] = res.error
             else:
                 rp.disallow_all = True  # server error or unreachable: assume full disallow
                 self._robots[host] = rp
@@ -238,6 +256,8 @@ class PoliteFetcher:
             check_url(url, allow_private=self.allow_private, resolver=self.resolver)
         except UnsafeURLError as exc:
             return Fetch(url, url, outcome="blocked", error=exc.message)
+        if self.robots(url) is None:
+            return Fetch(url, url, outcome="blocked", error=self._robots_error.get(self._host(url), "blocked"))
         if not self.allowed(url):
             return Fetch(url, url, outcome="robots", error="disallowed by robots.txt")
         return self._get(url, accept_any=False, cap=self.max_bytes)
@@ -292,6 +312,13 @@ class PoliteFetcher:
         ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
         res = Fetch(url, current, status=resp.status_code, content_type=ctype)
         try:
+            peer = _peer_address(resp) if self.verify_peer and not self.allow_private else None
+            reason = _blocked_ip(ipaddress.ip_address(peer)) if peer else None
+            if reason:
+                res.status, res.content_type = 0, ""
+                res.outcome, res.error = "blocked", (f"connected to {peer} ({reason}) although the name resolved "
+                                                     "to a public address; refusing the response")
+                return res
             if resp.is_redirect:
                 loc = resp.headers.get("Location", "")
                 res.outcome, res.error = "http_error", f"redirect:{loc}"

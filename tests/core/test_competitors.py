@@ -61,11 +61,22 @@ def test_default_fetcher_refuses_the_local_server_and_its_literal_ip():
 def test_no_redirect_into_a_private_address():
     with CompetitorSite("acme") as site:
         # "localhost" pretends to be public; its redirect to 127.0.0.1 must not be followed.
-        fetcher = PoliteFetcher(delay_s=0, timeout_s=2, resolver=_resolver({"localhost": "93.184.216.34"}))
+        # (verify_peer off: locally every connection really lands on 127.0.0.1.)
+        fetcher = PoliteFetcher(delay_s=0, timeout_s=2, resolver=_resolver({"localhost": "93.184.216.34"}),
+                                verify_peer=False)
         start = site.url.replace("127.0.0.1", "localhost")
         res = fetcher.fetch(start + "go-internal")
         assert res.outcome == "blocked" and "127.0.0.1" in res.final_url
         assert site.hits["/go-internal"] == 1 and site.hits["/pricing.html"] == 0
+
+
+def test_dns_rebinding_is_caught_at_connect_time():
+    with CompetitorSite("acme") as site:
+        # The name checks out as public but the connection lands on loopback: the response is refused.
+        fetcher = PoliteFetcher(delay_s=0, timeout_s=2, resolver=_resolver({"localhost": "93.184.216.34"}))
+        res = fetcher.fetch(site.url.replace("127.0.0.1", "localhost") + "pricing.html")
+        assert res.outcome == "blocked" and "connected to 127.0.0.1" in res.error
+        assert site.hits["/pricing.html"] == 0  # stopped at robots.txt, the first connection
 
 
 # ------------------------------------------------------------------ politeness against a local server
