@@ -505,12 +505,9 @@ def extract_page(html: str | bytes, url: str = "") -> dict[str, Any]:
             label = _clean(el.get("value", ""))
         else:
             label = _clean(el.get_text(" "))
-        classes = " ".join(el.get("class") or [])
-        if label and len(label) <= 40 and (el.name != "a" or CTA_RE.search(label) or "btn" in classes
-                                           or "button" in classes):
-            if CTA_RE.search(label) or el.name != "a":
-                if label not in ctas:
-                    ctas.append(label)
+        # A call to action asks the visitor to do something: "Sign up", "Book a demo", "Contact sales".
+        if label and len(label) <= 40 and CTA_RE.search(label) and label not in ctas:
+            ctas.append(label)
     # Boilerplate out, then the main content. A short bar wrapping a <nav> is a site header.
     for nav in soup.find_all("nav"):
         bar = nav.parent
