@@ -63,6 +63,7 @@ WEIGHTS: dict[str, float] = {
 }
 
 NOISE = -1
+MIN_CUSTOMERS = 10
 SAMPLE_FOR_SELECTION = 4000
 SAMPLE_FOR_SILHOUETTE = 2000
 #: Variance floor of mixture components (features are standardised): without it, discrete
@@ -433,8 +434,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         """Build features, choose k if asked, cluster, profile and name the segments."""
         n = len(customers)
         self._check_params(n)
-        if n < 10:
-            raise NotEnoughDataError(f"Segmenting needs at least 10 customers; the workspace has {n}.")
+        if n < MIN_CUSTOMERS:
+            raise NotEnoughDataError(f"Segmenting needs at least {MIN_CUSTOMERS} customers; the data has {n}.")
         feats = customer_features(customers)
         latest = pd.concat([pd.to_datetime(customers.get("last_purchase", pd.Series(dtype="datetime64[us]"))),
                             pd.to_datetime(customers.get("first_seen", pd.Series(dtype="datetime64[us]")))]).max()

@@ -13,6 +13,12 @@ st.caption("Customers grouped by recency, frequency, spend, engagement, age and 
 if _shared.empty_note("customers"):
     st.stop()
 
+customers = _shared.table("customers")
+if len(customers) < segments.MIN_CUSTOMERS:
+    st.info(f"Segments need at least {segments.MIN_CUSTOMERS} customers; the workspace has {len(customers)}. "
+            "Load a larger customer export on the **Data** page.", icon=":material/groups:")
+    st.stop()
+
 wh = _shared.warehouse()
 model_dir = _shared.settings().models_dir / "segments"
 
@@ -31,7 +37,6 @@ k = "auto" if auto else int(k_hand)
 with _shared.error_box():
     with st.status("Segmenting customers...", expanded=False) as status:
         run = segments.refresh_segments(wh, model_dir, k=k, method=method, full=full)
-        customers = _shared.table("customers")
         table, points = segments.current_view(customers, run)
         status.update(label={"full": "Segmented every customer", "unchanged": "Segments are up to date",
                              "incremental": f"Assigned {run.new_customers:,} new customers to the segments"}

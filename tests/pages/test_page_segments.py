@@ -54,3 +54,9 @@ def test_empty_workspace_gets_a_friendly_note(db_path):
     at = open_page("segments")
     assert not at.exception and not error_texts(at)
     assert any("No customers" in i.value for i in at.info)
+
+
+def test_too_few_customers_gets_a_note_not_an_error(loaded_db):
+    at = open_page("segments")  # the contract example: one customer
+    assert not at.exception and not error_texts(at)
+    assert any("at least 10 customers" in i.value for i in at.info)
