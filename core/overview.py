@@ -11,9 +11,9 @@ SUMS = ("spend", "impressions", "clicks", "leads", "conversions", "revenue")
 RATIOS = ("ctr", "cpc", "cpl", "cpa", "roas")
 KPIS = SUMS + RATIOS
 
-# How each KPI reads: (label, format, whether higher is better).
-KPI_META: dict[str, tuple[str, str, bool]] = {
-    "spend": ("Spend", "money", True),
+# How each KPI reads: (label, format, whether higher is better; None = neither).
+KPI_META: dict[str, tuple[str, str, bool | None]] = {
+    "spend": ("Spend", "money", None),
     "impressions": ("Impressions", "count", True),
     "clicks": ("Clicks", "count", True),
     "leads": ("Leads", "count", True),
@@ -79,6 +79,9 @@ def format_value(value: float, fmt: str) -> str:
     """A KPI value as a person reads it: $1,234, 12.3%, 3.2x, 1,234."""
     if value is None or not np.isfinite(value):
         return "–"
+    if abs(value) >= 10_000_000:
+        # Tiles are narrow: eight digits and more read better in millions.
+        return f"${value / 1e6:,.1f}M" if fmt == "money" else f"{value / 1e6:,.1f}M"
     if fmt == "money":
         return f"${value:,.2f}" if abs(value) < 100 else f"${value:,.0f}"
     if fmt == "percent":

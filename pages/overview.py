@@ -23,7 +23,7 @@ with _shared.error_box():
         for col, k in zip(cols, kpis.iloc[row_start:row_start + 6].itertuples()):
             delta = None if k.change != k.change else f"{k.change:+.1%}"
             col.metric(k.label, overview.format_value(k.value, k.format), delta,
-                       delta_color="normal" if k.higher_is_better else "inverse",
+                       delta_color={True: "normal", False: "inverse"}.get(k.higher_is_better, "off"),
                        help=f"Previous period: {overview.format_value(k.previous, k.format)}")
 
     left, right = st.columns([3, 1])
@@ -37,9 +37,12 @@ with _shared.error_box():
     by = st.segmented_control("By", list(charts.BREAKDOWN_LABELS), default="platform", key="overview.by",
                               format_func=lambda b: charts.BREAKDOWN_LABELS[b]) or "platform"
     table = overview.breakdown(wh, f, by)
-    money = st.column_config.NumberColumn(format="dollar")
+    money = {k: st.column_config.NumberColumn(overview.KPI_META[k][0], format="dollar")
+             for k in ("spend", "revenue", "cpc", "cpl", "cpa")}
+    counts = {k: st.column_config.NumberColumn(overview.KPI_META[k][0], format="localized")
+              for k in ("impressions", "clicks", "leads", "conversions")}
     st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "spend": money, "revenue": money, "cpc": money, "cpl": money, "cpa": money,
+        **money, **counts,
         "ctr": st.column_config.NumberColumn("CTR", format="percent"),
         "roas": st.column_config.NumberColumn("ROAS", format="%.2fx")})
     _shared.download_buttons(table, f"breakdown-by-{by}", key="overview.breakdown")

@@ -35,8 +35,9 @@ def primary() -> str:
 
 
 def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), hovermode="x unified")
+    fig.update_layout(title=dict(text=title, y=0.98, yanchor="top") if title else None, height=height,
+                      margin=dict(l=10, r=10, t=70 if title else 30, b=10), legend_title_text="",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), hovermode="x unified")
     return fig
 
 

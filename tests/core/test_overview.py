@@ -38,6 +38,7 @@ def test_breakdown_and_trend_carry_ratios(wh, example_file):
 @pytest.mark.parametrize("value,fmt,text", [
     (1234.5, "money", "$1,234"), (12.345, "money", "$12.35"), (0.0512, "percent", "5.12%"),
     (3.14159, "ratio", "3.14x"), (1234567, "count", "1,234,567"), (float("nan"), "money", "–"),
+    (10_204_000, "count", "10.2M"), (12_500_000, "money", "$12.5M"),
 ])
 def test_format_value(value, fmt, text):
     assert overview.format_value(value, fmt) == text
