@@ -176,20 +176,28 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     return float(v[np.searchsorted(cw, 0.5 * cw[-1])])
 
 
-def market_factor(obs: np.ndarray, mu: np.ndarray, *, min_mu: float = 3.0, min_campaigns: int = 5,
-                  clip: tuple[float, float] = (0.33, 3.0)) -> float:
-    """The day's common factor: median log ratio of observed to expected over campaigns.
+def market_factor(obs: np.ndarray, mu: np.ndarray, *, prior: float = 20.0, min_campaigns: int = 5,
+                  clip: tuple[float, float] = (0.33, 3.0)) -> np.ndarray:
+    """The day's common factor for each campaign: the other campaigns' observed/expected.
 
-    Only campaigns expecting at least ``min_mu`` take part; with fewer than
-    ``min_campaigns`` of them the factor is 1. A few campaigns in trouble do not
-    move a median; a holiday that moves them all does.
+    A pooled ratio of sums over every *other* campaign with an expectation (leave one
+    out: a campaign's own trouble never explains itself away), shrunk towards 1 by
+    ``prior`` pseudo-counts so a quiet account is not chased by noise. With fewer than
+    ``min_campaigns`` campaigns the factor is 1. A few campaigns in trouble barely
+    move it; a shock that moves them all does.
+
+    Returns
+    -------
+    ndarray of the factor per campaign (1 where ``mu`` is unknown).
     """
-    ok = np.isfinite(mu) & (mu >= min_mu) & np.isfinite(obs)
+    ok = np.isfinite(mu) & (mu > 0) & np.isfinite(obs)
+    out = np.ones(len(mu))
     if ok.sum() < min_campaigns:
-        return 1.0
-    r = np.log((obs[ok] + 0.5) / (mu[ok] + 0.5))
-    f = float(np.exp(_weighted_median(r, np.sqrt(mu[ok]))))
-    return float(np.clip(f, *clip))
+        return out
+    sy, sm = obs[ok].sum(), mu[ok].sum()
+    own_y, own_m = np.where(ok, obs, 0.0), np.where(ok, mu, 0.0)
+    f = (sy - own_y + prior) / (sm - own_m + prior)
+    return np.clip(f, *clip)
 
 
 # --------------------------------------------------------------- the arrays
@@ -236,23 +244,30 @@ def _grid(frame: pd.DataFrame) -> _Grid:
     return _Grid(camp, dates, present, values, p_idx.astype(int))
 
 
-def _holiday_mask(dates: pd.DatetimeIndex, country: str | None) -> np.ndarray:
-    """Public holidays plus the shopping days around them (Black Friday, Christmas Eve, New Year's Eve)."""
-    mask = np.zeros(len(dates), dtype=bool)
-    if not country or len(dates) == 0:
-        return mask
-    try:
-        import holidays
+DAY_TYPES = ("ordinary", "holiday", "next to a holiday", "year end")
 
-        cal = holidays.country_holidays(country, years=range(dates[0].year, dates[-1].year + 1))
-    except Exception:  # unknown country code: no holiday guard, the market factor still applies
-        cal = {}
-    days = set(cal)
-    for d in list(days):
-        days.add(d + pd.Timedelta(days=1))  # the day after (Black Friday, Boxing Day)
-    for y in range(dates[0].year, dates[-1].year + 1):
-        days.update({date(y, 12, 24), date(y, 12, 31)})
-    return np.array([d.date() in days for d in dates])
+
+def day_types(dates: pd.DatetimeIndex, country: str | None) -> np.ndarray:
+    """0 an ordinary day, 1 a public holiday, 2 the day before or after one (Black
+    Friday, Christmas Eve), 3 the last week of December. Their effect is learned from
+    the account's own past holidays."""
+    out = np.zeros(len(dates), dtype=int)
+    if len(dates) == 0:
+        return out
+    cal: Any = {}
+    if country:
+        try:
+            import holidays
+
+            cal = holidays.country_holidays(country, years=range(dates[0].year - 1, dates[-1].year + 2))
+        except Exception:  # unknown country code: only the year end is special
+            cal = {}
+    hol = pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in cal)) if len(cal) else pd.DatetimeIndex([])
+    d = dates.normalize()
+    out[(d.month == 12) & (d.day >= 24)] = 3
+    out[d.isin(hol - pd.Timedelta(days=1)) | d.isin(hol + pd.Timedelta(days=1))] = 2
+    out[d.isin(hol)] = 1
+    return out
 
 
 # ----------------------------------------------------------- the sequential pass
@@ -260,7 +275,8 @@ def _holiday_mask(dates: pd.DatetimeIndex, country: str | None) -> np.ndarray:
 
 def _count_pass(y: np.ndarray, e: np.ndarray, present: np.ndarray, weekday: np.ndarray,
                 platform_idx: np.ndarray, *, half_life: float, wd_half_life: float,
-                alpha_prior: float, outlier_z: float, market: bool) -> dict[str, np.ndarray]:
+                alpha_prior: float, outlier_z: float, market: bool,
+                daytype: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Expected counts day by day from the days before, excluding outlying days.
 
     Returns arrays (campaign x day): ``mu`` (expected), ``alpha`` (overdispersion of
@@ -276,6 +292,15 @@ def _count_pass(y: np.ndarray, e: np.ndarray, present: np.ndarray, weekday: np.n
     out = {k: np.full((C, D), np.nan) for k in ("mu", "alpha", "rate_n")}
     out["n_days"] = np.zeros((C, D))
     f_wd = np.ones((C, 7))
+    zero_mu = np.zeros(C)  # expected count over the current run of zero days
+    daytype = np.zeros(D, dtype=int) if daytype is None else daytype
+    cal_y, cal_m = np.zeros(len(DAY_TYPES)), np.zeros(len(DAY_TYPES))  # pooled, over the whole account
+    healthy = np.ones(C, dtype=bool)
+    # trend: a faster twin of the rate; the account-wide gap between the two is a slope
+    lam_f = 0.5 ** (2.0 / half_life)
+    age_s, age_f = lam / (1 - lam) + 1.0, lam_f / (1 - lam_f) + 1.0  # mean age (days) of each, seen from today
+    f_y, f_e = np.zeros(C), np.zeros(C)
+    p_e, p_fe, p_n, p_days, p_we = np.zeros(C), np.zeros(C), np.zeros(C), np.zeros(C), np.zeros((C, 7))
     for d in range(D):
         wd = weekday[d]
         if d % 7 == 0:
@@ -283,10 +308,21 @@ def _count_pass(y: np.ndarray, e: np.ndarray, present: np.ndarray, weekday: np.n
         pres = present[:, d]
         with np.errstate(invalid="ignore", divide="ignore"):
             rate = np.where(s_e > 0, s_y / s_e, np.nan)
+            w = np.minimum(f_y, s_y)
+            gap = np.log((f_y + 0.5) / np.maximum(f_e, 1e-12) * np.maximum(s_e, 1e-12) / (s_y + 0.5))
+        ok_t = (w > 0) & (f_e > 0) & (s_e > 0)
+        slope = float(np.sum(w[ok_t] * gap[ok_t]) / (np.sum(w[ok_t]) + 50.0)) / (age_s - age_f)
+        trend = float(np.clip(np.exp(slope * age_s), 0.8, 1.25))  # the slow rate carried to today
+        rate = rate * trend
         mu0 = rate * e[:, d] * f_wd[:, wd]
         mu0 = np.where(pres, mu0, np.nan)
-        mf = market_factor(y[:, d], np.where(n_days >= 7, mu0, np.nan)) if market else 1.0
-        mu = mu0 * mf
+        t = daytype[d]
+        cf = (cal_y[t] + 10.0) / (cal_m[t] + 10.0) if t else 1.0  # this kind of day, as learned so far
+        mu_cal = mu0 * cf
+        # campaigns that were off their baseline yesterday (zeros, big shortfalls) sit the factor out
+        pool = (n_days >= 7) & healthy
+        mf = market_factor(y[:, d], np.where(pool, mu_cal, np.nan)) if market else np.ones(C)
+        mu = mu_cal * mf
         k_c = 14.0 * np.where(s_n > 0, s_y / np.maximum(s_n, 1e-9), 0.0) ** 2 + 1.0
         alpha = (a_num + k_c * alpha_prior) / (a_den + k_c)
         alpha = np.clip(alpha, 0.005, 3.0)
@@ -301,9 +337,25 @@ def _count_pass(y: np.ndarray, e: np.ndarray, present: np.ndarray, weekday: np.n
         # a shortfall only when it is both large and improbable; a spike only when huge
         low = ok_mu & (y[:, d] <= 0.5 * mu) & (z < -outlier_z)
         high = ok_mu & (y[:, d] >= 3 * mu + 5) & (z > 2 * outlier_z)
-        learn = pres & (e[:, d] > 0) & ~low & ~high
+        # a long run of zeros (about 3 expected and none came) stops teaching the baseline
+        # (until the run ends with a result before it became significant: then those days
+        # were ordinary zeros of a small campaign and are learned after all, see below)
+        is_zero = pres & (e[:, d] > 0) & (y[:, d] == 0)
+        run_before = zero_mu
+        zero_mu = np.where(is_zero, zero_mu + np.nan_to_num(mu), np.where(pres & (e[:, d] > 0), 0.0, zero_mu))
+        stuck = is_zero & ok_mu & (zero_mu >= 3.0)
+        ended = pres & (e[:, d] > 0) & (y[:, d] > 0) & (run_before >= 3.0)
+        restore = ended & (run_before < 8.0)
+        learn = pres & (e[:, d] > 0) & ~low & ~high & ~stuck
+        healthy = np.where(pres & (e[:, d] > 0), ~low & ~high & ~(is_zero & ok_mu & (zero_mu >= 2.0)), healthy)
         s_y = lam * s_y + np.where(learn, y[:, d], 0.0)
-        s_e = lam * s_e + np.where(learn, e[:, d] * f_wd[:, wd] * mf, 0.0)
+        s_e = lam * s_e + np.where(learn, e[:, d] * f_wd[:, wd] * cf * mf, 0.0)
+        f_y = lam_f * f_y + np.where(learn, y[:, d], 0.0)
+        f_e = lam_f * f_e + np.where(learn, e[:, d] * f_wd[:, wd] * cf * mf, 0.0)
+        if t:
+            ok_c = learn & np.isfinite(mu0) & (n_days >= 7)
+            cal_y[t] += y[ok_c, d].sum()
+            cal_m[t] += mu0[ok_c].sum()
         s_n = lam * s_n + learn
         upd = learn & ok_mu & (mu > 0)
         a_num = lam * a_num + np.where(upd, (y[:, d] - mu) ** 2 - mu, 0.0)
@@ -311,9 +363,22 @@ def _count_pass(y: np.ndarray, e: np.ndarray, present: np.ndarray, weekday: np.n
         n_days = n_days + learn
         w_y *= lam_w
         w_e *= lam_w
-        base = np.where(learn & np.isfinite(rate), rate * e[:, d] * mf, 0.0)
+        base = np.where(learn & np.isfinite(rate), rate * e[:, d] * cf * mf, 0.0)
         w_y[:, wd] += np.where(learn & np.isfinite(rate), y[:, d], 0.0)
         w_e[:, wd] += base
+        # the zero days held back, decayed like the sums they would have joined
+        p_e = lam * p_e + np.where(stuck, e[:, d] * f_wd[:, wd] * cf * mf, 0.0)
+        p_fe = lam_f * p_fe + np.where(stuck, e[:, d] * f_wd[:, wd] * cf * mf, 0.0)
+        p_n = lam * p_n + stuck
+        p_days += stuck
+        p_we *= lam_w
+        p_we[:, wd] += np.where(stuck & np.isfinite(rate), rate * e[:, d] * cf * mf, 0.0)
+        if restore.any():
+            s_e, f_e = s_e + restore * p_e, f_e + restore * p_fe
+            s_n, n_days = s_n + restore * p_n, n_days + restore * p_days
+            w_e += restore[:, None] * p_we
+        keep = ~ended
+        p_e, p_fe, p_n, p_days, p_we = p_e * keep, p_fe * keep, p_n * keep, p_days * keep, p_we * keep[:, None]
     return out
 
 
@@ -494,15 +559,17 @@ class Monitor(BaseEstimator):
         g = _grid(frame)
         C, D = g.present.shape
         weekday = g.dates.weekday.to_numpy()
-        holiday = _holiday_mask(g.dates, self.country)
+        daytype = day_types(g.dates, self.country)
+        holiday = daytype > 0
         v, pres = g.values, g.present
         passes = {name: _count_pass(v[obs], v[exp], pres, weekday, g.platform_idx, half_life=self.half_life,
-                                    wd_half_life=120.0, alpha_prior=0.05, outlier_z=3.5, market=True)
+                                    wd_half_life=120.0, alpha_prior=0.05, outlier_z=3.5, market=True,
+                                    daytype=daytype)
                   for name, (obs, exp) in CHANNELS.items()}
         sp = _spend_pass(v["spend"], v["daily_budget"], pres, weekday, half_life=self.half_life)
 
-        # p-value strictness: holidays need a thousand times more evidence
-        p_open = np.where(holiday, s.p_open * 1e-3, s.p_open)[None, :]
+        # p-value strictness: holidays (whose effect is learned, but from few days) need ten times more
+        p_open = np.where(holiday, s.p_open * 0.1, s.p_open)[None, :]
         kinds: dict[str, dict[str, np.ndarray]] = {}
         stats: dict[str, dict[str, np.ndarray]] = {}
         keep_ratio = (1 + s.ratio) / 2
@@ -533,7 +600,7 @@ class Monitor(BaseEstimator):
                 # conversions at zero on days without leads are the leads' story, not theirs
                 no_leads = (v["leads"] == 0) & (np.nan_to_num(passes["leads"]["mu"]) >= 1.0)
                 zero, zbreak = zero & ~no_leads, spent & ~no_leads
-            n_z, _, m_z, a_z = _run_sums(zero, y, mu0, amu2, zbreak)
+            n_z, _, m_z, a_z = _run_sums(zero, y, mu0, amu2, zbreak, cap=42)
             p_z = np.where(n_z > 0, nb_zero(m_z, a_z / np.maximum(m_z, 1e-9) ** 2 + rate_var), 1.0)
             single = low & (y <= s.ratio * mu) & (mu >= s.min_expected) & (p1 < p_open)
             drop_open = single | low & (
@@ -1006,13 +1073,18 @@ INJECTABLE = ("cpl_jump", "ctr_collapse", "tracking_stopped", "overspend", "unde
 
 def inject_incidents(frame: pd.DataFrame, *, start: str | date, per_kind: int = 4,
                      kinds: Iterable[str] = INJECTABLE, length: tuple[int, int] = (3, 7),
+                     min_expected: dict[str, float] | None = None, max_length: int = 28,
                      random_state: int | None = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Copy of ``frame`` with known incidents injected on or after ``start`` (for benchmarks and tests).
 
-    Each kind gets ``per_kind`` incidents on distinct campaigns that carry enough
-    volume for the kind (about 10 expected leads over the incident for lead kinds,
-    200 clicks for click-through, a budget of at least $10 for spend kinds), never two on
-    one campaign. What is changed, on every day of the incident:
+    Each kind gets up to ``per_kind`` incidents on distinct campaigns (never two on one
+    campaign) that ran at least 60 of the 90 days before ``start``. An incident covers
+    3-7 (``length``) of the campaign's days, longer on small campaigns: it lasts until
+    the campaign would have delivered ``min_expected[kind]`` results at its recent
+    pace (by default 12 leads for a tracking stop, 30 leads for a leads drop, 150 clicks
+    for a click-through collapse: less is invisible to any test at a strict level), at
+    most ``max_length`` days; campaigns too small for that are not chosen. What
+    changes on every day of the incident:
 
     * ``cpl_jump``: leads and conversions thinned to 25-45% at unchanged spend;
     * ``ctr_collapse``: clicks thinned to 15-35% at unchanged impressions (leads and conversions follow);
@@ -1022,41 +1094,46 @@ def inject_incidents(frame: pd.DataFrame, *, start: str | date, per_kind: int = 
 
     Returns
     -------
-    (frame, truth): truth has campaign_id, kind, start, end (inclusive dates).
+    (frame, truth): truth has campaign_id, kind, start, end (inclusive dates), days.
     """
+    need = {"cpl_jump": 30.0, "tracking_stopped": 12.0, "ctr_collapse": 150.0, **(min_expected or {})}
     rng = np.random.default_rng(random_state)
     f = frame.copy()
     f["date"] = pd.to_datetime(f["date"]).dt.normalize()
+    f["campaign_id"] = f["campaign_id"].astype(str)
     start_ts = pd.Timestamp(start).normalize()
-    last = f["date"].max()
-    hist = f[f["date"] < start_ts].groupby("campaign_id")
-    vol = pd.DataFrame({"leads": hist["leads"].mean(), "conversions": hist["conversions"].mean(),
-                        "clicks": hist["clicks"].mean(), "budget": hist["daily_budget"].mean(),
-                        "spend": hist["spend"].mean(), "days": hist.size()}).fillna(0.0)
+    recent = f[(f["date"] < start_ts) & (f["date"] >= start_ts - pd.Timedelta(days=90))].groupby("campaign_id")
+    vol = pd.DataFrame({"leads": recent["leads"].mean(), "conversions": recent["conversions"].mean(),
+                        "clicks": recent["clicks"].mean(), "budget": recent["daily_budget"].mean(),
+                        "spend": recent["spend"].mean(), "days": recent.size()}).fillna(0.0)
     vol = vol[vol["days"] >= 60]
+    window = f[f["date"] >= start_ts]
+    days_of = {c: g.index.to_numpy() for c, g in window.sort_values("date").groupby("campaign_id")}
     lo_len, hi_len = length
     taken: set[str] = set()
     truth = []
     for kind in kinds:
         if kind in ("cpl_jump", "tracking_stopped"):
-            ok = vol[np.maximum(vol["leads"], vol["conversions"]) * lo_len >= 10]
+            pace = np.maximum(vol["leads"], vol["conversions"])
         elif kind == "ctr_collapse":
-            ok = vol[vol["clicks"] * lo_len >= 200]
+            pace = vol["clicks"]
+        else:
+            pace = None
+        if pace is not None:
+            ok = vol[pace * max_length >= need[kind]]
+            n_need = np.ceil(need[kind] / np.maximum(pace[ok.index], 1e-9)).astype(int)
         else:
             ok = vol[(vol["budget"] >= 10) & (vol["spend"] >= 0.5 * vol["budget"])]
-        pool = [c for c in ok.index.astype(str) if c not in taken]
+            n_need = pd.Series(0, index=ok.index)
+        pool = [c for c in ok.index if c not in taken and len(days_of.get(c, ())) >= lo_len]
         rng.shuffle(pool)
         for cid in pool[:per_kind]:
             taken.add(cid)
-            n = int(rng.integers(lo_len, hi_len + 1))
-            span = (last - start_ts).days + 1
-            s_off = int(rng.integers(0, max(1, span - n + 1)))
-            s_day = start_ts + pd.Timedelta(days=s_off)
-            e_day = min(last, s_day + pd.Timedelta(days=n - 1))
-            m = (f["campaign_id"].astype(str) == cid) & (f["date"] >= s_day) & (f["date"] <= e_day)
-            rows = f.index[m]
-            if not len(rows):
-                continue
+            rows_all = days_of[cid]
+            n = max(int(rng.integers(lo_len, hi_len + 1)), int(n_need[cid]))
+            n = min(n, max_length, len(rows_all))
+            s_off = int(rng.integers(0, len(rows_all) - n + 1))
+            rows = rows_all[s_off:s_off + n]
             k = len(rows)
             if kind == "cpl_jump":
                 q = rng.uniform(0.25, 0.45)
@@ -1088,9 +1165,11 @@ def inject_incidents(frame: pd.DataFrame, *, start: str | date, per_kind: int = 
                     else:
                         f.loc[rows, col] = rng.binomial(vals, qi)
                 f.loc[rows, "clicks"] = np.minimum(f.loc[rows, "clicks"], f.loc[rows, "impressions"])
+                f.loc[rows, "leads"] = np.minimum(f.loc[rows, "leads"], f.loc[rows, "clicks"])
                 f.loc[rows, "revenue"] = f.loc[rows, "revenue"] * (q ** 0.8 if kind == "overspend" else qi)
-            truth.append({"campaign_id": cid, "kind": kind, "start": s_day, "end": e_day})
-    return f, pd.DataFrame(truth, columns=["campaign_id", "kind", "start", "end"])
+            truth.append({"campaign_id": cid, "kind": kind, "start": f.at[rows[0], "date"],
+                          "end": f.at[rows[-1], "date"], "days": k})
+    return f, pd.DataFrame(truth, columns=["campaign_id", "kind", "start", "end", "days"])
 
 
 ACCEPTED_KINDS: dict[str, tuple[str, ...]] = {

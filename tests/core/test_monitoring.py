@@ -44,10 +44,20 @@ def test_nb_cdf_matches_scipy():
 def test_market_factor_ignores_a_few_campaigns_in_trouble():
     mu = np.full(20, 10.0)
     obs = np.full(20, 10.0)
-    obs[:3] = 0  # three broken campaigns do not move the day's factor
-    assert monitoring.market_factor(obs, mu) == pytest.approx(1.0)
-    assert monitoring.market_factor(obs * 0.5, mu) == pytest.approx(0.5, rel=0.1)  # a holiday moves all
-    assert monitoring.market_factor(obs[:3], mu[:3]) == 1.0  # too few campaigns: no factor
+    obs[:2] = 0  # two broken campaigns barely move the others' factor, and never their own
+    f = monitoring.market_factor(obs, mu)
+    assert f[0] == pytest.approx(180 / 190 * (1 + 20 / 180) / (1 + 20 / 190), rel=1e-9)
+    assert f[5] == pytest.approx((170 + 20) / (190 + 20))
+    assert np.all(f > 0.9)
+    holiday = monitoring.market_factor(obs * 0.5 + 0.0, mu)  # a shock that moves them all
+    assert np.all(holiday < 0.6)
+    assert np.all(monitoring.market_factor(obs[:3], mu[:3]) == 1.0)  # too few campaigns: no factor
+
+
+def test_day_types():
+    d = pd.DatetimeIndex(["2026-11-25", "2026-11-26", "2026-11-27", "2026-12-28", "2026-12-08"])
+    assert monitoring.day_types(d, "US").tolist() == [2, 1, 2, 3, 0]
+    assert monitoring.day_types(d, None).tolist() == [0, 0, 0, 3, 0]
 
 
 def test_weekday_factors_shrink_towards_the_group():
@@ -323,3 +333,20 @@ def test_budget_changes_are_not_delivery_problems(clean):
     frame.loc[cut, ["impressions", "clicks", "leads", "conversions"]] = (
         frame.loc[cut, ["impressions", "clicks", "leads", "conversions"]] // 2)
     assert len(Monitor().fit(frame).predict(last - pd.Timedelta(days=13))) == 0
+
+
+def test_tiny_campaigns_stay_quiet_unless_certain(clean):
+    frame = clean.copy()
+    last = frame["date"].max()
+    rate = frame.groupby("campaign_id")["leads"].mean()
+    cid = (rate - 1.2).abs().idxmin()  # a small campaign: about one lead a day
+    assert 0.5 < rate[cid] < 2
+    short = (frame["campaign_id"] == cid) & (frame["date"] > last - pd.Timedelta(days=3))
+    quiet = frame.copy()
+    quiet.loc[short, ["leads", "conversions"]] = 0
+    assert len(Monitor().fit(quiet).predict()) == 0  # three empty days are normal for it
+    long = (frame["campaign_id"] == cid) & (frame["date"] > last - pd.Timedelta(days=40))
+    loud = frame.copy()
+    loud.loc[long, ["leads", "conversions"]] = 0
+    alerts = Monitor().fit(loud).predict(last - pd.Timedelta(days=39))
+    assert set(alerts["kind"]) == {"tracking_stopped"}  # forty are not
