@@ -82,19 +82,24 @@ with left:
             st.session_state["data.last_report"] = (report.to_dict(), [])
             st.rerun()
 with right:
-    st.markdown("**A real public data set**: Kaggle's *Sales Conversion Optimization* Facebook ads "
-                "(`KAG_conversion_data.csv`) mapped into the contract (see docs/data-format.md).")
-    shared_csv = _shared.settings().root.parent / "shared" / "datasets" / "fb-ad-conversion-kag" / \
-        "KAG_conversion_data.csv"
-    kag = st.file_uploader("KAG_conversion_data.csv", type=["csv"], key="data.kag_csv")
-    source = kag if kag is not None else (shared_csv if shared_csv.exists() else None)
-    if st.button("Import the Facebook ads example", key="data.load_kag", disabled=source is None,
-                 icon=":material/public:", help=None if source else "Upload the CSV from Kaggle first."):
-        from core import importers
+    from core import importers
 
+    st.markdown("**Real public data** mapped into the format (their licences do not let us ship them: "
+                "upload Kaggle's *Sales Conversion Optimization* `KAG_conversion_data.csv`, or use the copies "
+                "in `../shared/datasets` when they are beside the project).")
+    datasets = importers.shared_datasets(_shared.settings().root)
+    choices = importers.available_examples(datasets)
+    kag = st.file_uploader("KAG_conversion_data.csv", type=["csv"], key="data.kag_csv")
+    example = st.selectbox("Example", ["upload above"] + choices, key="data.example",
+                           format_func=lambda n: importers.EXAMPLES.get(n, n))
+    ready = kag is not None or example != "upload above"
+    if st.button("Import the example", key="data.load_example", disabled=not ready, icon=":material/public:"):
         with st.spinner("Mapping and loading…"), _shared.error_box():
-            records = importers.import_fb_ad_conversion(source)
-            report = wh.ingest_records("campaigns", records, name="KAG_conversion_data.csv")
+            if example == "upload above":
+                records, name = importers.import_fb_ad_conversion(kag), kag.name
+            else:
+                records, name = importers.load_example(example, datasets)["campaigns"], f"{example} example"
+            report = wh.ingest_records("campaigns", records, name=name)
             st.session_state["data.last_report"] = (report.to_dict(), [])
             st.rerun()
 

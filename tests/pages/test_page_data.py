@@ -28,3 +28,15 @@ def test_reset_needs_confirmation(loaded_db):
 def test_empty_workspace_data_page_works(db_path):
     at = open_page("data")
     assert not at.exception and not error_texts(at)
+
+
+def test_public_example_imports_from_shared_datasets(db_path, shared_datasets):
+    at = open_page("data")
+    at.selectbox(key="data.example").set_value("ab-control-test").run()
+    at.button(key="data.load_example").click().run()
+    assert not at.exception and not error_texts(at)
+    wh = Warehouse.open(db_path)
+    try:
+        assert wh.counts()["campaigns"] > 50
+    finally:
+        wh.close()
