@@ -403,11 +403,12 @@ _HEADLINES = ("{Product}: {Offer}", "{Cta}: {Offer}", "Try {Product} Today", "{P
 _BLOG_TITLES = ("{Kw}: A Simple Guide for {Audience}", "How to Choose the Right {Product}",
                 "{Kw}: What to Know Before You Start", "{Kw} Explained", "{Product}")
 _DESCRIPTIONS = ("The {product} made for {audience}. {Offer_s}{Cta}.", "{Opener} {Offer_s}{Cta}.",
-                 "Discover {kw} that fits your life. {Offer_s}{Cta}.", "Quality {product}, fair prices. {Cta}.")
-_BODIES = ("{Opener} {Offer_s}Our {product} is made for {audience}. {Cta}!",
+                 "Discover {kw} made for your life. {Offer_s}{Cta}.", "Quality {product}, fair prices. {Cta}.")
+_SHORT_DESCRIPTIONS = ("{Offer}", "{Cta}", "Made for {audience}", "Quality {product}", "{Kw}, simplified")
+_BODIES = ("{Opener} {Offer_s}Designed for {audience}. {Cta}!",
            "{Opener} Here's why people choose our {product}: it's simple, reliable and built around {kw}. "
            "{Offer_s}{Cta}.",
-           "{Offer_s}{Opener} {Cta} and see the difference our {product} makes for {audience}.")
+           "{Offer_s}{Opener} {Cta} and see the difference for yourself.")
 
 
 def _fill(template: str, f: BriefFacts, i: int, tone: str) -> str:
@@ -448,7 +449,9 @@ def template_variants(req: ContentRequest) -> list[Variant]:
         de = spec.fields.get("description")
         titles = _BLOG_TITLES if req.platform == "blog" else _HEADLINES
         headline = _pick(titles, f, i, req.tone, hl.recommended or hl.max if hl else None)
-        description = _pick(_DESCRIPTIONS, f, i, req.tone, de.recommended or de.max if de else None)
+        de_limit = (de.recommended or de.max) if de else None
+        description = _pick(_SHORT_DESCRIPTIONS if de_limit and de_limit <= 40 else _DESCRIPTIONS, f, i, req.tone,
+                            de_limit)
         body = ""
         if req.platform == "blog":
             body = _blog_body(f, i, req)
@@ -471,7 +474,7 @@ def _blog_body(f: BriefFacts, i: int, req: ContentRequest) -> str:
     heads = [f"Why {kw} matters", f"How to choose {f.product}", f"What to expect from {kw}",
              f"Common questions about {f.product}", f"Getting started with {kw}"]
     paras = [
-        f"{_cap(kw)} is something many {audience} think about. In this guide we explain what to look for "
+        f"Many {audience} think about {kw}. In this guide we explain what to look for "
         f"and how our {f.product} can help.",
     ]
     for h in heads[:sections]:

@@ -325,8 +325,8 @@ def score_text(text: str, *, keyword: str | None = None, title: str | None = Non
     Examples
     --------
     >>> r = score_text("# Dental care guide\\n\\nDental care matters. Brush twice a day.", keyword="dental care")
-    >>> r.keyword_density
-    20.0
+    >>> r.title, r.words, r.keyword_density  # 1 of the body's 7 words (the title is not body text)
+    ('Dental care guide', 7, 14.2857)
     """
     if profile not in ("article", "short"):
         raise BadInputError(f"Unknown profile {profile!r}: use 'article' or 'short'.")
