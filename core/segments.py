@@ -268,6 +268,8 @@ def _base_name(row: pd.Series) -> str:
     value, freq, rec = _z(row, "monetary"), _z(row, "frequency"), _z(row, "recency_days")
     new, eng = -_z(row, "tenure_days"), _engagement_z(row)
     one_off = row.get("median_frequency", 2.0) <= 1.0
+    if row.get("median_frequency", 2.0) == 0 and row.get("median_monetary", 1.0) == 0:
+        return "engaged prospects (no purchase yet)" if eng >= 0.3 else "prospects (no purchase yet)"
     if rec >= 0.5:
         if value >= 0.5:
             return "lapsed big spenders"
@@ -280,8 +282,8 @@ def _base_name(row: pd.Series) -> str:
         return "big spenders"
     if new >= 0.5 and rec <= 0.0 and freq < 0.5:
         return "new and engaged" if eng >= 0.3 else "new customers"
-    if one_off and value <= -0.3:
-        return "one-off bargain hunters"
+    if one_off:
+        return "one-off bargain hunters" if value <= -0.3 else "one-off buyers"
     if freq >= 0.5:
         return "loyal regulars"
     if eng >= 0.5:
@@ -328,7 +330,7 @@ def name_segments(profiles: pd.DataFrame) -> dict[int, str]:
 
     The core name comes from the strongest recency/frequency/value traits
     ("high-value loyal", "lapsed big spenders", "new and engaged", "one-off bargain
-    hunters"...). Segments whose names collide get the trait that sets each apart
+    hunters", "prospects (no purchase yet)"...). Segments whose names collide get the trait that sets each apart
     from the others of that name appended ("..., more orders" / "..., fewer orders"),
     until every name is unique.
     """

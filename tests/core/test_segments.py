@@ -237,3 +237,19 @@ def test_chart_builders_return_figures():
     heat = charts.profile_heatmap(model.segments())
     assert list(heat.data[0].y) == model.segments()["name"].tolist()
     assert len(charts.size_history(pd.DataFrame()).data) == 0
+
+
+def test_names_match_the_sample_workspace_latent_groups():
+    """The sample generator (another module, its own latent groups) gets names that fit its groups."""
+    sample_data = pytest.importorskip("core.sample_data")
+    ws = sample_data.generate(seed=3, days=60, n_line_items=4, n_posts=50, n_comments=50, n_customers=2000)
+    customers = ws.customers
+    truth = ws.customer_groups.loc[customers["customer_id"]].to_numpy()
+    model = SegmentModel(k="auto", random_state=0).fit(customers)
+    named = pd.Series(model.labels_).map(model.names_)
+    majority = pd.crosstab(truth, named).idxmax(axis=1)
+    assert majority["loyal_high_value"] == "high-value loyal"
+    assert majority["lapsed_big_spender"] == "lapsed big spenders"
+    assert majority["new_engaged"].startswith("new and engaged")
+    assert majority["one_off_bargain"].startswith("one-off")
+    assert adjusted_rand_score(truth, model.labels_) >= 0.6
