@@ -200,3 +200,50 @@ def test_analyse_not_enough_data():
     campaigns, _ = make_campaigns(seed=1, n_items=2, days=60)
     with pytest.raises(NotEnoughDataError):
         R.analyse(campaigns)
+
+
+# ------------------------------------------------------------------ the sample workspace (core.sample_data)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    sample_data = pytest.importorskip("core.sample_data")
+    from core.warehouse import Warehouse
+
+    wh = Warehouse.from_files([sample_data.SAMPLE_FILE])
+    campaigns = wh.campaigns()
+    wh.close()
+    return campaigns, R.campaign_months(campaigns)
+
+
+def test_cv_beats_the_baseline_on_the_sample_workspace(sample):
+    s = R.cross_validate(sample[1]).scores.set_index("model")
+    base = s.loc["platform mean"]
+    for kind in R.KINDS:
+        assert s.loc[kind, "r2"] > base["r2"] + 0.2, kind
+        assert s.loc[kind, "mape"] < 0.5 * base["mape"], kind
+
+
+def test_what_if_agrees_with_the_recommendation_engine_on_the_sample(sample):
+    """Where both speak (each line item at its current daily spend), the two agree on revenue."""
+    recommendations = pytest.importorskip("core.recommendations")
+    campaigns, months = sample
+    gbm = R.ROIModel(kind="gbm").fit(months)
+    rm = recommendations.ResponseModel(metrics=("revenue",), n_draws=20).fit(campaigns)
+    ratios, ours, theirs = [], 0.0, 0.0
+    for it in recommendations.line_items(campaigns).itertuples():
+        x = float(it.current_daily_spend)
+        if x <= 0:          # paused line items: the response curve speaks, the ROI model has no spend
+            continue
+        curve = float(rm.predict(np.array([x]), "revenue", keys=[it.key])[0])
+        plan = dict(platform=it.platform, ad_type=it.ad_type, bidding_strategy=it.bidding_strategy,
+                    objective=it.objective, gender=it.gender, age_min=it.age_min, age_max=it.age_max,
+                    location=it.location, interests=list(it.interests), daily_budget=x)
+        mine = R.what_if(gbm, plan)["daily_revenue"]
+        ratios.append(mine / curve)
+        ours, theirs = ours + mine, theirs + curve
+    ratios = np.array(ratios)
+    assert len(ratios) >= 20
+    assert np.median(np.abs(ratios - 1)) < 0.15            # typical line item within 15%
+    assert np.mean(np.abs(ratios - 1) < 0.35) >= 0.8       # four in five within 35%
+    assert ours / theirs == pytest.approx(1.0, abs=0.15)   # in total within 15%
