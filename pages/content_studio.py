@@ -148,7 +148,10 @@ with tab_gen:
         if not cfg.llm_enabled:
             st.info(cs.IMAGES_NEED_SERVICE)
         else:
-            prompt = st.text_area("Describe the image", key=K + "image_prompt", height=70)
+            if gen is not None:
+                st.session_state.setdefault(K + "image_prompt", f"An advertising photo for: {gen.request.brief}")
+            prompt = st.text_area("Describe the image", key=K + "image_prompt", height=70,
+                                  help="The same description is never paid for twice: images are cached on disk.")
             if st.button("Create image", key=K + "image_go", icon=":material/brush:"):
                 with _shared.error_box(), st.spinner("Creating the image..."):
                     st.session_state[K + "image"] = cs.generate_image(prompt, cfg)

@@ -190,6 +190,14 @@ def test_streaming_retries_a_rate_limit_before_the_first_delta(fake, tmp_path):
     assert len(stream.result().variants) == 2
 
 
+def test_streaming_timeout(fake, tmp_path):
+    fake.mode = "slow"
+    t0 = time.monotonic()
+    with pytest.raises(cs.ServiceError, match="did not answer within 0.5 s"):
+        list(cs.GenerationStream(req(), make_settings(fake, tmp_path, timeout=0.5)))
+    assert time.monotonic() - t0 < 2.0 and len(fake.chat_requests()) == 1
+
+
 def test_streaming_bad_key(fake, tmp_path):
     fake.mode = "401"
     with pytest.raises(cs.BadKeyError):
