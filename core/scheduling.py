@@ -14,8 +14,9 @@ empirical-Bayes Beta-binomial model:
 * the prior of a slot is centred on what the *other* slots say, never on its own
   data: the platform's overall rate times a weekday factor (the day's other slots)
   times an hour-of-day factor (neighbouring hours, circular, on every weekday),
-  optionally times a local correction from the neighbouring hours of the week (a
-  circular hour-of-week kernel: Sunday 23:00 neighbours Monday 00:00); every factor
+  optionally (``local_bandwidths``) times a local correction from the neighbouring
+  hours of the week (a circular hour-of-week kernel: Sunday 23:00 neighbours
+  Monday 00:00); every factor
   is pulled towards the platform's overall rate by one post's worth of pseudo-data,
   and the prior is widened by the uncertainty of its own mean (a prior built on few
   posts is a weak prior);
@@ -152,51 +153,58 @@ def _log_marginal(family: str, a: np.ndarray, b: np.ndarray, prior: np.ndarray, 
     return float((special.gammaln(al + a) - special.gammaln(al) + al * np.log(nu) - (al + a) * np.log(nu + b)).sum())
 
 
+def _grid(x: np.ndarray) -> np.ndarray:
+    """(..., 168) -> (..., 7, 24): weekday rows, hour columns."""
+    return x.reshape(x.shape[:-1] + (7, 24))
+
+
 def separable_prior(a: np.ndarray, b: np.ndarray, overall: float, pseudo: float,
                     hour_bandwidth: float) -> tuple[np.ndarray, np.ndarray]:
-    """Leave-one-slot-out main-effects prior: ``overall * day(weekday) * hour(hour of day)``.
+    """Main-effects prior ``overall * day(weekday) * hour(hour of day)`` from slot data (batched).
 
-    The weekday factor is the day's pooled rate without the slot; the hour factor is
-    observed over expected (given the weekday factors) engagement, smoothed over
-    neighbouring hours of the day on every weekday, without the slot's own data.
-    ``pseudo`` trials at the overall rate pull every factor towards 1.
+    The weekday factor is the day's pooled rate; the hour factor is observed over
+    expected (given the weekday factors) engagement, smoothed over neighbouring hours
+    of the day on every weekday. ``pseudo`` trials at the overall rate pull every
+    factor towards 1. ``a`` and ``b`` may carry leading batch dimensions.
 
-    Returns the prior means and the effective trials behind each (``1/W = 1/W_day + 1/W_hour``),
-    which measure how well the prior mean itself is known.
+    Returns the prior means and the effective trials behind each
+    (``1/W = 1/W_day + 1/W_hour``), which measure how well the prior mean is known.
     """
-    s = np.arange(N_SLOTS)
-    day, hour = s // 24, s % 24
-    A_d, B_d = np.bincount(day, a, 7), np.bincount(day, b, 7)
-    day_loo = ((A_d[day] - a) + pseudo * overall) / ((B_d[day] - b) + pseudo) / overall
-    day_full = (A_d + pseudo * overall) / (B_d + pseudo) / overall
-    e = b * overall * day_full[day]
-    k = hour_kernel(hour_bandwidth)
-    A_h, E_h = k @ np.bincount(hour, a, 24), k @ np.bincount(hour, e, 24)
+    A, B = _grid(np.asarray(a, float)), _grid(np.asarray(b, float))
+    A_d, B_d = A.sum(-1), B.sum(-1)
+    day = (A_d + pseudo * overall) / (B_d + pseudo) / overall
+    E = B * overall * day[..., :, None]
+    k = hour_kernel(hour_bandwidth)  # symmetric
     lam = pseudo * overall
-    hour_loo = (A_h[hour] - a + lam) / (E_h[hour] - e + lam)
-    w_day = B_d[day] - b + pseudo
-    w_hour = (k @ np.bincount(hour, b, 24))[hour] - b + pseudo
-    return overall * day_loo * hour_loo, 1.0 / (1.0 / w_day + 1.0 / w_hour)
-
-
-def local_ratio(a: np.ndarray, b: np.ndarray, base: np.ndarray, kernel: np.ndarray, pseudo_events: float) -> np.ndarray:
-    """Neighbours' observed / expected engagement around each slot (hour-of-week kernel, slot left out)."""
-    return (kernel @ a + pseudo_events) / (kernel @ (b * base) + pseudo_events)
+    hour = (A.sum(-2) @ k + lam) / (E.sum(-2) @ k + lam)
+    prior = overall * day[..., :, None] * hour[..., None, :]
+    w_day = (B_d + pseudo)[..., :, None]
+    w_hour = (B.sum(-2) @ k + pseudo)[..., None, :]
+    known = 1.0 / (1.0 / w_day + 1.0 / w_hour)
+    shape = prior.shape[:-2] + (N_SLOTS,)
+    return prior.reshape(shape), np.broadcast_to(known, prior.shape).reshape(shape)
 
 
 def prior_means(a: np.ndarray, b: np.ndarray, overall: float, pseudo: float, hour_bandwidth: float,
                 local_bandwidth: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """Each slot's prior mean: the separable main-effects prior, times the local hour-of-week ratio.
+    """Each slot's prior mean computed as if the slot had no data (exact leave-one-slot-out).
 
-    ``local_bandwidth=None`` keeps the separable prior alone. Also returns the
-    effective trials behind each prior mean (see :func:`separable_prior`).
+    The separable main-effects prior, times (unless ``local_bandwidth`` is None) the
+    local ratio of observed to expected engagement in the neighbouring hours of the
+    week. Also returns the effective trials behind each prior mean.
     """
-    base, w = separable_prior(a, b, overall, pseudo, hour_bandwidth)
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    keep = 1.0 - np.eye(N_SLOTS)
+    A, B = a[None, :] * keep, b[None, :] * keep  # row s: every slot's data but s's own
+    base, known = separable_prior(A, B, overall, pseudo, hour_bandwidth)
+    s = np.arange(N_SLOTS)
     if local_bandwidth is None:
-        return base, w
-    kernel = slot_kernel(local_bandwidth)
-    w_local = kernel @ b + pseudo
-    return base * local_ratio(a, b, base, kernel, pseudo * overall), 1.0 / (1.0 / w + 1.0 / w_local)
+        return base[s, s], known[s, s]
+    k = slot_kernel(local_bandwidth)
+    lam = pseudo * overall
+    ratio = ((A * k).sum(1) + lam) / ((B * base * k).sum(1) + lam)
+    w_local = (B * k).sum(1) + pseudo
+    return base[s, s] * ratio, 1.0 / (1.0 / known[s, s] + 1.0 / w_local)
 
 
 def slot_concentration(nu: float, known: np.ndarray) -> np.ndarray:
@@ -226,7 +234,7 @@ class SlotFit:
 
 def fit_slots(weekday: np.ndarray, hour: np.ndarray, engagements: np.ndarray, impressions: np.ndarray | None, *,
               interval: float = 0.9, rank_quantile: float = 0.2, hour_bandwidths: Sequence[float] = (0.75, 1.5, 3.0),
-              local_bandwidths: Sequence[float | None] = (None, 1.0, 2.0, 4.0)) -> SlotFit:
+              local_bandwidths: Sequence[float | None] = (None,)) -> SlotFit:
     """Empirical-Bayes slot rates for one group of posts.
 
     Parameters
@@ -245,7 +253,10 @@ def fit_slots(weekday: np.ndarray, hour: np.ndarray, engagements: np.ndarray, im
         Candidate hour-of-day smoothing (hours) of the separable prior.
     local_bandwidths : sequence of float or None
         Candidate hour-of-week kernels of the local correction (None: no correction).
-        The leave-one-slot-out marginal likelihood picks one pair.
+        The leave-one-slot-out marginal likelihood picks one pair. The default leaves
+        the correction out: on known patterns it fitted the slots' likelihood better
+        but ranked worse (sample workspace, 20 seeds: top-3 in the true top decile
+        95% -> 100% on Facebook and 80% -> 95% on Instagram without it).
 
     Returns
     -------
@@ -383,7 +394,7 @@ class BestTimes(BaseEstimator):
 
     def __init__(self, *, interval: float = 0.9, rank_quantile: float = 0.2, tz: str | None = None,
                  min_media_posts: int = 60, hour_bandwidths: tuple[float, ...] = (0.75, 1.5, 3.0),
-                 local_bandwidths: tuple[float | None, ...] = (None, 1.0, 2.0, 4.0), random_state: int = 0) -> None:
+                 local_bandwidths: tuple[float | None, ...] = (None,), random_state: int = 0) -> None:
         self.interval = interval
         self.rank_quantile = rank_quantile
         self.tz = tz
@@ -910,7 +921,7 @@ def _prophet_version() -> str:
 def run_best_times(args: Any, ctx: Any) -> dict[str, Any]:
     """``python -m core best-times``: the top hour-of-week slots (CLI.md)."""
     tz = getattr(args, "tz", None) or None
-    top = int(getattr(args, "top", 10) or 10)
+    top = int(10 if getattr(args, "top", None) is None else args.top)
     if top < 1 or top > N_SLOTS:
         raise BadInputError(f"--top must be between 1 and {N_SLOTS}.")
     check_zone(tz)
@@ -933,7 +944,7 @@ def run_best_times(args: Any, ctx: Any) -> dict[str, Any]:
 
 def run_forecast(args: Any, ctx: Any) -> dict[str, Any]:
     """``python -m core forecast``: Prophet forecast of a daily metric, with its backtest (CLI.md)."""
-    horizon = int(getattr(args, "horizon", 28) or 28)
+    horizon = int(28 if getattr(args, "horizon", None) is None else args.horizon)
     if not 1 <= horizon <= 730:
         raise BadInputError("--horizon must be between 1 and 730 days.")
     metric, campaign = args.metric, getattr(args, "campaign", None)
