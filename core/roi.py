@@ -10,8 +10,8 @@ Pure functions first, the estimator on top, then evaluation and the CLI handler:
 * :class:`ROIModel` -- predicts a campaign-month's ROI from platform, ad type, bidding
   strategy, objective, audience (gender, ages, location, interests), budget level and
   season (month, as a cycle). ``kind="ridge"``: an interpretable linear model (one-hot
-  categories, standardised numbers) with campaign-cluster bootstrap intervals on its
-  coefficients; ``kind="gbm"``: a histogram gradient-boosted model. Both are fitted with
+  categories, standardised numbers) with 95% intervals on its coefficients (estimate +/- 1.96
+  bootstrap standard deviations, resampling whole campaigns); ``kind="gbm"``: a histogram gradient-boosted model. Both are fitted with
   spend as the sample weight (a month with $5,000 of spend says more about ROI than one with
   $50), and both give prediction intervals by normalised split conformal prediction: the
   later quarter of the months calibrates ``|residual| * sqrt(spend / median spend)`` (ROI
@@ -258,6 +258,8 @@ class ROIModel(RegressorMixin, BaseEstimator):
         target = months["roi"].to_numpy(float) if y is None else np.asarray(y, dtype=float)
         w = months["spend"].to_numpy(float)
         self.median_spend_ = float(np.median(w))
+        spend = w
+        w = w / w.mean()     # weights of mean 1: the ridge penalty keeps its meaning whatever the currency
         # 1) conformal calibration: fit on the earlier months, score the later ones
         order = months["month_start"].rank(method="dense").to_numpy() if "month_start" in months else None
         q = np.nan
@@ -267,14 +269,14 @@ class ROIModel(RegressorMixin, BaseEstimator):
             if early.sum() >= 10 and late.sum() >= 5:
                 cal = _pipeline(self.kind, self.alpha, self.random_state)
                 cal.fit(X[early], target[early], model__sample_weight=w[early])
-                score = np.abs(target[late] - cal.predict(X[late])) * np.sqrt(w[late] / self.median_spend_)
+                score = np.abs(target[late] - cal.predict(X[late])) * np.sqrt(spend[late] / self.median_spend_)
                 n = len(score)
                 k = min(int(np.ceil((n + 1) * self.level)), n)
                 q = float(np.sort(score)[k - 1])
         self.pipeline_ = _pipeline(self.kind, self.alpha, self.random_state)
         self.pipeline_.fit(X, target, model__sample_weight=w)
         if not np.isfinite(q):    # too little history to hold months out: in-sample residuals
-            score = np.abs(target - self.pipeline_.predict(X)) * np.sqrt(w / self.median_spend_)
+            score = np.abs(target - self.pipeline_.predict(X)) * np.sqrt(spend / self.median_spend_)
             q = float(np.quantile(score, self.level))
         self.conformal_q_ = q
         self.feature_names_ = list(self.pipeline_[:-1].get_feature_names_out())
@@ -291,13 +293,20 @@ class ROIModel(RegressorMixin, BaseEstimator):
         uniq = np.unique(ids)
         rows = {c: np.flatnonzero(ids == c) for c in uniq}
         Z = self.pipeline_[:-1].transform(X)                     # same columns as the main fit
-        draws = []
+        onehot = np.zeros(Z.shape[1], dtype=bool)
+        onehot[:len(self.pipeline_[0].named_transformers_["cat"].get_feature_names_out())] = True
+        draws, present = [], []
         for _ in range(self.n_boot):
             pick = np.concatenate([rows[c] for c in rng.choice(uniq, len(uniq))])
             m = Ridge(alpha=self.alpha).fit(Z[pick], y[pick], sample_weight=w[pick])
             draws.append(m.coef_)
-        lo = (1 - 0.95) / 2
-        return np.quantile(np.array(draws), [lo, 1 - lo], axis=0).T
+            present.append(~onehot | (Z[pick] != 0).any(axis=0))
+        # Normal intervals from the bootstrap spread (percentile ones need not contain the estimate
+        # when categories are confounded); a level absent from a resample does not count.
+        d = np.ma.masked_array(np.array(draws), mask=~np.array(present))
+        sd = np.asarray(d.std(axis=0, ddof=1).filled(np.nan))
+        half = 1.96 * np.nan_to_num(sd, nan=0.0)
+        return np.c_[self.coef_ - half, self.coef_ + half]
 
     def predict(self, months: pd.DataFrame) -> np.ndarray:
         """Predicted ROI of each campaign-month (RAW columns)."""
