@@ -200,6 +200,42 @@ def market_factor(obs: np.ndarray, mu: np.ndarray, *, prior: float = 20.0, min_c
     return np.clip(f, *clip)
 
 
+def spend_elasticity(y: np.ndarray, spend: np.ndarray, present: np.ndarray, *, block: int = 14,
+                     prior: float = 0.7, prior_weight: float = 20.0) -> float:
+    """Account-wide elasticity of results to spend (diminishing returns), from budget changes.
+
+    Each campaign's history is cut into ``block``-day blocks; between consecutive
+    blocks the change of log results is regressed on the change of log spend (pooled,
+    weighted by the results behind each pair), shrunk towards ``prior``. Expected
+    results then scale as ``spend ** elasticity``: doubling a budget does not double
+    leads, and halving it does not halve them.
+
+    Returns a value in [0.3, 1].
+    """
+    C, D = y.shape
+    nb = D // block
+    if nb < 2:
+        return prior
+    cut = nb * block
+    yy = np.where(present, y, 0.0)[:, D - cut:].reshape(C, nb, block)
+    ss = np.where(present, spend, 0.0)[:, D - cut:].reshape(C, nb, block)
+    days = present[:, D - cut:].reshape(C, nb, block).sum(axis=2)
+    full = days >= block - 2
+    ly = np.log((yy.sum(axis=2) + 0.5) / np.maximum(days, 1))
+    ls = np.log(np.maximum(ss.sum(axis=2), 1e-9) / np.maximum(days, 1))
+    ok = full[:, 1:] & full[:, :-1] & (ss.sum(axis=2)[:, 1:] > 0) & (ss.sum(axis=2)[:, :-1] > 0)
+    dy, dx = (ly[:, 1:] - ly[:, :-1])[ok], (ls[:, 1:] - ls[:, :-1])[ok]
+    tot = yy.sum(axis=2)
+    w = (1.0 / (1.0 / (tot[:, 1:] + 0.5) + 1.0 / (tot[:, :-1] + 0.5)))[ok]  # inverse variance of dy
+    sxx = float(np.sum(w * dx * dx))
+    if sxx <= 0:
+        return prior
+    # prior_weight is in units of (weighted) squared log changes of spend
+    k = prior_weight * float(np.median(w)) * 0.01 if len(w) else 0.0
+    beta = (float(np.sum(w * dx * dy)) + k * prior) / (sxx + k)
+    return float(np.clip(beta, 0.3, 1.0))
+
+
 # --------------------------------------------------------------- the arrays
 
 
@@ -474,6 +510,32 @@ def _run_sums(cond: np.ndarray, y: np.ndarray, mu: np.ndarray, amu2: np.ndarray,
     return n, ys, ms, as_
 
 
+def _cusum(y: np.ndarray, mu: np.ndarray, alpha: np.ndarray, ready: np.ndarray, low: np.ndarray, *,
+           ratio: float, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """A one-sided CUSUM for a drop of the count to ``ratio`` times its expectation.
+
+    Each day adds the Poisson log-likelihood ratio ``y log(ratio) + (1 - ratio) mu``,
+    tempered by the overdispersion ``1 + alpha mu``; the sum never goes below 0. It
+    opens when it passes ``h`` on a low day, then restarts from 0, and keeps the
+    alert while new evidence keeps it above 0 on low days (a slow leak that no single
+    day shows). Returns (open, keep) masks.
+    """
+    C, D = y.shape
+    llr = np.where(ready, (y * np.log(ratio) + (1.0 - ratio) * np.nan_to_num(mu))
+                   / (1.0 + np.nan_to_num(alpha) * np.nan_to_num(mu)), 0.0)
+    open_, keep = np.zeros((C, D), dtype=bool), np.zeros((C, D), dtype=bool)
+    s = np.zeros(C)
+    active = np.zeros(C, dtype=bool)
+    for d in range(D):
+        s = np.maximum(0.0, s + llr[:, d])
+        o = low[:, d] & (s > h)
+        k = active & low[:, d] & (s > 0)
+        open_[:, d], keep[:, d] = o, k
+        s = np.where(o, 0.0, s)
+        active = np.where(ready[:, d], o | k, active)
+    return open_, keep
+
+
 def _hysteresis(open_: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Alert while open, or while kept after an alert the day before (or two days before)."""
     C, D = open_.shape
@@ -562,14 +624,19 @@ class Monitor(BaseEstimator):
         daytype = day_types(g.dates, self.country)
         holiday = daytype > 0
         v, pres = g.values, g.present
-        passes = {name: _count_pass(v[obs], v[exp], pres, weekday, g.platform_idx, half_life=self.half_life,
+        beta = spend_elasticity(v["leads"] + v["conversions"], v["spend"], pres)
+        exposure = {"spend": v["spend"] ** beta, "impressions": v["impressions"]}
+        self.elasticity_ = beta
+        passes = {name: _count_pass(v[obs], exposure[exp], pres, weekday, g.platform_idx, half_life=self.half_life,
                                     wd_half_life=120.0, alpha_prior=0.05, outlier_z=3.5, market=True,
                                     daytype=daytype)
                   for name, (obs, exp) in CHANNELS.items()}
         sp = _spend_pass(v["spend"], v["daily_budget"], pres, weekday, half_life=self.half_life)
 
         # p-value strictness: holidays (whose effect is learned, but from few days) need ten times more
-        p_open = np.where(holiday, s.p_open * 0.1, s.p_open)[None, :]
+        # (one- and three-day tests only: a run of several days is not explained by one holiday)
+        p_day = np.where(holiday, s.p_open * 0.1, s.p_open)[None, :]
+        p_open = s.p_open
         kinds: dict[str, dict[str, np.ndarray]] = {}
         stats: dict[str, dict[str, np.ndarray]] = {}
         keep_ratio = (1 + s.ratio) / 2
@@ -578,7 +645,9 @@ class Monitor(BaseEstimator):
             r = passes[name]
             y, mu = v[obs], r["mu"]
             ready = pres & np.isfinite(mu) & (mu > 0) & (r["n_days"] >= self.min_history_days)
-            rate_var = 1.0 / np.maximum(np.nan_to_num(r["rate_n"]), 1.0)
+            # relative variance of an exponentially weighted rate: (sum w^2 / sum w) / (weighted count),
+            # about half of 1 / count, inflated by the overdispersion
+            rate_var = 0.5 * (1.0 + r["alpha"]) / np.maximum(np.nan_to_num(r["rate_n"]), 1.0)
             alpha = r["alpha"] + rate_var
             mu0 = np.where(ready, mu, 0.0)
             amu2 = np.where(ready, r["alpha"] * mu0 * mu0, 0.0)
@@ -602,14 +671,19 @@ class Monitor(BaseEstimator):
                 zero, zbreak = zero & ~no_leads, spent & ~no_leads
             n_z, _, m_z, a_z = _run_sums(zero, y, mu0, amu2, zbreak, cap=42)
             p_z = np.where(n_z > 0, nb_zero(m_z, a_z / np.maximum(m_z, 1e-9) ** 2 + rate_var), 1.0)
-            single = low & (y <= s.ratio * mu) & (mu >= s.min_expected) & (p1 < p_open)
+            single = low & (y <= s.ratio * mu) & (mu >= s.min_expected) & (p1 < p_day)
             drop_open = single | low & (
-                ((y <= s.ratio * mu) & (mu >= s.min_expected) & (p1 < p_open))
-                | ((y <= s.ratio * mu) & (m3 >= 2 * s.min_expected) & (y3 <= s.ratio * m3) & (p3 < p_open))
+                ((y <= s.ratio * mu) & (mu >= s.min_expected) & (p1 < p_day))
+                | ((y <= s.ratio * mu) & (m3 >= 2 * s.min_expected) & (y3 <= s.ratio * m3) & (p3 < p_day))
                 | ((y <= s.ratio * mu) & (m_r >= 2 * s.min_expected) & (y_r <= s.ratio * m_r)
                    & (p_r < p_open))
                 | ((y <= s.ratio * mu) & (m5 >= 3 * s.min_expected) & (y5 <= s.ratio * m5) & (p5 < p_open)))
-            drop_keep = low & (p1 < s.p_keep)
+            if name != "clicks":  # results only: a slow leak of leads that no single day shows
+                c_open, c_keep = _cusum(y, mu, r["alpha"], ready, low, ratio=s.ratio, h=float(-np.log(p_open)))
+                drop_open = drop_open | (c_open & (mu >= 0.5))
+                drop_keep = low & ((p1 < s.p_keep) | c_keep)
+            else:
+                drop_keep = low & (p1 < s.p_keep)
             track_open = (n_z > 0) & (m_z >= 2 * s.min_expected) & (p_z < p_open)
             track_keep = (n_z > 0) & (p_z < s.p_keep)
             kinds[name] = {"drop_open": drop_open, "drop_keep": drop_keep, "drop_single": single,
@@ -691,8 +765,16 @@ class Monitor(BaseEstimator):
         self.flags_ = flags
         self.holiday_ = holiday
         self.last_date_ = g.dates[-1]
-        self.alerts_ = self._alerts()
-        self.incidents_ = incidents(self.alerts_, last_date=self.last_date_)
+        # An open tracking incident of a small campaign is not re-announced on days that say
+        # nothing new (under one result expected: a zero is ordinary); it stays open until a result.
+        exp_track = np.where(track_l, np.nan_to_num(stats["leads"]["expected"]),
+                             np.nan_to_num(stats["conversions"]["expected"]))
+        cont = np.zeros_like(track_any)
+        cont[:, 1:] = track_any[:, :-1]
+        self.quiet_ = track_any & cont & (exp_track < 1.0)
+        every = self._alerts()
+        self.incidents_ = incidents(every, last_date=self.last_date_)
+        self.alerts_ = every[~every.pop("_quiet")].reset_index(drop=True) if len(every) else every
         return self
 
     # ---- outputs
@@ -703,9 +785,10 @@ class Monitor(BaseEstimator):
         for kind, mask in fl.items():
             cs, ds = np.nonzero(mask)
             for c, d in zip(cs.tolist(), ds.tolist()):
-                rows.append(self._alert_row(kind, c, d))
+                rows.append({**self._alert_row(kind, c, d),
+                             "_quiet": bool(kind == "tracking_stopped" and self.quiet_[c, d])})
         if not rows:
-            return pd.DataFrame(columns=ALERT_COLUMNS + ["campaign_name", "platform", "p_value", "spend"])
+            return pd.DataFrame(columns=ALERT_COLUMNS + ["campaign_name", "platform", "p_value", "spend", "_quiet"])
         out = pd.DataFrame(rows)
         meta = g.campaigns.set_index("campaign_id")
         for col in ("campaign_name", "platform"):
