@@ -16,7 +16,7 @@ from core.warehouse import Warehouse  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, LAUNCH_ARGS, AppServer, goto  # noqa: E402
 
 
-def main(out: Path = ROOT / "docs" / "screenshot-overview.png", page_path: str = "") -> None:
+def main(out: Path = ROOT / "docs" / "screenshot-overview.png", page_path: str = "", full_page: bool = False) -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -29,9 +29,10 @@ def main(out: Path = ROOT / "docs" / "screenshot-overview.png", page_path: str =
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
                 page = browser.new_page(viewport={"width": 1440, "height": 1100})
                 goto(page, f"{server.url}/{page_path}")
-                page.locator("[data-testid='stPlotlyChart']").first.wait_for(timeout=60_000)
-                page.wait_for_timeout(1500)  # let Plotly finish its first paint animation
-                page.screenshot(path=str(out), full_page=False)
+                if page.locator("[data-testid='stPlotlyChart']").count():
+                    page.locator("[data-testid='stPlotlyChart']").first.wait_for(timeout=60_000)
+                    page.wait_for_timeout(1500)  # let Plotly finish its first paint animation
+                page.screenshot(path=str(out), full_page=full_page)
                 browser.close()
         finally:
             server.stop()
@@ -39,4 +40,5 @@ def main(out: Path = ROOT / "docs" / "screenshot-overview.png", page_path: str =
 
 
 if __name__ == "__main__":
-    main(*(sys.argv[1:2] and [Path(sys.argv[1])]), *(sys.argv[2:3]))
+    # Also a way to look at any page: make_screenshot.py OUT.png PAGE_PATH [full]
+    main(*(sys.argv[1:2] and [Path(sys.argv[1])]), *(sys.argv[2:3]), *([True] if sys.argv[3:4] else []))

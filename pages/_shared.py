@@ -7,10 +7,12 @@ invalidates old reads.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, Iterator
 
 import pandas as pd
@@ -21,6 +23,27 @@ from core.errors import WorkbenchError
 from core.warehouse import Filters, Warehouse
 
 FILTER_KEYS = ("filters.range", "filters.platforms", "filters.objectives")
+
+
+def _legacy_routing() -> bool:
+    """True when Streamlit's old pages/ routing ran a page without app.py.
+
+    Streamlit decides per process: until the first st.navigation call it treats a
+    pages/ folder as the old multipage layout, so the very first visit after a
+    restart that lands on a deep link (/monitoring) would run that page alone,
+    without the shared sidebar. Switching the flag off and rerunning sends that
+    visit through app.py like every other.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if not PagesManager.uses_pages_directory:
+        return False
+    PagesManager.uses_pages_directory = False
+    return not any(Path(frame.filename).name == "app.py" for frame in inspect.stack(0))
+
+
+if _legacy_routing():
+    st.rerun()
 
 
 def _secrets() -> dict[str, Any]:

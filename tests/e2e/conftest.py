@@ -85,6 +85,9 @@ def wait_idle(page, timeout: float = 60_000) -> None:
 
 
 def goto(page, url: str) -> None:
+    """Open a page and wait until the app's own navigation (not the first guess) is drawn."""
     page.goto(url)
     page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
+    # Before app.py's st.navigation runs, Streamlit shows a provisional page list.
+    page.locator("[data-testid='stSidebarNav']").get_by_text("Overview", exact=True).wait_for(timeout=60_000)
     wait_idle(page)

@@ -50,3 +50,20 @@ def test_upload_on_the_data_page_changes_the_overview(server, browser, tmp_path,
     assert spend_tile(page) == "$308"
     assert page.locator("[data-testid='stException']").count() == 0
     page.close()
+
+
+def test_a_deep_link_on_a_fresh_server_goes_through_the_app(tmp_path, browser, example_file):
+    wh = Warehouse.open(tmp_path / "workspace.duckdb")
+    wh.ingest(example_file)
+    wh.close()
+    app = AppServer(tmp_path).start()
+    try:
+        page = browser.new_page()
+        goto(page, f"{app.url}/data")  # the first visit of this server process
+        nav = page.locator("[data-testid='stSidebarNav']")
+        assert nav.get_by_text("Overview", exact=True).is_visible()
+        assert nav.get_by_text("shared").count() == 0
+        assert page.get_by_text("Filters apply to every page").is_visible()
+        page.close()
+    finally:
+        app.stop()
