@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from pathlib import Path
 
@@ -73,3 +74,26 @@ def _clear_streamlit_caches():
         st.cache_resource.clear()
     except Exception:
         pass
+
+
+def _hold_workspace(path: str, ready, release) -> None:
+    wh = Warehouse.open(path)
+    ready.set()
+    release.wait(30)
+    wh.close()
+
+
+@pytest.fixture
+def locked_db(tmp_path) -> Path:
+    """A workspace file held open read-write by another process (as the running app holds it)."""
+    ctx = multiprocessing.get_context("spawn")
+    ready, release = ctx.Event(), ctx.Event()
+    db = tmp_path / "held.duckdb"
+    proc = ctx.Process(target=_hold_workspace, args=(str(db), ready, release))
+    proc.start()
+    try:
+        assert ready.wait(60), "the holding process did not open the workspace"
+        yield db
+    finally:
+        release.set()
+        proc.join(30)

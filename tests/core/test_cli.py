@@ -43,25 +43,9 @@ def test_bad_arguments_exit_2(capsys):
     assert "Traceback" not in capsys.readouterr().err
 
 
-def test_locked_workspace_exits_1_with_a_clear_message(tmp_path, example_file, capsys):
-    from core.warehouse import Warehouse
-
-    import multiprocessing
-
-    from tests.core.test_warehouse import _hold
-
-    ctx = multiprocessing.get_context("spawn")
-    ready, release = ctx.Event(), ctx.Event()
-    db = tmp_path / "ws.duckdb"
-    proc = ctx.Process(target=_hold, args=(str(db), ready, release))
-    proc.start()
-    try:
-        assert ready.wait(60)
-        assert main(["ingest", str(example_file), "--db", str(db)]) == 1
-        assert "--data" in capsys.readouterr().err
-    finally:
-        release.set()
-        proc.join(30)
+def test_locked_workspace_exits_1_with_a_clear_message(locked_db, example_file, capsys):
+    assert main(["ingest", str(example_file), "--db", str(locked_db)]) == 1
+    assert "--data" in capsys.readouterr().err
 
 
 def test_table_rendering_is_readable():

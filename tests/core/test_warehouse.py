@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import gzip
 import json
-import multiprocessing
 from datetime import date
 from pathlib import Path
 
@@ -246,26 +245,9 @@ def test_bad_post_and_comment_dates(wh, workspace, tmp_path):
 # ------------------------------------------------------------- lock, queries
 
 
-def _hold(path: str, ready, release) -> None:
-    wh = Warehouse.open(path)
-    ready.set()
-    release.wait(30)
-    wh.close()
-
-
-def test_second_process_gets_a_clear_lock_message(tmp_path):
-    ctx = multiprocessing.get_context("spawn")
-    ready, release = ctx.Event(), ctx.Event()
-    db = tmp_path / "ws.duckdb"
-    proc = ctx.Process(target=_hold, args=(str(db), ready, release))
-    proc.start()
-    try:
-        assert ready.wait(60)
-        with pytest.raises(WorkspaceLockedError, match="--data"):
-            Warehouse.open(db)
-    finally:
-        release.set()
-        proc.join(30)
+def test_second_process_gets_a_clear_lock_message(locked_db):
+    with pytest.raises(WorkspaceLockedError, match="--data"):
+        Warehouse.open(locked_db)
 
 
 def test_filters_and_aggregates(wh, example_file):
