@@ -759,9 +759,14 @@ def clean_results(results: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
     except (ValueError, TypeError) as exc:
         raise BadInputError(f"A result has a date that is not a date: {exc}") from exc
     for c in RESULT_COLUMNS:
-        df[c] = pd.to_numeric(df[c], errors="coerce") if c in df else 0.0
-        if df[c].isna().any():
+        if c not in df:
+            df[c] = 0.0
+            continue
+        raw = df[c]
+        df[c] = pd.to_numeric(raw, errors="coerce")
+        if (df[c].isna() & raw.notna() & (raw.astype(str).str.strip() != "")).any():
             raise BadInputError(f"'{c}' must be a number on every row.")
+        df[c] = df[c].fillna(0.0)          # a blank cell is nothing measured
         if (df[c] < 0).any():
             raise BadInputError(f"'{c}' cannot be negative.")
     if (df["clicks"] > df["impressions"]).any() and (df["impressions"] > 0).any():

@@ -85,12 +85,14 @@ with tab_exp, _shared.error_box():
         st.subheader("Daily results")
         blank = pd.DataFrame({"arm": arm_frame["arm"], "date": pd.Timestamp.today().normalize(),
                               **{c: 0 for c in B.RESULT_COLUMNS}})
-        edited = st.data_editor(results if len(results) else blank, num_rows="dynamic", key=f"bandits.log.{eid}",
+        log_key = f"bandits.log.{eid}.{st.session_state.get('bandits.log_version', 0)}"   # fresh editor after a save
+        edited = st.data_editor(results if len(results) else blank, num_rows="dynamic", key=log_key,
                                 column_config={"arm": st.column_config.SelectboxColumn(options=arm_frame["arm"].tolist()),
                                                "date": st.column_config.DateColumn()})
         c1, c2, c3 = st.columns(3)
         if c1.button("Save results", key="bandits.save", icon=":material/save:"):
             B.save_results(wh, eid, edited, replace=True)
+            st.session_state["bandits.log_version"] = st.session_state.get("bandits.log_version", 0) + 1
             st.rerun()
         campaigns = _shared.table("campaigns", _shared.filters())
         mapping = B.match_campaigns(arm_frame, campaigns) if len(campaigns) else {}

@@ -285,3 +285,10 @@ def test_cli_bad_arms_exit_2(capsys, arms):
     code = main(["bandit", "simulate", "--arms", arms, "--policy", "ucb1", "--horizon", "10", "--format", "json"])
     assert code == 2
     assert capsys.readouterr().err.strip()
+
+
+def test_results_blank_cells_are_zero_but_text_is_rejected():
+    ok = B.clean_results(pd.DataFrame([{"arm": "A", "date": "2026-01-01", "impressions": 10, "clicks": None}]), ["A"])
+    assert ok["clicks"].tolist() == [0]
+    with pytest.raises(BadInputError, match="must be a number"):
+        B.clean_results(pd.DataFrame([{"arm": "A", "date": "2026-01-01", "impressions": "ten"}]), ["A"])

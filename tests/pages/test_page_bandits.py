@@ -66,3 +66,17 @@ def test_bad_simulation_input_is_an_error_box_not_a_traceback(db_path):
     at.button(key="FormSubmitter:bandits.sim-Simulate").click().run()
     assert not at.exception
     assert any("comma-separated" in e for e in error_texts(at))
+
+
+def test_create_an_experiment_from_the_page(db_path):
+    at = open_page("bandits")
+    at.text_input(key="bandits.new_name").set_value("Winter offer")
+    at.button(key="FormSubmitter:bandits.new-Create experiment").click().run()
+    assert not at.exception and not error_texts(at)
+    assert at.selectbox(key="bandits.experiment").value == "winter-offer"
+    assert any("No results yet" in i.value for i in at.info)
+    wh = Warehouse.open(db_path)
+    try:
+        assert B.experiment_arms(wh, "winter-offer")["arm"].tolist() == ["A", "B"]
+    finally:
+        wh.close()
