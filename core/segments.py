@@ -380,6 +380,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
     method : {"kmeans", "gmm", "dbscan"}
     k_range : tuple of int
         The smallest and largest k tried when ``k="auto"``.
+    n_threads : int or None
+        OpenMP/BLAS threads for the fits (None: the libraries' default, all cores).
     random_state : int
 
     Attributes
@@ -406,11 +408,19 @@ class SegmentModel(ClusterMixin, BaseEstimator):
     """
 
     def __init__(self, *, k: int | str = "auto", method: str = "kmeans", k_range: tuple[int, int] = (2, 8),
-                 random_state: int = 0) -> None:
+                 n_threads: int | None = 1, random_state: int = 0) -> None:
         self.k = k
         self.method = method
         self.k_range = k_range
+        self.n_threads = n_threads
         self.random_state = random_state
+
+    def _threads(self):
+        """Cap OpenMP/BLAS threads: these fits are small, and on a busy shared server
+        extra threads spin and make them several times slower (measured in bench/segments.py)."""
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(limits=self.n_threads)
 
     # ---- helpers
     def _check_params(self, n: int) -> None:
@@ -434,6 +444,10 @@ class SegmentModel(ClusterMixin, BaseEstimator):
 
     def fit(self, customers: pd.DataFrame, y: Any = None) -> "SegmentModel":
         """Build features, choose k if asked, cluster, profile and name the segments."""
+        with self._threads():
+            return self._fit(customers)
+
+    def _fit(self, customers: pd.DataFrame) -> "SegmentModel":
         n = len(customers)
         self._check_params(n)
         if n < MIN_CUSTOMERS:
@@ -528,7 +542,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
     def predict(self, customers: pd.DataFrame) -> np.ndarray:
         """Assign customers to the existing segments (no refit)."""
         check_is_fitted(self, "model_" if self.method != "dbscan" else "nn_")
-        return self._predict_X(self.transform(customers))
+        with self._threads():
+            return self._predict_X(self.transform(customers))
 
     def partial_fit(self, customers: pd.DataFrame) -> "SegmentModel":
         """Learn from newly arrived customers without reclustering everything.
@@ -541,7 +556,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         if len(customers) == 0:
             return self
         if self.method == "kmeans":
-            self.model_.partial_fit(self.transform(customers))
+            with self._threads():
+                self.model_.partial_fit(self.transform(customers))
         self.n_seen_ += len(customers)
         self.n_updates_ += 1
         return self
