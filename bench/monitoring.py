@@ -50,14 +50,16 @@ def _campaign_frame(generated) -> pd.DataFrame:
     return frame
 
 
-def load(seed: int) -> tuple[pd.DataFrame, str]:
+def load(seed: int, n_campaigns: int | None = None) -> tuple[pd.DataFrame, str]:
     try:
         from core import sample_data
     except ImportError:
         from tests.core._monitoring_synth import synthetic_campaigns
 
-        return synthetic_campaigns(40, 425, random_state=seed), "tests' synthetic generator (no core.sample_data)"
-    return _campaign_frame(sample_data.generate(seed=seed)), "core.sample_data.generate"
+        return (synthetic_campaigns(n_campaigns or 40, 425, random_state=seed),
+                "tests' synthetic generator (no core.sample_data)")
+    kwargs = {"n_line_items": n_campaigns} if n_campaigns else {}
+    return _campaign_frame(sample_data.generate(seed=seed, **kwargs)), "core.sample_data.generate"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,12 +120,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"timing: fit on full history + check {WINDOW} days: median {np.median(secs):.2f} s, max {max(secs):.2f} s "
           f"({timings[0][1]} campaigns x {timings[0][2]} days)")
     # the brief's yardstick: 40 campaigns, 60 days checked (plus the history before)
-    frame, _ = load(args.seeds[0])
-    ids = sorted(frame["campaign_id"].unique())[:40]
-    sub = frame[frame["campaign_id"].isin(ids)]
-    t0 = time.perf_counter()
-    Monitor().fit(sub).predict(sub["date"].max() - pd.Timedelta(days=WINDOW - 1))
-    print(f"timing: {len(ids)} campaigns x {sub['date'].nunique()} days (60 checked): {time.perf_counter() - t0:.2f} s")
+    frame, _ = load(args.seeds[0], n_campaigns=40)
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        Monitor().fit(frame).predict(frame["date"].max() - pd.Timedelta(days=WINDOW - 1))
+        times.append(time.perf_counter() - t0)
+    print(f"timing: {frame['campaign_id'].nunique()} campaigns x {frame['date'].nunique()} days of history, "
+          f"last {WINDOW} checked: best of 3 {min(times):.2f} s, worst {max(times):.2f} s")
     return 0
 
 
