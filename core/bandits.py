@@ -331,7 +331,6 @@ def simulate(rates: Sequence[float], *, policy: str, horizon: int, runs: int = 2
     waste_t = np.empty(horizon)
     cum = np.zeros(runs)
     band = np.empty((horizon, 2))
-    row = np.arange(runs)[:, None]
     t = 0
     while t < horizon:
         b = min(batch, horizon - t)
@@ -367,7 +366,6 @@ def simulate(rates: Sequence[float], *, policy: str, horizon: int, runs: int = 2
         waste_t[t:t + b] = losers[arms].mean(axis=0)
         t += b
     waste = np.cumsum(waste_t) / np.arange(1, horizon + 1)
-    del row
     return SimulationResult(policy, p, horizon, runs, regret_t, band, waste, cum, pulls.astype(int),
                             succ.sum(axis=1))
 

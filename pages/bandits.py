@@ -72,13 +72,15 @@ with tab_exp, _shared.error_box():
         exp = B.experiment(wh, eid)
         arm_frame = B.experiment_arms(wh, eid)
         with st.form("bandits.settings"):
-            c = st.columns(4)
+            c = st.columns(5)
             policy = c[0].selectbox("Policy", B.POLICIES, index=B.POLICIES.index(exp["policy"]), key="bandits.policy")
             floor = c[1].slider("Floor per arm", 0.0, 1.0 / len(arm_frame), float(exp["floor"]), 0.01,
                                 key="bandits.floor")
             threshold = c[2].slider("Stop when P(best) reaches", 0.5, 0.999, float(exp["threshold"]), 0.005,
                                     key="bandits.threshold")
-            volume = c[3].number_input("Next period's traffic or budget", 0.0, value=10000.0, key="bandits.volume")
+            max_loss = c[3].number_input(f"...and expected loss under ({B.REWARDS[exp['reward']][4]}; 0 = any)",
+                                         0.0, value=0.0, key="bandits.max_loss")
+            volume = c[4].number_input("Next period's traffic or budget", 0.0, value=10000.0, key="bandits.volume")
             if st.form_submit_button("Apply"):
                 B.update_experiment(wh, eid, policy=policy, floor=floor, threshold=threshold)
         results = B.experiment_results(wh, eid)
@@ -103,7 +105,7 @@ with tab_exp, _shared.error_box():
             B.delete_experiment(wh, eid)
             st.session_state.pop("bandits.experiment", None)
             st.rerun()
-        model, decision = B.analyse(wh, eid)
+        model, decision = B.analyse(wh, eid, max_loss=max_loss or None)
         (st.success if decision.stop else st.info)(decision.verdict)
         scale, unit = B.REWARDS[exp["reward"]][3], B.REWARDS[exp["reward"]][4]
         nxt = model.predict(volume=volume).merge(decision.table(), on="arm")
