@@ -138,5 +138,6 @@ with forecast_tab:
             st.plotly_chart(charts.backtest_chart(pd.DataFrame(bt["per_fold"]),
                                                   title=f"Rolling-origin backtest, {bt['horizon']} days ahead"),
                             key="scheduling.backtest_chart")
-        st.dataframe(result["forecast"], hide_index=True, width="stretch", key="scheduling.forecast_table")
-        _shared.download_buttons(result["forecast"], f"forecast-{metric}", key="scheduling.dl_forecast")
+        table = result["forecast"].assign(date=result["forecast"]["date"].dt.date)
+        st.dataframe(table, hide_index=True, width="stretch", key="scheduling.forecast_table")
+        _shared.download_buttons(table, f"forecast-{metric}", key="scheduling.dl_forecast")
