@@ -12,7 +12,7 @@ then times, in this one process:
 and prints the times, k, the adjusted Rand index against the known groups and the
 segment table. ``--method gmm|dbscan`` times the other methods.
 
-Run: ``.venv/bin/python bench/segments.py [--customers 100000] [--method kmeans] [--repeat 3]``
+Run: ``.venv/bin/python bench/segments.py [--customers 100000] [--method kmeans] [--repeat 3] [--threads 1]``
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--method", default="kmeans", choices=("kmeans", "gmm", "dbscan"))
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1, help="SegmentModel(n_threads=...); 0 = library default")
     args = ap.parse_args()
 
     frame, truth = synthetic_customers(args.customers, random_state=11)
@@ -51,7 +52,8 @@ def main() -> None:
     fits, payloads = [], []
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        model = SegmentModel(k="auto", method=args.method, random_state=0).fit(customers)
+        model = SegmentModel(k="auto", method=args.method, n_threads=args.threads or None,
+                             random_state=0).fit(customers)
         fits.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         payload = result_payload(model, customers, model.labels_)
@@ -64,7 +66,7 @@ def main() -> None:
     inc = time.perf_counter() - t0
 
     total = [f + p for f, p in zip(fits, payloads)]
-    print(f"method={args.method} customers={args.customers:,} k={model.k_} "
+    print(f"threads={args.threads or 'default'} method={args.method} customers={args.customers:,} k={model.k_} "
           f"ARI={adjusted_rand_score(truth, model.labels_):.3f} silhouette={model.silhouette_:.3f}")
     print(f"fit          median {statistics.median(fits):.2f} s  (runs: {', '.join(f'{t:.2f}' for t in fits)})")
     print(f"payload      median {statistics.median(payloads):.2f} s")
