@@ -429,8 +429,6 @@ class BestTimes(BaseEstimator):
                 if len(sub) >= self.min_media_posts and group["media_type"].nunique() > 1:
                     self.fits_[(platform, media_type)] = self._fit_group(sub)
         self.platforms_ = sorted({p for p, _ in self.fits_})
-        self.habit_ = frame.groupby(["platform", "_weekday", "_hour"]).size().rename("posts").reset_index().rename(
-            columns={"_weekday": "weekday", "_hour": "hour"})
         self.posts_per_week_ = {
             p: float(len(g) / max((t[g.index].max() - t[g.index].min()).days / 7.0, 1.0))
             for p, g in frame.groupby("platform")}
@@ -467,11 +465,15 @@ class BestTimes(BaseEstimator):
         table.attrs = {}
         return table[SLOT_COLUMNS].sort_values("rank").reset_index(drop=True)
 
+    def _combinable(self) -> list[str]:
+        """Platforms that "all" combines: those with impressions, or every one when none has any."""
+        rate = [p for p in self.platforms_ if self.fits_[(p, "all")].family == "beta"]
+        return rate or list(self.platforms_)
+
     def _combined(self) -> pd.DataFrame:
         """Platforms combined, weighted by their share of impressions (or posts), by Monte Carlo."""
-        fits = [self.fits_[(p, "all")] for p in self.platforms_]
-        family = "beta" if any(f.family == "beta" for f in fits) else "gamma"
-        fits = [f for f in fits if f.family == family]
+        fits = [self.fits_[(p, "all")] for p in self._combinable()]
+        family = fits[0].family
         weights = np.array([f.table["impressions"].sum() if family == "beta" else f.n_posts for f in fits], float)
         weights = weights / weights.sum()
         rng = np.random.default_rng(self.random_state)
@@ -506,7 +508,7 @@ class BestTimes(BaseEstimator):
         check_is_fitted(self, "fits_")
         name = self._resolve_platform(platform)
         if name == "all":
-            return "beta" if any(self.fits_[(p, "all")].family == "beta" for p in self.platforms_) else "gamma"
+            return self.fits_[(self._combinable()[0], "all")].family
         return self.fits_[(name, media_type)].family
 
     def describe(self, platform: str | None = None, media_type: str = "all") -> str:
@@ -515,8 +517,12 @@ class BestTimes(BaseEstimator):
         name = self._resolve_platform(platform)
         zone = f"time zone {self.tz}" if self.tz else "each post's local time"
         if name == "all":
-            return (f"empirical-Bayes slot model per platform ({', '.join(self.platforms_)}), combined by share of "
-                    f"impressions; {zone}; ranked by the {self.rank_quantile:.0%} posterior quantile")
+            used = self._combinable()
+            left = [p for p in self.platforms_ if p not in used]
+            weight = "impressions" if self.fits_[(used[0], "all")].family == "beta" else "posts"
+            return (f"empirical-Bayes slot model per platform ({', '.join(used)}), combined by share of {weight}"
+                    + (f" (without {', '.join(left)}: no impressions)" if left else "")
+                    + f"; {zone}; ranked by the {self.rank_quantile:.0%} posterior quantile")
         f = self.fits_[(name, media_type)]
         disp = f"rho={f.dispersion:.3g}" if f.family == "beta" else f"dispersion={f.dispersion:.3g}"
         kind = "Beta-binomial engagements/impressions" if f.family == "beta" else \
