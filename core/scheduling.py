@@ -386,6 +386,17 @@ class BestTimes(BaseEstimator):
     random_state : int
         Seed of the Monte Carlo draws that combine platforms.
 
+    Attributes
+    ----------
+    fits_ : dict of (platform, media_type) -> SlotFit
+        One fitted slot model per platform ("all" media) and per media type with enough posts.
+    platforms_ : list of str
+        Platforms seen.
+    posts_per_week_ : dict of str -> float
+        The account's posting rate per platform.
+    n_posts_ : int
+        Posts fitted on.
+
     Examples
     --------
     >>> model = BestTimes().fit(posts)                     # doctest: +SKIP
@@ -818,6 +829,15 @@ class Forecaster(BaseEstimator):
         Rolling origins of :meth:`backtest`.
     random_state : int
         Seed of Prophet's simulations.
+
+    Attributes
+    ----------
+    history_ : Series
+        The daily series fitted on (NaN on days without data).
+    model_ : prophet.Prophet
+        The fitted model.
+    backtest_ : dict
+        Set by :meth:`backtest`.
 
     Examples
     --------
