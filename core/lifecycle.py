@@ -250,6 +250,63 @@ def runs(wh: Warehouse, family: str | None = None) -> pd.DataFrame:
     return frame.sort_values("trained_at") if not frame.empty else frame
 
 
+def families() -> dict[str, Family]:
+    """Every registered model family of the workbench."""
+    _load_families()
+    return dict(FAMILIES)
+
+
+def metric_history(wh: Warehouse, family: str | None = None) -> pd.DataFrame:
+    """Every run's evaluation figures in long form: family, trained_at, metric, value, promoted, primary."""
+    frame = runs(wh, family)
+    cols = ["family", "trained_at", "run_id", "metric", "value", "promoted", "primary"]
+    if frame.empty:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for r in frame.itertuples(index=False):
+        for metric, value in json.loads(r.metrics or "{}").items():
+            rows.append({"family": r.family, "trained_at": r.trained_at, "run_id": r.run_id, "metric": metric,
+                         "value": np.nan if value is None else float(value), "promoted": bool(r.promoted),
+                         "primary": metric == r.primary_metric})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def drift_status(wh: Warehouse, family: Family, recent_days: int = 28) -> dict[str, Any]:
+    """A family's drift in one line: ``status`` (drift / stable / no data / error), the features and table."""
+    try:
+        table = family_drift(wh, family, recent_days)
+    except WorkbenchError as exc:
+        return {"status": "error", "drifted": [], "table": pd.DataFrame(), "note": str(exc)}
+    if table.empty or table["psi"].isna().all():
+        return {"status": "no data", "drifted": [], "table": table, "note": "too little recent data to compare"}
+    drifted = table.loc[table["drifted"], "feature"].tolist()
+    return {"status": "drift" if drifted else "stable", "drifted": drifted, "table": table,
+            "note": ("drift in " + ", ".join(drifted)) if drifted else "no feature drifted"}
+
+
+def overview(wh: Warehouse) -> pd.DataFrame:
+    """One row per family: current version, training window, primary figure, last run and its decision."""
+    fams = families()
+    champs, latest = champions(wh), latest_runs(wh)
+    rows = []
+    for name, fam in fams.items():
+        c = champs.loc[name] if name in champs.index else None
+        last = latest.loc[name] if name in latest.index else None
+        metrics = json.loads(c["metrics"]) if c is not None else {}
+        primary = c["primary_metric"] if c is not None else None
+        rows.append({"family": name, "description": fam.description,
+                     "version": c["version"] if c is not None else None,
+                     "window_start": c["window_start"] if c is not None else None,
+                     "window_end": c["window_end"] if c is not None else None,
+                     "primary_metric": primary, "value": metrics.get(primary) if primary else None,
+                     "trained_at": c["trained_at"] if c is not None else None,
+                     "run_id": c["run_id"] if c is not None else None,
+                     "last_run": last["trained_at"] if last is not None else None,
+                     "last_decision": last["decision"] if last is not None else None,
+                     "schedule_days": fam.schedule_days})
+    return pd.DataFrame(rows)
+
+
 def family_drift(wh: Warehouse, family: Family, recent_days: int = 28) -> pd.DataFrame:
     """Drift of a family's inputs: the recent window against its seasonal reference."""
     frame, date_col = family.features(wh)
@@ -260,23 +317,43 @@ def family_drift(wh: Warehouse, family: Family, recent_days: int = 28) -> pd.Dat
     return drift_report(frame[reference], frame[recent], cols)
 
 
+def latest_runs(wh: Warehouse) -> pd.DataFrame:
+    """The latest run of each family, promoted or not (what was last checked against the data)."""
+    frame = wh.load_state(STATE_TABLE)
+    if frame.empty:
+        return frame
+    return frame.sort_values("trained_at").groupby("family").tail(1).set_index("family")
+
+
 def retrain_reason(wh: Warehouse, family: Family, champion: pd.Series | None, *, force: bool,
-                   now: datetime | None = None) -> str | None:
-    """Why a family must be retrained now, or None when its model is up to date."""
+                   now: datetime | None = None, last: pd.Series | None = None) -> str | None:
+    """Why a family must be retrained now, or None when its model is up to date.
+
+    Data version and age are read from the family's latest run (``last``, default the
+    champion): a challenger that lost on new data is not trained again on the same
+    data. Drift is checked when the data changed (a model trained on exactly these
+    data has seen whatever drift they hold, so retraining on them cannot help) and
+    is named in the reason.
+    """
     if force:
         return "forced"
     if champion is None:
         return "no model yet"
-    if int(champion["data_version"]) != wh.data_version:
-        return f"data changed (version {int(champion['data_version'])} -> {wh.data_version})"
+    last = champion if last is None else last
     now = now or datetime.now(timezone.utc)
-    trained = pd.Timestamp(champion["trained_at"])
+    if int(last["data_version"]) != wh.data_version:
+        reason = f"data changed (version {int(last['data_version'])} -> {wh.data_version})"
+        try:
+            drift = family_drift(wh, family)
+        except WorkbenchError:
+            drift = pd.DataFrame()
+        if not drift.empty and drift["drifted"].any():
+            reason += "; drift in " + ", ".join(drift.loc[drift["drifted"], "feature"])
+        return reason
+    trained = pd.Timestamp(last["trained_at"])
     trained = trained.tz_localize("UTC") if trained.tzinfo is None else trained
     if now - trained.to_pydatetime() > timedelta(days=family.schedule_days):
         return f"older than its {family.schedule_days}-day schedule"
-    drift = family_drift(wh, family)
-    if not drift.empty and drift["drifted"].any():
-        return "drift in " + ", ".join(drift.loc[drift["drifted"], "feature"])
     return None
 
 
@@ -289,14 +366,15 @@ def retrain(wh: Warehouse, settings: Settings, names: Iterable[str] | None = Non
     if unknown:
         raise BadInputError(f"Unknown model family: {', '.join(unknown)}; choose from {', '.join(FAMILIES)}.")
     tracker = tracker or Tracker(tracking_uri(settings))
-    current = champions(wh)
+    current, latest = champions(wh), latest_runs(wh)
     results = []
     for i, name in enumerate(names):
         family = FAMILIES[name]
         if progress:
             progress(i / len(names), f"Checking {name}")
         champ = current.loc[name] if name in current.index else None
-        reason = retrain_reason(wh, family, champ, force=force)
+        reason = retrain_reason(wh, family, champ, force=force,
+                                last=latest.loc[name] if name in latest.index else None)
         if reason is None:
             results.append({"family": name, "retrained": False, "reason": "up to date", "promoted": False,
                             "metrics": json.loads(champ["metrics"]), "run_id": champ["run_id"],
