@@ -536,6 +536,25 @@ def _cusum(y: np.ndarray, mu: np.ndarray, alpha: np.ndarray, ready: np.ndarray, 
     return open_, keep
 
 
+def _settle(open_: np.ndarray, single: np.ndarray, keep: np.ndarray, recent: np.ndarray) -> np.ndarray:
+    """Hysteresis, with fresh evidence required to open right after another incident.
+
+    A day opens an alert on one-day evidence (``single``) at any time, on several-day
+    evidence only when no incident of the campaign was seen in the two weeks before
+    (``recent``: those sums may reach back into it) or when the alert simply goes on.
+    An open alert stays while ``keep`` holds (one quiet day is bridged).
+    """
+    C, D = open_.shape
+    alert = np.zeros_like(open_)
+    prev, prev2 = np.zeros(C, dtype=bool), np.zeros(C, dtype=bool)
+    for d in range(D):
+        o = open_[:, d] & (single[:, d] | ~recent[:, d] | prev)
+        now = o | ((prev | prev2) & keep[:, d])
+        alert[:, d] = now
+        prev2, prev = prev, now
+    return alert
+
+
 def _hysteresis(open_: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Alert while open, or while kept after an alert the day before (or two days before)."""
     C, D = open_.shape
@@ -737,25 +756,23 @@ class Monitor(BaseEstimator):
                           kinds["conversions"]["drop_keep"] & ~ctr & ~track_any & ~cpl)
         # a new incident needs fresh evidence: several-day sums that may reach back into an
         # incident that ended in the last two weeks (of any kind) do not open another one alone
-        any_count = ctr | track_any | cpl | cpa
-        recent = np.zeros_like(any_count)
-        for back in range(1, 15):  # as far back as a run sum reaches
-            recent[:, back:] |= any_count[:, :-back]
-
-        def fresh(open_: np.ndarray, single: np.ndarray, flag: np.ndarray) -> np.ndarray:
-            prev = np.zeros_like(flag)
-            prev[:, 1:] = flag[:, :-1]
-            return open_ & ~(~single & recent & ~prev)
+        def recent(*others: np.ndarray) -> np.ndarray:
+            seen = np.logical_or.reduce(others)
+            out = np.zeros_like(seen)
+            for back in range(1, 15):  # as far back as a run sum reaches
+                out[:, back:] |= seen[:, :-back]
+            return out
 
         lk, ck = kinds["leads"], kinds["conversions"]
-        track_l = _hysteresis(fresh(lk["track_open"] & ~ctr, lk["track_single"], track_l), lk["track_keep"] & ~ctr)
-        track_c = _hysteresis(fresh(ck["track_open"] & ~ctr & ~track_l, ck["track_single"], track_c),
-                              ck["track_keep"] & ~ctr & ~track_l)
+        r_track = recent(ctr, cpl, cpa)
+        track_l = _settle(lk["track_open"] & ~ctr, lk["track_single"], lk["track_keep"] & ~ctr, r_track)
+        track_c = _settle(ck["track_open"] & ~ctr & ~track_l, ck["track_single"],
+                          ck["track_keep"] & ~ctr & ~track_l, r_track)
         track_any = track_l | track_c
-        cpl = _hysteresis(fresh(lk["drop_open"] & ~ctr & ~track_any, lk["drop_single"], cpl),
-                          lk["drop_keep"] & ~ctr & ~track_any)
-        cpa = _hysteresis(fresh(ck["drop_open"] & ~ctr & ~track_any & ~cpl, ck["drop_single"], cpa),
-                          ck["drop_keep"] & ~ctr & ~track_any & ~cpl)
+        cpl = _settle(lk["drop_open"] & ~ctr & ~track_any, lk["drop_single"], lk["drop_keep"] & ~ctr & ~track_any,
+                      recent(ctr, track_any))
+        cpa = _settle(ck["drop_open"] & ~ctr & ~track_any & ~cpl, ck["drop_single"],
+                      ck["drop_keep"] & ~ctr & ~track_any & ~cpl, recent(ctr, track_any))
         self.track_metric_ = np.where(track_l, "leads", "conversions")
         flags = {"ctr_collapse": ctr, "tracking_stopped": track_any, "cpl_jump": cpl, "cpa_jump": cpa,
                  "overspend": over, "underdelivery": under}
@@ -1270,7 +1287,8 @@ def evaluate(alerts: pd.DataFrame, truth: pd.DataFrame, *, since: str | date) ->
     An alert is correct when its day lies inside an injected incident of its
     campaign (any kind); it is *kind-matched* when the kinds agree
     (:data:`ACCEPTED_KINDS`). An incident is recalled when at least one
-    kind-matched alert falls inside it. Every other alert is a false alarm.
+    kind-matched alert falls inside it (``recall_any_kind``: any alert). Every other
+    alert is a false alarm.
     """
     a = alerts.copy()
     a["_d"] = pd.to_datetime(a["date"]) if len(a) else pd.Series(dtype="datetime64[ns]")
@@ -1285,9 +1303,9 @@ def evaluate(alerts: pd.DataFrame, truth: pd.DataFrame, *, since: str | date) ->
         inside |= m.to_numpy()
         matched |= km.to_numpy()
         first = a.loc[km, "_d"].min() if km.any() else None
-        recalled.append({"kind": t["kind"], "hit": bool(km.any()),
+        recalled.append({"kind": t["kind"], "hit": bool(km.any()), "hit_any": bool(m.any()),
                          "delay_days": (first - t["start"]).days if first is not None else None})
-    rec = pd.DataFrame(recalled, columns=["kind", "hit", "delay_days"])
+    rec = pd.DataFrame(recalled, columns=["kind", "hit", "hit_any", "delay_days"])
     for kind in sorted(set(rec["kind"]) | set(a["kind"] if len(a) else [])):
         ak = a["kind"] == kind if len(a) else np.zeros(0, dtype=bool)
         rk = rec[rec["kind"] == kind]
@@ -1298,6 +1316,7 @@ def evaluate(alerts: pd.DataFrame, truth: pd.DataFrame, *, since: str | date) ->
             "precision": float(np.sum(np.asarray(ak) & inside) / n_alerts) if n_alerts else float("nan"),
             "incidents": int(len(rk)),
             "recall": float(rk["hit"].mean()) if len(rk) else float("nan"),
+            "recall_any_kind": float(rk["hit_any"].mean()) if len(rk) else float("nan"),
             "median_delay_days": float(rk["delay_days"].dropna().median()) if rk["hit"].any() else float("nan"),
         }
     n = len(a)
@@ -1306,5 +1325,6 @@ def evaluate(alerts: pd.DataFrame, truth: pd.DataFrame, *, since: str | date) ->
         "precision": float(inside.mean()) if n else float("nan"),
         "precision_kind_matched": float(matched.mean()) if n else float("nan"),
         "incidents": int(len(rec)), "recall": float(rec["hit"].mean()) if len(rec) else float("nan"),
+        "recall_any_kind": float(rec["hit_any"].mean()) if len(rec) else float("nan"),
         "per_kind": per_kind,
     }
