@@ -805,7 +805,8 @@ class Monitor(BaseEstimator):
                 rows.append({**self._alert_row(kind, c, d),
                              "_quiet": bool(kind == "tracking_stopped" and self.quiet_[c, d])})
         if not rows:
-            return pd.DataFrame(columns=ALERT_COLUMNS + ["campaign_name", "platform", "p_value", "spend", "_quiet"])
+            return pd.DataFrame(columns=ALERT_COLUMNS + ["campaign_name", "platform", "p_value", "spend", "since",
+                                                         "_quiet"])
         out = pd.DataFrame(rows)
         meta = g.campaigns.set_index("campaign_id")
         for col in ("campaign_name", "platform"):
@@ -874,7 +875,24 @@ class Monitor(BaseEstimator):
             severity = "high" if spend <= 0.1 * exp else ("medium" if spend <= 0.3 * exp else "low")
         return {"campaign_id": cid, "date": day.date().isoformat(), "metric": metric, "kind": kind,
                 "severity": severity, "observed": round(obs, 2), "expected": round(exp, 2), "message": msg,
-                "p_value": float(s["p"][c, d]), "spend": round(spend, 2)}
+                "p_value": float(s["p"][c, d]), "spend": round(spend, 2),
+                "since": self._since(kind, metric, c, d).date().isoformat()}
+
+    def _since(self, kind: str, metric: str, c: int, d: int) -> pd.Timestamp:
+        """When the problem behind an alert began: the first day of its run of zeros or short days."""
+        g = self.grid_
+        if kind == "tracking_stopped":
+            bad = g.values[metric][c] == 0
+        elif kind == "underdelivery":
+            bad = self.flags_["underdelivery"][c]
+        else:
+            return g.dates[d]
+        k = d
+        while k > 0 and (bad[k - 1] or not g.present[c, k - 1]) and d - k < 90:
+            k -= 1
+        while k < d and not g.present[c, k]:
+            k += 1
+        return g.dates[k]
 
     def scores(self, campaign_id: str | None = None) -> pd.DataFrame:
         """One row per campaign-day and metric: observed, expected, band, alert, kind.
@@ -958,10 +976,12 @@ def incidents(alerts: pd.DataFrame, *, last_date: pd.Timestamp | None = None, ma
     Returns
     -------
     DataFrame with incident_id, campaign_id, campaign_name, platform, kind, metric,
-    start, end ("ongoing" or a date), last_alert, days, severity, observed, expected, message.
+    start (the first alert), end ("ongoing" or a date), last_alert, days (alert days),
+    problem_since (when the run of zeros or short days behind it began), severity,
+    observed, expected, message.
     """
     cols = ["incident_id", "campaign_id", "campaign_name", "platform", "kind", "metric", "start", "end",
-            "last_alert", "days", "severity", "observed", "expected", "message"]
+            "last_alert", "days", "problem_since", "severity", "observed", "expected", "message"]
     if alerts is None or not len(alerts):
         return pd.DataFrame(columns=cols)
     a = alerts.copy()
@@ -983,6 +1003,7 @@ def incidents(alerts: pd.DataFrame, *, last_date: pd.Timestamp | None = None, ma
             "platform": first.get("platform"), "kind": first["kind"], "metric": final["metric"],
             "start": start, "end": "ongoing" if ongoing else final["_d"].date().isoformat(),
             "last_alert": final["_d"].date().isoformat(), "days": int(len(grp)),
+            "problem_since": min(grp["since"]) if "since" in grp else start,
             "severity": SEVERITIES[int(grp["_sev"].max())], "observed": final["observed"],
             "expected": final["expected"], "message": final["message"]})
     out = pd.DataFrame(rows, columns=cols)

@@ -73,7 +73,7 @@ with _shared.error_box():
         st.success("No incidents in this period. Every campaign is within what its history predicts.",
                    icon=":material/check_circle:")
     else:
-        cols = ["status", "severity", "kind", "campaign_name", "platform", "start", "end", "days", "message"]
+        cols = ["status", "severity", "kind", "campaign_name", "platform", "problem_since", "start", "end", "message"]
         st.dataframe(view[cols], hide_index=True, width="stretch", key="monitoring.incidents")
         _shared.download_buttons(view, "monitoring-incidents", key="monitoring.dl_incidents")
 

@@ -121,6 +121,7 @@ def test_tracking_stop_message_and_one_incident(clean):
     inc = mon.incidents()
     assert len(inc) == 1 and inc["end"].iloc[0] == "ongoing" and inc["severity"].iloc[0] == "high"
     assert inc["days"].iloc[0] == len(mine)
+    assert inc["problem_since"].iloc[0] == (last - pd.Timedelta(days=5)).date().isoformat()  # the first zero
     # the contract keys, in order
     assert list(alerts.columns[:8]) == monitoring.ALERT_COLUMNS
 
