@@ -76,7 +76,9 @@ def drift_report(reference: pd.DataFrame, current: pd.DataFrame, columns: Iterab
     """One row per feature: PSI, and for numbers the Kolmogorov-Smirnov test; ``drifted`` flags.
 
     A numeric feature drifts when its PSI passes the threshold *and* the KS test
-    rejects equality, so a large sample's tiny shift is not called drift.
+    rejects equality, so a large sample's tiny shift is not called drift (nor a small
+    sample's noisy PSI); a categorical one when its PSI passes the threshold and a
+    chi-square test of the two windows' counts rejects equality.
     """
     from scipy import stats
 
@@ -96,8 +98,11 @@ def drift_report(reference: pd.DataFrame, current: pd.DataFrame, columns: Iterab
                          "drifted": drifted, "note": ""})
         else:
             value = psi_categorical(ref, cur)
-            rows.append({"feature": col, "psi": value, "ks_stat": np.nan, "p_value": np.nan,
-                         "drifted": bool(value > psi_threshold), "note": "categorical"})
+            counts = pd.crosstab(np.r_[np.zeros(len(ref)), np.ones(len(cur))],
+                                 np.r_[ref.astype(str).to_numpy(), cur.astype(str).to_numpy()])
+            p_value = float(stats.chi2_contingency(counts.to_numpy())[1]) if counts.shape[1] > 1 else 1.0
+            rows.append({"feature": col, "psi": value, "ks_stat": np.nan, "p_value": p_value,
+                         "drifted": bool(value > psi_threshold and p_value < ks_alpha), "note": "categorical"})
     return pd.DataFrame(rows, columns=["feature", "psi", "ks_stat", "p_value", "drifted", "note"])
 
 

@@ -322,16 +322,16 @@ def segments_train(wh: Warehouse, settings: Settings) -> TrainResult:
 
 
 def roi_features(wh: Warehouse) -> tuple[pd.DataFrame, str | None]:
-    """Per campaign-month: ROI, spend per active day, active days."""
+    """Per campaign-day with spend: the day's ROI, log spend and platform (the models' monthly inputs, daily)."""
     from core import roi
 
     c = wh.campaigns()
     if not len(c):
         return pd.DataFrame(), None
-    m = roi.campaign_months(c)
-    return pd.DataFrame({"month_start": m["month_start"], "roi": m["roi"].astype(float),
-                         "daily_spend": m["daily_spend"].astype(float), "days": m["days"].astype(float),
-                         "platform": m["platform"]}), "month_start"
+    c = c[c["spend"] > 0]
+    return pd.DataFrame({"date": c["date"], "roi": roi.roi(c["revenue"].to_numpy(float), c["spend"].to_numpy(float)),
+                         "log_spend": np.log(c["spend"].astype(float)),
+                         "platform": c["platform"]}).reset_index(drop=True), "date"
 
 
 def roi_train(wh: Warehouse, settings: Settings) -> TrainResult:
