@@ -296,6 +296,10 @@ def test_cli_monitor_prints_the_contract(broken_file, capsys):
     assert main(["monitor", "--data", str(broken_file), "--since", "2030-01-01", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["alerts"] == []
     assert main(["monitor", "--data", str(broken_file), "--since", "yesterday"]) == 2
+    assert main(["monitor", "--data", str(broken_file), "--sensitivity", "low", "--format", "json"]) == 0
+    low = json.loads(capsys.readouterr().out)
+    assert low["sensitivity"] == "low" and len(low["alerts"]) <= len(out["alerts"])
+    assert main(["monitor", "--data", str(broken_file), "--sensitivity", "extreme"]) == 2
 
 
 def test_cli_webhook_posts_new_incidents(broken_file, hook, capsys):
