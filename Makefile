@@ -48,6 +48,7 @@ test: setup-test
 
 bench: setup-test
 	$(PY) bench/ingest.py
+	$(PY) bench/segments.py
 
 clean-venv:
 	rm -rf $(VENV)
