@@ -595,6 +595,9 @@ class Monitor(BaseEstimator):
         Days after which a past day counts half in a campaign's baseline rate.
     min_history_days : int
         Days of history a campaign needs before its rates are checked.
+    history_days : int or None
+        Only the last this many days of the data are read (default 456: a quarter to
+        check or replay after a year of warm-up; baselines forget in weeks). None reads all.
     country : str or None
         Country whose public holidays need stronger evidence (ISO code).
     random_state : int or None
@@ -615,10 +618,12 @@ class Monitor(BaseEstimator):
     """
 
     def __init__(self, *, sensitivity: str = "normal", half_life: float = 28.0, min_history_days: int = 14,
-                 country: str | None = "US", random_state: int | None = None) -> None:
+                 history_days: int | None = 456, country: str | None = "US",
+                 random_state: int | None = None) -> None:
         self.sensitivity = sensitivity
         self.half_life = half_life
         self.min_history_days = min_history_days
+        self.history_days = history_days
         self.country = country
         self.random_state = random_state
 
@@ -637,6 +642,9 @@ class Monitor(BaseEstimator):
         if frame is None or len(frame) == 0:
             raise NotEnoughDataError("There are no campaign-days to monitor yet: load campaign data first.")
         s = SENSITIVITY[self.sensitivity]
+        if self.history_days:
+            dates = pd.to_datetime(frame["date"])
+            frame = frame[dates > dates.max() - pd.Timedelta(days=int(self.history_days))]
         g = _grid(frame)
         C, D = g.present.shape
         weekday = g.dates.weekday.to_numpy()
