@@ -3,25 +3,33 @@
 Every campaign-day is compared with what that campaign's own past predicts,
 conditioned on what was actually spent that day:
 
-* **expected counts** (leads, conversions per dollar of spend; clicks per
-  impression) come from an exponentially weighted rate over the days *before*
-  the day checked, times a weekday factor (per campaign, shrunk towards its
-  platform and the whole account) and a same-day *market factor* (the median
-  observed/expected ratio over all campaigns that day), so weekends, seasons and
-  holidays that move every campaign together do not alert;
-* **tail probabilities** are negative-binomial, with the overdispersion of each
-  campaign estimated from its own residuals, plus the uncertainty of the rate
-  itself (a young campaign is quiet until its rate is known);
-* **alerts** open only on strict p-values (about 1e-5 per test at ``normal``: a
-  Bonferroni bound over ~10^4 campaign-day tests), a minimum effect size (the
-  count at most half of what was expected) and a minimum volume, and stay open on
-  looser evidence (hysteresis), so an incident never flip-flops;
+* **expected counts**: leads and conversions per ``spend ** elasticity`` (the
+  account's diminishing returns, estimated from its budget changes), clicks per
+  impression. The rate is exponentially weighted over the days *before* the day
+  checked and carried to today by the account's trend; it is multiplied by a weekday
+  factor (per campaign, shrunk towards its platform and the account), a calendar
+  factor for holidays, the days next to them and the year end (learned from the
+  account's own past holidays) and a same-day *market factor* (the other campaigns'
+  pooled observed/expected, leave-one-out), so weekends, seasons and holidays that
+  move every campaign together do not alert;
+* **tail probabilities** are negative-binomial, with each campaign's overdispersion
+  estimated from its own residuals, plus the uncertainty of the rate itself (a young
+  campaign is quiet until its rate is known); one day, three and five days, the run
+  of low days, the run of zero days and a CUSUM (for slow leaks no single day shows)
+  are each tested;
+* **alerts** open only on strict tail probabilities (1e-4 per test at ``normal``: a
+  Bonferroni bound over ~10^4 campaign-day tests, ten times stricter on one-day
+  tests on holidays), a minimum effect size (the count at most half of what was
+  expected) and a minimum volume, and stay open on looser evidence (hysteresis), so
+  an incident never flip-flops. Evidence already used by one incident does not open
+  another;
 * **spend** is checked against the daily budget (overspend) and against the
-  campaign's usual pacing (under-delivery over consecutive days).
+  campaign's usual pacing and dollar level (under-delivery over consecutive days; a
+  raised budget the campaign cannot spend is not one).
 
 Days already flagged never feed the baselines, so an incident does not teach the
-monitor that it is normal. Everything runs on (campaign x day) arrays: checking a
-year of 40 campaigns takes well under a second.
+monitor that it is normal. Everything runs on (campaign x day) arrays: 40 campaigns
+with 456 days of history are checked in about a second.
 
 Example
 -------
