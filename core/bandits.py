@@ -222,7 +222,7 @@ def _pct(p: float) -> str:
 
 def _fmt(v: float) -> str:
     if v == 0:
-        return "0"
+        return "about 0"      # no posterior draw favoured another arm
     if abs(v) >= 0.01:
         return f"{v:.2f}"
     return f"{v:.2g}"

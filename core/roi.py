@@ -118,6 +118,8 @@ def roi_table(campaigns: pd.DataFrame, by: str = "campaign") -> pd.DataFrame:
     out["roas"] = _ratio(out["revenue"], out["spend"])
     out["cpa"] = _ratio(out["spend"], out["conversions"])
     out["cpl"] = _ratio(out["spend"], out["leads"])
+    front = [c for c in out.columns if c not in (*cols, "roi", "roas", "cpa", "cpl")]
+    out = out[[*front, "roi", "roas", "cpa", "cpl", *cols]]
     return out.sort_values("spend", ascending=False).reset_index(drop=True)
 
 

@@ -118,8 +118,9 @@ with tab_exp, _shared.error_box():
         left, right = st.columns(2)
         stats = B.arm_stats(results, model.arms_, exp["reward"])
         if stats["trials"].sum() > 0:
+            axis = f"{B.REWARDS[exp['reward']][2]} (%)" if scale == 100 else "leads per $1,000"
             left.plotly_chart(charts.posteriors(stats, count=B.is_count_reward(exp["reward"]), unit_scale=scale,
-                                                unit=B.REWARDS[exp["reward"]][2]), key="bandits.posteriors")
+                                                unit=axis), key="bandits.posteriors")
         right.plotly_chart(charts.prob_best(decision.table(), threshold=float(exp["threshold"])), key="bandits.pbest")
         if len(model.history_):
             st.plotly_chart(charts.allocation(model.history_, model.predict()), key="bandits.allocation")

@@ -90,7 +90,8 @@ with _shared.error_box():
         left.plotly_chart(charts.cv_scores(res.cv.scores), key="roi.cv_chart")
         right.plotly_chart(charts.predicted_vs_actual(res.cv.predictions, best), key="roi.pva")
         st.dataframe(res.cv.scores, hide_index=True, key="roi.cv_scores")
-        st.dataframe(res.cv.folds, hide_index=True, key="roi.cv_folds")
+        st.dataframe(res.cv.folds, hide_index=True, key="roi.cv_folds", column_config={
+            c: st.column_config.DateColumn(format="YYYY-MM") for c in ("test_start", "test_end")})
         _shared.download_buttons(res.cv.folds, "roi-validation", key="roi.dl_cv")
     with t_drv:
         left, right = st.columns(2)
