@@ -104,7 +104,9 @@ with _shared.error_box():
     c1, c2, c3 = st.columns([2, 1, 1])
     cid = c1.selectbox("Campaign", ids, index=ids.index(first), key="monitoring.campaign",
                        format_func=lambda c: f"{names.get(c) or c} ({c})")
-    metric = c2.selectbox("Metric", ["leads", "conversions", "clicks", "spend"], key="monitoring.metric")
+    metrics = ["leads", "conversions", "clicks", "spend"]
+    first_metric = view["metric"].iloc[0] if len(view) and view["metric"].iloc[0] in metrics else "leads"
+    metric = c2.selectbox("Metric", metrics, index=metrics.index(first_metric), key="monitoring.metric")
     span = c3.number_input("Days shown", 14, 730, 90, key="monitoring.span")
     series = mon.series(cid, metric)
     series = series[series["date"] > mon.last_date_ - timedelta(days=int(span))]
