@@ -64,13 +64,21 @@ def sample(seed: int) -> tuple[pd.DataFrame, Callable[[list[str], np.ndarray], n
     campaigns = _campaigns_frame(data)
     key_of = _key_by_campaign(campaigns)
     truth = _get(data, "truth")
+    params = {}
+    if hasattr(truth, "frame") and hasattr(sd, "hill"):
+        tf = truth.frame().set_index("campaign_id")
+        params = {k: tf.loc[cids, ["max_leads", "half_saturation", "shape"]].to_numpy(float)
+                  for k, cids in key_of.items()}
 
     def leads(keys, spend):
         out = np.zeros(len(keys))
         for i, (k, x) in enumerate(zip(keys, np.asarray(spend, float))):
             cids = key_of.get(k, [])
             # a kind run by several campaign ids: split its spend evenly (identical targeting)
-            if cids:
+            if k in params:
+                p = params[k]
+                out[i] = float((p[:, 0] * sd.hill(x / len(p), p[:, 1], p[:, 2])).sum())
+            elif cids:
                 out[i] = sum(_true_expected(truth, c, x / len(cids)) for c in cids)
         return out
 
