@@ -1,0 +1,81 @@
+"""Sentiment page: scores on open, tabs render, a correction is stored, retraining makes a new head."""
+
+from __future__ import annotations
+
+from core import sentiment as sent
+from core.warehouse import Warehouse
+from tests.pages.conftest import error_texts, open_page
+
+COMMENTS = [
+    {"comment_id": "c1", "post_id": "p1", "platform": "instagram", "created_at": "2025-03-03T09:00:00Z",
+     "text": "Absolutely love this place, the staff were wonderful!"},
+    {"comment_id": "c2", "post_id": "p1", "platform": "instagram", "created_at": "2025-03-03T11:00:00Z",
+     "text": "Waited 40 minutes past my appointment time. Not coming back."},
+    {"comment_id": "c3", "post_id": "p2", "platform": "facebook", "created_at": "2025-03-03T11:00:00Z",
+     "text": "What are your opening hours on Saturday?"},
+    {"comment_id": "c4", "post_id": "p2", "platform": "facebook", "created_at": "2025-03-04T10:00:00Z",
+     "text": "Terrible service, rude receptionist and a huge bill."},
+    {"comment_id": "c5", "post_id": "p2", "platform": "facebook", "created_at": "2025-03-04T11:00:00Z",
+     "text": "Rude staff again, terrible experience."},
+]
+
+
+def _load(db_path, example_file):
+    wh = Warehouse.open(db_path)
+    wh.ingest(example_file)
+    wh.ingest_records("comments", COMMENTS)
+    wh.close()
+
+
+def test_page_scores_and_renders_every_tab(db_path, example_file):
+    _load(db_path, example_file)
+    at = open_page("sentiment", timeout=180)
+    assert not at.exception and not error_texts(at)
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Comments"] == "5"  # the example's two comments fall on 5 March UTC, after the range
+    assert len(at.get("plotly_chart")) >= 5
+    assert len(at.tabs) == 5
+    from pages import _shared  # the app's own connection (one process owns the file)
+
+    scores = _shared.warehouse().load_state(sent.SCORES_TABLE)
+    assert len(scores) == 7 and scores["score"].between(-1, 1).all()  # every comment, in range or not
+    # the most negative comments needing a reply are the complaints
+    reply = at.dataframe[2].value
+    assert set(reply["comment_id"]) >= {"c4", "c5"} and "c1" not in set(reply["comment_id"])
+
+
+def test_comments_outside_the_sidebar_range_still_show(db_path, example_file):
+    wh = Warehouse.open(db_path)
+    wh.ingest(example_file)
+    wh.ingest_records("comments", [{**COMMENTS[0], "comment_id": "old", "created_at": "2024-01-01T10:00:00Z"}])
+    wh.close()
+    at = open_page("sentiment", timeout=180)
+    assert not at.exception and not error_texts(at)
+    # none of the three comments lies in the campaigns' date range (3-4 March 2025, UTC)
+    assert any("showing every comment" in i.value for i in at.info)
+    assert {m.label: m.value for m in at.metric}["Comments"] == "3"
+
+
+def test_correct_a_label_and_retrain(db_path, example_file):
+    _load(db_path, example_file)
+    at = open_page("sentiment", timeout=180)
+    at.selectbox(key="sentiment.comment").set_value("c1")
+    at.radio(key="sentiment.label").set_value("negative")
+    at.button(key="sentiment.save").click()
+    at.run()
+    assert not at.exception and not error_texts(at)
+    corrections = [d.value for d in at.dataframe if "corrected_at" in d.value.columns]
+    assert corrections and corrections[0]["comment_id"].tolist() == ["c1"]
+    at.button(key="sentiment.retrain").click()
+    at.run()
+    assert not at.exception and not error_texts(at)
+    models = db_path.parent / "models" / sent.STEM
+    assert (models / "CURRENT").exists()
+    new_id = (models / "CURRENT").read_text().strip()
+    assert new_id != sent.current_model_id(None)
+
+
+def test_empty_workspace_gets_a_friendly_note(db_path):
+    at = open_page("sentiment")
+    assert not at.exception and not error_texts(at)
+    assert any("No comments" in i.value for i in at.info)
