@@ -723,10 +723,15 @@ def parse_brief(text: str, *, known_platforms: Iterable[str] = (), known_interes
         src["locations"] = "text"
     interests = []
     for interest in known_interests:
-        word = str(interest).lower()
-        stem = re.escape(word[:-1] if word.endswith("s") and not word.endswith("ss") else word)
-        if re.search(rf"\b{stem}(?:s|es)?\b", low):
-            interests.append(str(interest))
+        # the whole phrase, or its head word ("implant leads" -> "dental implants")
+        words = str(interest).lower().split()
+        for phrase in dict.fromkeys([" ".join(words), words[-1] if words else ""]):
+            if len(phrase) < 4:
+                continue
+            stem = re.escape(phrase[:-1] if phrase.endswith("s") and not phrase.endswith("ss") else phrase)
+            if re.search(rf"\b{stem}(?:s|es)?\b", low):
+                interests.append(str(interest))
+                break
     for m in re.finditer(r"\b(?:interested in|interest in|who (?:like|love|are into)|fans of|into)\s+([a-z][a-z &-]{2,30})",
                          low):
         phrase = re.split(r"\s+(?:and|or|,|who|with|on|in)\s+", m.group(1))[0].strip()

@@ -269,6 +269,13 @@ def test_llm_parse_fills_gaps_but_never_overrides_or_invents_a_budget():
     assert obj.budget == 100 and any("LLM parse failed" in n for n in obj.notes)
 
 
+def test_interests_match_known_values_by_phrase_or_head_word():
+    obj = parse_brief("More implant leads, $100 a day", known_interests=["dental implants", "orthodontics", "beauty"])
+    assert obj.interests == ["dental implants"]
+    obj = parse_brief("$100 a day", known_interests=["dental implants"])
+    assert obj.interests == []
+
+
 def test_editing_answers_questions_and_marks_fields_as_explicit():
     obj = parse_brief("More leads, Facebook only")
     assert obj.questions
