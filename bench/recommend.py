@@ -10,7 +10,8 @@ with the TRUE curves on an average day. Printed per seed and on average:
 * leads change and CPL change of the plan against the baseline;
 * the share of the best allocation's gain the plan captures: (plan - baseline) / (best - baseline).
 
-It also times fitting and planning on 2 years x 40 line items.
+It also backtests each history (fit on all but the last 6 months, predict those weeks at the
+spend actually made) and times fitting and planning on 2 years x 40 line items.
 
 The generator is ``core.sample_data.generate`` (the project's sample advertiser) when it
 exists; ``--generator synthetic`` uses the small exponential-curve generator of the tests.
@@ -33,8 +34,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.objectives import Objective  # noqa: E402
-from core.recommendations import (Constraints, ResponseModel, allocate, kind_key, recommend,  # noqa: E402
-                                  saturation)
+from core.recommendations import (Constraints, ResponseModel, allocate, backtest, kind_key,  # noqa: E402
+                                  recommend, saturation)
 
 KIND = ["platform", "ad_type", "bidding_strategy", "age_min", "age_max", "gender", "interests", "location"]
 
@@ -158,10 +159,12 @@ def run_seed(seed: int, make) -> dict[str, float]:
     best_x = allocate(gain, plats, Constraints(budget=budget, min_item_budget=min_b), steps=600)
     best = float(truth(keys, best_x).sum())
     spend = float(plan.items["daily_budget"].sum())
+    bt = backtest(campaigns)
     return {"seed": seed, "line_items": len(keys), "budget": budget, "baseline_leads": base, "plan_leads": got,
             "best_leads": best, "leads_change": got / base - 1, "cpl_change": (spend / got) / (budget / base) - 1,
             "captured": (got - base) / (best - base) if best > base else float("nan"),
-            "model_leads_change": plan.uplift["change"], "seconds": seconds}
+            "model_leads_change": plan.uplift["change"], "seconds": seconds,
+            "backtest_wape": bt["wape"], "backtest_coverage80": bt["coverage"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nmean leads change {df['leads_change'].mean():+.1%}  (target >= +18%)")
     print(f"mean CPL change   {df['cpl_change'].mean():+.1%}  (target <= -15%)")
     print(f"mean share of the best allocation's gain captured {df['captured'].mean():.1%}  (aim 90%)")
+    print(f"backtest (last 6 months held out): weekly WAPE {df['backtest_wape'].mean():.1%}, "
+          f"80% interval coverage {df['backtest_coverage80'].mean():.0%}")
     print(f"worst seed: leads {df['leads_change'].min():+.1%}, CPL {df['cpl_change'].max():+.1%}, "
           f"captured {df['captured'].min():.1%}")
 
