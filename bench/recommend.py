@@ -163,7 +163,9 @@ def run_seed(seed: int, make) -> dict[str, float]:
     return {"seed": seed, "line_items": len(keys), "budget": budget, "baseline_leads": base, "plan_leads": got,
             "best_leads": best, "leads_change": got / base - 1, "cpl_change": (spend / got) / (budget / base) - 1,
             "captured": (got - base) / (best - base) if best > base else float("nan"),
-            "model_leads_change": plan.uplift["change"], "seconds": seconds,
+            "model_leads_change": plan.uplift["change"],
+            "truth_in_model_interval": bool(plan.uplift["interval"][0] <= got / base - 1 <= plan.uplift["interval"][1]),
+            "seconds": seconds,
             "backtest_wape": bt["wape"], "backtest_coverage80": bt["coverage"]}
 
 
@@ -186,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"mean share of the best allocation's gain captured {df['captured'].mean():.1%}  (aim 90%)")
     print(f"backtest (last 6 months held out): weekly WAPE {df['backtest_wape'].mean():.1%}, "
           f"80% interval coverage {df['backtest_coverage80'].mean():.0%}")
+    print(f"model's own uplift estimate {df['model_leads_change'].mean():+.1%} (true {df['leads_change'].mean():+.1%}); "
+          f"true uplift inside the model's 90% interval on {df['truth_in_model_interval'].mean():.0%} of seeds")
     print(f"worst seed: leads {df['leads_change'].min():+.1%}, CPL {df['cpl_change'].max():+.1%}, "
           f"captured {df['captured'].min():.1%}")
 

@@ -847,6 +847,7 @@ def recommend(model: ResponseModel, obj: Objective, *, min_item_budget: float | 
     base_goal = base.get(goal, 0.0)
     uplift = {"goal": goal, "change": _r(totals[goal] / base_goal - 1.0, 4) if base_goal > 0 else None,
               "interval": [_r(lo, 4), _r(hi, 4)], "level": 0.9,
+              "interval_basis": "posterior uncertainty of the curves; not the risk that their shape is wrong",
               "cpl_change": _r(expected["cpl"] / baseline["cpl"] - 1.0, 4)
               if expected["cpl"] and baseline["cpl"] else None}
     if obj.target_cpl and expected["cpl"]:

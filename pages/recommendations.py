@@ -123,7 +123,9 @@ with _shared.error_box():
     m3.metric(f"Baseline {goal}/day", f"{b.get(goal, 0):,.1f}", help=b["note"])
     lo, hi = u["interval"]
     m4.metric("Uplift, 90% interval", f"{lo * 100:+.0f}…{hi * 100:+.0f}%" if lo is not None else "–",
-              help=f"Change in expected {goal} against the baseline, from the posterior draws")
+              help=f"Change in expected {goal} against the baseline, from the posterior draws of the curves. "
+                   "It does not cover the risk that the curves' shape is wrong; on held-out sample advertisers "
+                   "the model's own uplift ran above the true one (see bench/recommend.py).")
     for note in plan.notes:
         st.caption(note)
 
