@@ -247,7 +247,8 @@ def sentiment_train(wh: Warehouse, settings: Settings) -> TrainResult:
     base = sen.load_model(settings.models_dir)  # ConfigError (a WorkbenchError) when no head is saved yet
     train_idx, hold_idx = sen.seeded_split(len(rows), 1 - SENTIMENT_HOLDOUT, random_state=SENTIMENT_SEED)
     texts = rows["text"].astype(str).tolist()
-    X = base.features(texts)
+    cache = settings.root / ".cache" / "sentiment"   # the encoder's embeddings of fixed texts, kept between runs
+    X = base.features(texts, embeddings=sen.cached_embeddings(texts, cache_dir=cache))
     y = rows["label"].to_numpy(object)
     head = base.head.refit_with(X[train_idx], y[train_idx].tolist(), strength=sen.PRIOR_STRENGTH,
                                 sample_weight=np.full(len(train_idx), sen.WORKSPACE_WEIGHT))
@@ -259,7 +260,8 @@ def sentiment_train(wh: Warehouse, settings: Settings) -> TrainResult:
     check = sen.checkset(settings.models_dir if (settings.models_dir / sen.STEM / "checkset.json").exists()
                          else None)
     if len(check):
-        Xc = base.features(check["text"].astype(str).tolist())
+        check_texts = check["text"].astype(str).tolist()
+        Xc = base.features(check_texts, embeddings=sen.cached_embeddings(check_texts, cache_dir=cache))
         metrics["checkset_macro_recall"] = sen.classification_metrics(check["label"], head.predict(Xc))[
             "macro_recall"]
     return TrainResult(
