@@ -10,26 +10,35 @@ from core.charts import _layout, palette
 
 
 def metric_history(history: pd.DataFrame, *, primary_only: bool = True, title: str | None = None) -> go.Figure:
-    """Each family's evaluation figures over its runs; filled markers are promoted runs.
+    """Each family's evaluation figures over its runs; filled markers are promoted runs, open ones lost.
 
     ``history`` is :func:`core.lifecycle.metric_history`. One panel per family, each
     with its own y axis (the families' figures have different scales and directions).
     """
+    from plotly.subplots import make_subplots
+
     frame = history[history["primary"]] if primary_only and len(history) else history
     frame = frame.dropna(subset=["value"]) if len(frame) else frame
     if not len(frame):
         return _layout(go.Figure(), title or "No runs yet")
-    frame = frame.assign(label=frame["family"] + ": " + frame["metric"],
-                         decision=frame["promoted"].map({True: "promoted", False: "kept the champion"}))
     families = list(dict.fromkeys(frame["family"]))
-    fig = px.line(frame.sort_values("trained_at"), x="trained_at", y="value", color="metric",
-                  facet_row="family", category_orders={"family": families}, markers=True,
-                  symbol="decision", symbol_map={"promoted": "circle", "kept the champion": "circle-open"},
-                  color_discrete_sequence=palette(), hover_data={"run_id": True, "decision": True})
-    fig.update_yaxes(matches=None, title_text="")
-    fig.update_xaxes(title_text="")
-    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-    return _layout(fig, title, height=max(260, 170 * len(families)))
+    names = [f"{fam}: " + ", ".join(dict.fromkeys(frame.loc[frame["family"] == fam, "metric"])) for fam in families]
+    fig = make_subplots(rows=len(families), cols=1, shared_xaxes=True, subplot_titles=names,
+                        vertical_spacing=min(0.08, 0.3 / len(families)))
+    colours = palette()
+    for i, fam in enumerate(families, start=1):
+        part = frame[frame["family"] == fam]
+        for j, (metric, g) in enumerate(part.sort_values("trained_at").groupby("metric", sort=False)):
+            fig.add_trace(go.Scatter(
+                x=g["trained_at"], y=g["value"], mode="lines+markers", name=f"{fam}: {metric}",
+                line=dict(color=colours[(i - 1 + j) % len(colours)]),
+                marker=dict(size=9, symbol=["circle" if p else "circle-open" for p in g["promoted"]]),
+                customdata=list(zip(g["run_id"], g["promoted"].map({True: "promoted", False: "kept the champion"}))),
+                hovertemplate="%{y:.4g} (%{customdata[1]})<br>run %{customdata[0]}<extra>" + metric + "</extra>"),
+                row=i, col=1)
+    fig = _layout(fig, title, height=max(260, 170 * len(families)))
+    fig.update_layout(showlegend=not primary_only, margin=dict(t=80 if title else 40))
+    return fig
 
 
 def drift_bars(table: pd.DataFrame, threshold: float, title: str | None = None) -> go.Figure:
