@@ -823,25 +823,28 @@ def recommend(model: ResponseModel, obj: Objective, *, min_item_budget: float | 
                 "cpa": _r(spend / totals["conversions"]) if totals["conversions"] > 0 else None,
                 "roas": _r(totals["revenue"] / spend) if spend > 0 else None}
 
-    # baseline: the last 90 days' mix of the line items the plan may use, scaled to the same budget
+    # baseline: the last 90 days' mix on the platforms the plan may use (audience hints are a preference of
+    # the plan, not a change to what the client runs today), scaled to the same budget
     items = model.items_
-    restricted = len(cands) < len(items)
-    share = cands["recent_share"].to_numpy(float)
+    pool = items[items["platform"].isin(cands["platform"].unique())]
+    restricted = len(pool) < len(items)
+    share = pool["recent_share"].to_numpy(float)
     note = "last 90 days' mix scaled to this budget"
     if share.sum() <= 0:
-        share = cands["spend"].to_numpy(float)
-        note = "the whole history's mix scaled to this budget (no recent spend on these line items)"
+        share = pool["spend"].to_numpy(float)
+        note = "the whole history's mix scaled to this budget (no recent spend on these platforms)"
     elif restricted:
-        note = "last 90 days' mix of the allowed line items scaled to this budget"
+        note = "last 90 days' mix on the allowed platforms scaled to this budget"
     xb = share / share.sum() * budget
-    base = {m: float(model.predict(xb, m, keys=keys).sum()) for m in METRICS if m in model.fits_}
+    base_keys = pool["key"].tolist()
+    base = {m: float(model.predict(xb, m, keys=base_keys).sum()) for m in METRICS if m in model.fits_}
     baseline = {"daily_spend": round(float(xb.sum()), 2), **{m: round(v, 2) for m, v in base.items()},
                 "cpl": _r(xb.sum() / base["leads"]) if base.get("leads", 0) > 0 else None,
-                "note": note, "mix": {k: round(float(v), 2) for k, v in zip(keys, xb) if v > 0}}
+                "note": note, "mix": {k: round(float(v), 2) for k, v in zip(base_keys, xb) if v > 0}}
 
     # uplift of the goal with an interval, from joint posterior draws
     d_plan = model.predict_draws(x, goal, keys=keys).sum(0)
-    d_base = model.predict_draws(xb, goal, keys=keys).sum(0)
+    d_base = model.predict_draws(xb, goal, keys=base_keys).sum(0)
     rel = d_plan / np.maximum(d_base, 1e-12) - 1.0
     lo, hi = np.quantile(rel, [0.05, 0.95])
     base_goal = base.get(goal, 0.0)

@@ -137,7 +137,7 @@ with _shared.error_box():
         _shared.download_buttons(table, "plan", key="recommendations.plan")
         _shared.download_json(payload, "plan-full", key="recommendations.payload", label="Full plan JSON")
         st.markdown("**Allocation by platform** (daily budget)")
-        st.plotly_chart(charts.allocation(plan.candidates, b.get("mix")), key="recommendations.allocation")
+        st.plotly_chart(charts.allocation(plan.candidates, b.get("mix"), today=model.items_), key="recommendations.allocation")
     with tab_curves:
         st.caption(f"Expected {goal} per day against daily spend, with the 90% band; ● today, ★ recommended.")
         st.plotly_chart(charts.response_curves(rec.curve_frame(model, plan), goal), key="recommendations.curves")

@@ -17,10 +17,13 @@ def _legend_below(fig: go.Figure, height: int | None = None) -> go.Figure:
     return fig
 
 
-def allocation(candidates: pd.DataFrame, baseline_mix: dict[str, float] | None = None) -> go.Figure:
-    """Daily budget by platform: today's spend, the baseline mix and the plan, side by side."""
+def allocation(candidates: pd.DataFrame, baseline_mix: dict[str, float] | None = None,
+               today: pd.DataFrame | None = None) -> go.Figure:
+    """Daily budget by platform: today's spend (``today``: every line item with ``platform`` and
+    ``current_daily_spend``; default the candidates), the baseline mix and the plan, side by side."""
     c = candidates.copy()
-    rows = {"Today": c.groupby("platform")["current_daily_spend"].sum(),
+    now = c if today is None else today[today["platform"].isin(c["platform"].unique())]
+    rows = {"Today": now.groupby("platform")["current_daily_spend"].sum(),
             "Plan": c.groupby("platform")["daily_budget"].sum()}
     if baseline_mix:
         base = pd.Series(baseline_mix, dtype=float)
