@@ -13,7 +13,7 @@ airline tweets (3-class; ``--airline-limit`` takes a seeded sample, 0 = all 14,6
 2,000 Amazon reviews (stars 1-2 negative, 3 neutral, 4-5 positive). Evaluation-only sets are
 read from ../shared/datasets and never copied into the project.
 
-Run: ``.venv/bin/python bench/sentiment.py [--comments 2000] [--eval] [--airline-limit 2000]``
+Run: ``.venv/bin/python bench/sentiment.py [--comments 2000] [--eval [--fresh]] [--airline-limit 2000]``
 """
 
 from __future__ import annotations
@@ -67,12 +67,12 @@ def speed(n: int) -> dict:
     cached = time.perf_counter() - t0
     return {"comments": n, "scored": res["scored"], "seconds": round(wall, 2), "comments_per_s": round(n / wall, 1),
             "cpu_seconds": round(cpu, 2), "comments_per_cpu_s": round(n / max(cpu, 1e-9), 1),
-            "threads": sent.get_encoder().threads, "rescore_cached_s": round(cached, 3),
+            "threads": sent.get_encoder().threads, "bf16": sent.get_encoder().bf16, "rescore_cached_s": round(cached, 3),
             "cached_on_rerun": again["cached"], "loadavg_1m_before": round(load0, 2),
             "loadavg_1m_after": round(os.getloadavg()[0], 2), "cores": os.cpu_count()}
 
 
-def quality(airline_limit: int) -> dict:
+def quality(airline_limit: int, fresh: bool = False) -> dict:
     model = sent.load_model()
     te = sent.load_labelled("tweeteval", DATASETS)
     _, te_hold = sent.split_tweeteval(te)
@@ -85,7 +85,7 @@ def quality(airline_limit: int) -> dict:
     sets = [("tweeteval_holdout", te_hold, False), ("rotten_tomatoes_holdout", rt.iloc[b], True),
             ("airline", air, False), ("amazon", sent.load_labelled("amazon", DATASETS), False)]
     out = {}
-    cache = ROOT / ".cache" / "sentiment"
+    cache = None if fresh else ROOT / ".cache" / "sentiment"
     for name, frame, binary in sets:
         t0 = time.perf_counter()
         emb = sent.cached_embeddings(frame["text"].tolist(), cache_dir=cache)
@@ -100,11 +100,14 @@ def main() -> None:
     ap.add_argument("--comments", type=int, default=2000)
     ap.add_argument("--eval", action="store_true", help="also evaluate on every labelled set (slow)")
     ap.add_argument("--airline-limit", type=int, default=2000, help="seeded sample of airline tweets; 0 = all")
+    ap.add_argument("--fresh", action="store_true",
+                    help="encode every set now with the scoring encoder (bf16 where the CPU has it) instead of "
+                         "the float32 training-time cache in .cache/sentiment")
     args = ap.parse_args()
     result = {"speed": speed(args.comments)}
     print("speed", json.dumps(result["speed"]), flush=True)
     if args.eval:
-        result["quality"] = quality(args.airline_limit)
+        result["quality"] = quality(args.airline_limit, args.fresh)
         rows = []
         for name, e in result["quality"]["sets"].items():
             for who in ("model", "vader"):
