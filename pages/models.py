@@ -98,5 +98,7 @@ with _shared.error_box():
         st.dataframe(detail["table"], hide_index=True, width="stretch", key="models.drift_table")
 
     st.subheader("More in MLflow")
-    st.caption("Every run's parameters, figures and artifact. Start MLflow's own interface with:")
+    st.caption("Every run's parameters, figures and artifact are in MLflow. Its own interface needs the full "
+               "`mlflow` package (the workbench installs `mlflow-skinny`, which logs runs but has no UI): "
+               "`pip install mlflow` in a separate environment, then:")
     st.code(f"mlflow ui --backend-store-uri {lifecycle.tracking_uri(settings)}", language="bash")
