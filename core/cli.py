@@ -214,13 +214,27 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _cell(value: Any) -> Any:
+    """One table cell: nested records read as ``k=v`` pairs, not as many wide columns."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_short(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(str(_short(v)) for v in value)
+    return value
+
+
+def _short(value: Any) -> Any:
+    return round(value, 4) if isinstance(value, float) else value
+
+
 def render_table(payload: dict[str, Any]) -> str:
     """A readable text rendering: scalars first, then each list of records as a table."""
     lines: list[str] = []
     for key, value in payload.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             lines.append(f"\n{key}:")
-            lines.append(pd.json_normalize(value).to_string(index=False))
+            rows = [{k: _cell(v) for k, v in rec.items()} for rec in value]
+            lines.append(pd.DataFrame(rows).to_string(index=False))
         elif isinstance(value, dict):
             lines.append(f"{key}: " + ", ".join(f"{k}={v}" for k, v in value.items()))
         else:

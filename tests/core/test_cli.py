@@ -51,3 +51,10 @@ def test_locked_workspace_exits_1_with_a_clear_message(locked_db, example_file, 
 def test_table_rendering_is_readable():
     text = render_table({"loaded": {"campaigns": 3}, "skipped": [{"file": "a.json", "index": 0}]})
     assert "campaigns=3" in text and "a.json" in text
+
+
+def test_nested_records_render_as_one_cell_each():
+    text = render_table({"results": [{"family": "roi", "metrics": {"r2": 0.55123456, "mape": 0.9}},
+                                      {"family": "segments", "metrics": {"silhouette": 0.41}}]})
+    assert "r2=0.5512, mape=0.9" in text and "silhouette=0.41" in text
+    assert "metrics.r2" not in text
