@@ -157,11 +157,13 @@ def test_encoder_gives_unit_vectors_in_input_order(model):
     texts = ["I love this!", "This is the worst service ever.", "The shop opens at nine."]
     a = enc.encode(texts)
     b = enc.encode(texts[::-1])
-    assert a.shape == (3, s.EMBED_DIM) and np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
-    assert np.allclose(a, b[::-1], atol=1e-5)
+    assert a.shape == (3, s.FEATURE_DIM) == (3, s.EMBED_DIM * s.POOL_LAYERS)
+    blocks = a.reshape(3, s.POOL_LAYERS, s.EMBED_DIM)
+    assert np.allclose(np.linalg.norm(blocks, axis=2), 1.0, atol=1e-4)  # one unit vector per layer
+    assert np.allclose(a, b[::-1], atol=1e-4)
     near = enc.encode(["I really love this!"])[0]
     assert near @ a[0] > near @ a[1]
-    assert enc.encode([]).shape == (0, s.EMBED_DIM)
+    assert enc.encode([]).shape == (0, s.FEATURE_DIM)
 
 
 # ------------------------------------------------------------------ the shipped head and its card
@@ -175,12 +177,10 @@ def test_shipped_head_has_a_passport_and_model_card(model):
     card = p["metrics"]
     assert set(card) >= {"tweeteval_holdout", "rotten_tomatoes_holdout"}
     assert card["tweeteval_holdout"]["model"]["n"] == 4914
-    assert card["tweeteval_holdout"]["model"]["macro_recall"] >= 0.69  # target 0.70: see the model card
+    assert card["tweeteval_holdout"]["model"]["macro_recall"] >= 0.70
     for name, entry in card.items():
-        for metric in ("macro_f1", "macro_recall"):
+        for metric in ("accuracy", "macro_f1", "macro_recall"):
             assert entry["model"][metric] > entry["vader"][metric], (name, metric)
-    for name in ("tweeteval_holdout", "rotten_tomatoes_holdout"):
-        assert card[name]["model"]["accuracy"] > card[name]["vader"]["accuracy"]
     assert "airline" not in p["data"]["by_source"] and "amazon" not in p["data"]["by_source"]
 
 
