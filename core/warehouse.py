@@ -121,10 +121,12 @@ def _rules(f: schema.Field, prefix: str = "") -> list[tuple[str, str, str]]:
         return _number_rules(f.name, v, f.kind, f.bounds)
     if f.kind == "enum":
         allowed = ", ".join(_q(c) for c in f.choices)
-        return [(f.name, f"lower(trim({v})) NOT IN ({allowed})",
+        # The plain comparison first: clean exports skip the string functions.
+        return [(f.name, f"{v} NOT IN ({allowed}) AND lower(trim({v})) NOT IN ({allowed})",
                  f"'not one of {'/'.join(f.choices)}: ' || {_shown(v)}")]
     if f.kind in ("string", "platform") and f.required:
-        return [(f.name, f"trim({v}) = ''", "'empty'")]
+        # Only a value that starts with whitespace (or is empty) can trim to nothing.
+        return [(f.name, f"({v} = '' OR (ascii({v}) <= 32 AND trim({v}) = ''))", "'empty'")]
     if f.kind == "datetime":
         return [(f.name, f"NOT regexp_matches(trim({v}), '{_DATETIME_RE}') OR TRY_CAST(trim({v}) AS TIMESTAMPTZ) "
                          f"IS NULL", f"'not an ISO 8601 date-time: ' || {_shown(v)}")]
@@ -137,7 +139,7 @@ def _rules(f: schema.Field, prefix: str = "") -> list[tuple[str, str, str]]:
         rules.append(("audience.age_min", f"{v}.age_min > {v}.age_max",
                       f"'age_min above age_max: ' || {_shown(f'{v}.age_min')} || ' > ' || {_shown(f'{v}.age_max')}"))
         genders = ", ".join(_q(g) for g in schema.GENDERS)
-        rules.append(("audience.gender", f"lower(trim({v}.gender)) NOT IN ({genders})",
+        rules.append(("audience.gender", f"{v}.gender NOT IN ({genders}) AND lower(trim({v}.gender)) NOT IN ({genders})",
                       f"'not one of all/female/male: ' || {_shown(f'{v}.gender')}"))
         rules.append(("audience.location", f"trim({v}.location) = ''", "'empty'"))
         return rules
@@ -203,7 +205,7 @@ def _guarded_select(t: schema.Table, source: str) -> str:
         if col in t.field_names and t.get(col).required:
             guards.insert(0, f"{col} IS NULL")
         if guards:
-            bad = " OR ".join(f"coalesce({g}, false)" for g in guards)
+            bad = " OR ".join(f"({g})" for g in guards)  # NULL (an absent optional value) reads as false
             expr = f"CASE WHEN {bad} THEN error('contract violation in {col}') ELSE {expr} END"
         storage = _STORAGE_TYPE[t.get(col).kind] if col in t.field_names else "INTEGER"
         cols.append(f"CAST({expr} AS {storage}) AS {col}")

@@ -137,6 +137,8 @@ BAD_RECORDS = [
     ("impressions", 6120.5, "not a whole number"),
     ("audience.age_min", 60, "age_min above age_max"),
     ("audience.gender", "robots", "not one of all/female/male"),
+    ("campaign_id", "   ", "empty"),
+    ("platform", "", "empty"),
 ]
 
 
