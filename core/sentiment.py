@@ -1157,8 +1157,10 @@ class PipelineModel:
         try:
             self.pipe = pipeline("sentiment-analysis", model=name, top_k=None, device=-1)
         except Exception as exc:  # noqa: BLE001 - any load failure means the cache lacks it
-            raise ConfigError(f"The Hugging Face model {name!r} is not in the local cache ({exc}). Unset "
-                              "WORKBENCH_HF_SENTIMENT_MODEL to use the shipped head.", "Model not available") from exc
+            reason = (str(exc).strip().splitlines() or ["unknown error"])[0]
+            raise ConfigError(f"The Hugging Face model {name!r} could not be loaded offline; unset "
+                              f"WORKBENCH_HF_SENTIMENT_MODEL to use the shipped head ({reason})",
+                              "Model not available") from exc
         self.model_id = f"hf:{name}"
         self.name = f"transformers pipeline ({name})"
         self.passport = {"id": self.model_id, "metrics": {}}

@@ -304,3 +304,12 @@ def test_cli_train_without_data_sets_is_a_clear_error(capsys, tmp_path):
     settings = Settings(root=tmp_path / "project", models_dir=tmp_path / "models")
     assert main(["train", "sentiment", "--format", "json"], settings) == 1
     assert "TweetEval" in capsys.readouterr().err
+
+
+def test_hf_pipeline_option_without_a_cached_model_is_a_clear_error(capsys, tmp_path):
+    settings = Settings(models_dir=tmp_path / "models", hf_model="nobody/not-a-cached-model")
+    assert main(["sentiment", "--text", "fine", "--format", "json"], settings) == 1
+    assert "WORKBENCH_HF_SENTIMENT_MODEL" in capsys.readouterr().err
+    assert s.PipelineModel._label("LABEL_2", 3) == "positive"
+    assert s.PipelineModel._label("NEGATIVE", 2) == "negative"
+    assert s.PipelineModel._label("LABEL_1", 2) == "positive"
