@@ -1256,7 +1256,10 @@ def run_train(args: Any, ctx: Any) -> dict[str, Any]:
 def model_card(passport: dict[str, Any]) -> pd.DataFrame:
     """The passport's figures as rows: ``set, n, who, accuracy, macro_f1, macro_recall``."""
     rows = []
-    for name, entry in (passport.get("metrics") or {}).items():
+    metrics = dict(passport.get("metrics") or {})
+    # A head retrained from corrections keeps its base head's card: show it after its own figures.
+    metrics.update({f"{k} (base head)": v for k, v in (metrics.pop("base_model_card", None) or {}).items()})
+    for name, entry in metrics.items():
         if not isinstance(entry, dict):
             continue
         if "model" in entry and "vader" in entry:

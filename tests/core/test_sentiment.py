@@ -253,6 +253,9 @@ def test_corrections_and_retraining_move_the_head(tmp_path, model):
     assert new.score_texts([text])["label"][0] == "negative"
     check = new.passport["metrics"]["checkset"]
     assert check["after"]["macro_recall"] >= check["before"]["macro_recall"] - 0.03
+    card = s.model_card(new.passport)
+    assert {"checkset", "workspace_labels", "tweeteval_holdout (base head)"} <= set(card["set"])
+    assert set(s.model_card(model.passport)["who"]) == {"this model", "VADER"}
     # the retrained head is the current one under tmp_path and loads with its passport checked
     assert s.load_model(tmp_path).model_id == new.model_id
     assert s.score_comments(wh, new)["scored"] == 4
