@@ -6,7 +6,7 @@ from core import sample_data
 from core.warehouse import Warehouse
 from tests.pages.conftest import error_texts, open_page
 
-FAMILIES = {"recommendations", "monitoring", "scheduling", "sentiment", "segments", "roi"}
+FAMILIES = {"recommendations", "monitoring", "scheduling", "sentiment", "segments", "roi", "bandits"}
 
 
 def _load_sample(db_path) -> None:
