@@ -174,3 +174,23 @@ def audience_label(age_min: int, age_max: int, gender: str, location: str, inter
     tags = ", ".join(sorted(str(i) for i in (interests if interests is not None else [])))
     label = f"{sex} {int(age_min)}-{int(age_max)} {location}"
     return f"{label} [{tags}]" if tags else label
+
+
+def campaign_records(frame) -> list[dict]:
+    """Contract campaign records (audience nested) from a frame with the audience flattened.
+
+    The inverse of ``Warehouse.campaigns()``'s flattening: date, platform, ...,
+    age_min, age_max, gender, interests, location, daily_budget, ... columns.
+    """
+    out = []
+    for r in frame.itertuples(index=False):
+        out.append({"date": r.date.date().isoformat(), "platform": r.platform, "campaign_id": r.campaign_id,
+                    "campaign_name": r.campaign_name, "objective": r.objective, "ad_type": r.ad_type,
+                    "bidding_strategy": r.bidding_strategy,
+                    "audience": {"age_min": int(r.age_min), "age_max": int(r.age_max), "gender": r.gender,
+                                 "interests": list(r.interests), "location": r.location},
+                    "daily_budget": float(r.daily_budget), "spend": float(r.spend),
+                    "impressions": int(r.impressions), "clicks": int(r.clicks), "leads": int(r.leads),
+                    "conversions": int(r.conversions), "revenue": float(r.revenue),
+                    "currency": getattr(r, "currency", None) or "USD"})
+    return out

@@ -97,3 +97,14 @@ def locked_db(tmp_path) -> Path:
     finally:
         release.set()
         proc.join(30)
+
+
+@pytest.fixture(scope="module")
+def openai_server():
+    """A local OpenAI-compatible server (tests/fake_openai.py), one per test module."""
+    from tests.fake_openai import FakeOpenAI
+
+    fake = FakeOpenAI()
+    fake.start()
+    yield fake
+    fake.stop()

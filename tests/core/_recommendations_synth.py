@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.schema import campaign_records
+
 PLATFORMS = {"google": [("search", "target_cpa"), ("display", "maximize_clicks"), ("video", "manual_cpc")],
              "facebook": [("lead_form", "lowest_cost"), ("image", "cost_cap"), ("carousel", "lowest_cost")],
              "instagram": [("story", "lowest_cost"), ("image", "lowest_cost")],
@@ -66,15 +68,5 @@ def make_history(seed: int = 1, n_items: int = 16, days: int = 730, start: str =
 
 
 def to_records(frame: pd.DataFrame) -> list[dict]:
-    """Contract records (audience nested) for Warehouse.ingest_records."""
-    out = []
-    for r in frame.itertuples(index=False):
-        out.append({"date": r.date.date().isoformat(), "platform": r.platform, "campaign_id": r.campaign_id,
-                    "campaign_name": r.campaign_name, "objective": r.objective, "ad_type": r.ad_type,
-                    "bidding_strategy": r.bidding_strategy,
-                    "audience": {"age_min": int(r.age_min), "age_max": int(r.age_max), "gender": r.gender,
-                                 "interests": list(r.interests), "location": r.location},
-                    "daily_budget": float(r.daily_budget), "spend": float(r.spend),
-                    "impressions": int(r.impressions), "clicks": int(r.clicks), "leads": int(r.leads),
-                    "conversions": int(r.conversions), "revenue": float(r.revenue), "currency": "USD"})
-    return out
+    """Contract records (audience nested) for ``Warehouse.ingest_records``."""
+    return campaign_records(frame)

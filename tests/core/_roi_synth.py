@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.schema import campaign_records
+
 KINDS = [("google", "search", "target_cpa"), ("google", "display", "maximize_clicks"),
          ("google", "shopping", "target_roas"), ("facebook", "image", "lowest_cost"),
          ("facebook", "carousel", "cost_cap"), ("instagram", "story", "lowest_cost"),
@@ -70,14 +72,4 @@ def make_campaigns(seed: int = 0, n_items: int = 24, days: int = 730, start: str
 
 def to_records(frame: pd.DataFrame) -> list[dict]:
     """Contract records (audience nested) for ``Warehouse.ingest_records``."""
-    out = []
-    for r in frame.itertuples(index=False):
-        out.append({"date": r.date.date().isoformat(), "platform": r.platform, "campaign_id": r.campaign_id,
-                    "campaign_name": r.campaign_name, "objective": r.objective, "ad_type": r.ad_type,
-                    "bidding_strategy": r.bidding_strategy,
-                    "audience": {"age_min": int(r.age_min), "age_max": int(r.age_max), "gender": r.gender,
-                                 "interests": list(r.interests), "location": r.location},
-                    "daily_budget": float(r.daily_budget), "spend": float(r.spend),
-                    "impressions": int(r.impressions), "clicks": int(r.clicks), "leads": int(r.leads),
-                    "conversions": int(r.conversions), "revenue": float(r.revenue), "currency": "USD"})
-    return out
+    return campaign_records(frame)

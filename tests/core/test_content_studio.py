@@ -24,21 +24,13 @@ KEY = "sk-test-0123456789abcdef"
 BRIEF = "We want to promote our dental clinic in Austin with 20% off the first visit. Book online."
 
 
-@pytest.fixture(scope="module")
-def server():
-    fake = FakeOpenAI()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
 @pytest.fixture
-def fake(server):
-    server.reset()
-    server.retry_after = 1
-    server.slow_s = 3.0
-    server.content = json.dumps({"variants": DEFAULT_VARIANTS})
-    return server
+def fake(openai_server):
+    openai_server.reset()
+    openai_server.retry_after = 1
+    openai_server.slow_s = 3.0
+    openai_server.content = json.dumps({"variants": DEFAULT_VARIANTS})
+    return openai_server
 
 
 def make_settings(fake: FakeOpenAI | None, tmp_path, timeout: float = 5.0, **kw) -> Settings:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from core import schema
+from core.warehouse import Warehouse
 
 CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "contract" / "workspace.schema.json"
 
@@ -52,3 +53,13 @@ def test_audience_label_is_stable_and_readable():
     a = schema.audience_label(35, 54, "female", "US-TX", ("wellness", "beauty"))
     assert a == "women 35-54 US-TX [beauty, wellness]"
     assert schema.audience_label(18, 65, "all", "US", ()) == "all 18-65 US"
+
+
+def test_campaign_records_round_trip_the_flattened_frame(wh, example_file):
+    wh.ingest(example_file)
+    frame = wh.campaigns()
+    again = Warehouse.in_memory()
+    again.ingest_records("campaigns", schema.campaign_records(frame))
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(again.campaigns(), frame)

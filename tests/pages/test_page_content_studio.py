@@ -9,23 +9,15 @@ import pytest
 
 from core import content_studio as cs
 from core.warehouse import Warehouse
-from tests.fake_openai import FakeOpenAI
 from tests.pages.conftest import error_texts, open_page
 
 K = "content_studio."
 BRIEF = "Promote our dental clinic in Austin to busy parents, 20% off the first visit. Book online."
 
 
-@pytest.fixture(scope="module")
-def server():
-    fake = FakeOpenAI()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
 @pytest.fixture
-def llm(server, db_path, monkeypatch):
+def llm(openai_server, db_path, monkeypatch):
+    server = openai_server
     server.reset()
     monkeypatch.setenv("OPENAI_API_KEY", "sk-page-test")
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
