@@ -13,14 +13,13 @@ good rows replace earlier rows with the same natural key, all in one transaction
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -29,6 +28,7 @@ import pandas as pd
 
 from core import schema
 from core.errors import BadInputError, ValidationError, WorkbenchError, WorkspaceLockedError
+from core.registry import file_sha256
 
 SYSTEM_TABLES = ("ingest_log", "meta")
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -586,7 +586,7 @@ class Warehouse:
         sniff = _sniff(path, name)
         # Hash the file while DuckDB reads it: on a big file this hides most of its cost.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            digest = pool.submit(_sha256, path)
+            digest = pool.submit(file_sha256, path)
             return self._ingest_locked(path, name, sniff, table, digest, skip_bad)
 
     def _ingest_locked(self, path: Path, name: str, sniff: _Sniff, table: str | None, digest: "Future[str]",
@@ -991,15 +991,3 @@ class Warehouse:
                 if recs:
                     out[t.name] = recs
         return out
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
