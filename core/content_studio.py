@@ -324,7 +324,13 @@ _PRODUCT_PATTERNS = (
     r"(?:our|my|the|a|an|their)\s+(?:new\s+)?([a-z][a-z0-9&'\- ]{2,40}?)"
     r"(?=\s*(?:[,.;:!?()]|$|\s(?:to|in|for|with|that|who|which|and|on|at|near|by|this|next|about|around|\d)\b))",
     r"\b(?:our|my)\s+(?:new\s+)?([a-z][a-z0-9&'\- ]{2,40}?)(?=\s*(?:[,.;:!?()]|$|\s(?:to|in|for|with|that|is|and)\b))",
+    # "We're a dental clinic in Austin ..."
+    r"\b(?:we are|we're|i am|i'm)\s+(?:a|an)\s+([a-z][a-z0-9&'\- ]{2,40}?)(?=\s*(?:[,.;:!?()]|$|\s(?:in|for|with|that|and|near|at)\b))",
+    # A brief that opens with the business: "Dental clinic in Austin, 20% off whitening"
+    r"^(?!(?:we|i|our|my|you|they|it|this|please|need|want|looking|get|more)\b)(?:an?\s+|the\s+)?"
+    r"([a-z][a-z0-9&'\- ]{2,40}?)(?=\s*(?:[,.;:!?()]|$|\s(?:in|for|near|at|with)\b))",
 )
+DEFAULT_PRODUCT = "service"
 _BUDGET_WORDS = re.compile(r"\b(budget|spend|month|week|day|leads?|sales|campaign|ads?)\b", re.IGNORECASE)
 
 
@@ -352,7 +358,7 @@ def brief_facts(brief: str, keywords: Sequence[str] = (), audience: str = "", *,
         product = _spacy_product(text)
     if not product and keywords:
         product = keywords[0]
-    product = product or "our service"
+    product = product or DEFAULT_PRODUCT
     offer = ""
     for pat in _OFFER_PATTERNS:
         m = re.search(pat, low)
@@ -360,7 +366,7 @@ def brief_facts(brief: str, keywords: Sequence[str] = (), audience: str = "", *,
             offer = m.group(0).strip(" ,.")
             break
     cta = next((c for pat, c in _CTA_RULES if re.search(pat, low)), "Learn more")
-    kws = tuple(keywords) or (product,) if product != "our service" else tuple(keywords)
+    kws = tuple(keywords) or (product,) if product != DEFAULT_PRODUCT else tuple(keywords)
     return BriefFacts(product=product, offer=offer, cta=cta, keywords=kws, audience=(audience or "").strip())
 
 

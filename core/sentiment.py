@@ -289,6 +289,10 @@ class SentenceEncoder:
         torch.set_num_threads(self.threads)
         self._torch = torch
         self._lock = threading.Lock()
+        from transformers.utils import logging as hf_logging
+
+        # A weight-loading progress bar on stderr is noise for the CLI and the server log.
+        hf_logging.disable_progress_bar()
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
         self.model = AutoModel.from_pretrained(str(self.path), local_files_only=True)
         self.model.eval()

@@ -385,3 +385,13 @@ def test_cli_generate_rejected_key_exits_2_with_one_line(fake, tmp_path, capsys)
     assert rc == 2 and captured.out == ""
     assert len(captured.err.strip().splitlines()) == 1 and "rejected the API key" in captured.err
     assert "Traceback" not in captured.err and KEY not in captured.err
+
+
+@pytest.mark.parametrize("brief,product", [
+    ("Dental clinic in Austin, 20% off whitening", "dental clinic"),
+    ("We're a dental clinic in Austin, we want more leads", "dental clinic"),
+    ("Yoga studio near downtown. First class free.", "yoga studio"),
+    ("Need more customers", cs.DEFAULT_PRODUCT),
+])
+def test_brief_facts_find_the_business_where_briefs_usually_name_it(brief, product):
+    assert cs.brief_facts(brief).product == product
