@@ -6,17 +6,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from core.charts import _layout as _base_layout
-from core.charts import palette
-
-
-def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.Figure:
-    """The shared layout, with the legend kept clear of the title."""
-    fig = _base_layout(fig, title, height)
-    if title:
-        fig.update_layout(margin=dict(t=80), title=dict(y=0.98, yanchor="top"),
-                          legend=dict(yanchor="bottom", y=1.0, title_text=""))
-    return fig
+from core.charts import _layout, palette
 
 
 def selection_curve(curve: pd.DataFrame, chosen: int | None = None) -> go.Figure:
