@@ -24,7 +24,6 @@ import pandas as pd  # noqa: E402
 
 from core import roi as R  # noqa: E402
 from core import sample_data  # noqa: E402
-from core.recommendations import ResponseModel, line_items  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 
 
@@ -42,19 +41,8 @@ def _campaigns(seed: int) -> pd.DataFrame:
 
 def _agreement(campaigns: pd.DataFrame, months: pd.DataFrame) -> dict[str, float]:
     gbm = R.ROIModel(kind="gbm").fit(months)
-    rm = ResponseModel(metrics=("revenue",), n_draws=20).fit(campaigns)
-    ratios, ours, theirs = [], 0.0, 0.0
-    for it in line_items(campaigns).itertuples():
-        x = float(it.current_daily_spend)
-        if x <= 0:
-            continue
-        curve = float(rm.predict(np.array([x]), "revenue", keys=[it.key])[0])
-        plan = dict(platform=it.platform, ad_type=it.ad_type, bidding_strategy=it.bidding_strategy,
-                    objective=it.objective, gender=it.gender, age_min=it.age_min, age_max=it.age_max,
-                    location=it.location, interests=list(it.interests), daily_budget=x)
-        mine = R.what_if(gbm, plan)["daily_revenue"]
-        ratios.append(mine / curve)
-        ours, theirs = ours + mine, theirs + curve
+    agree = R.curve_agreement(gbm, campaigns)
+    ratios, ours, theirs = agree["ratio"], agree["roi_revenue"].sum(), agree["curve_revenue"].sum()
     r = np.abs(np.array(ratios) - 1)
     return {"items": len(ratios), "median |ratio-1|": float(np.median(r)), "share within 35%": float((r < 0.35).mean()),
             "total ratio": ours / theirs}

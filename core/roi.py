@@ -511,6 +511,30 @@ def what_if(model: ROIModel, plan: Mapping[str, Any], *, days: float = 365 / 12)
             "daily_revenue": daily * (1 + pred)}
 
 
+def curve_agreement(model: ROIModel, campaigns: pd.DataFrame) -> pd.DataFrame:
+    """Where the ROI model and the recommendation engine both speak: each line item's
+    expected daily revenue at its current daily spend from both, and their ratio.
+
+    Paused line items (no current spend) are left out: the ROI model has nothing to say there.
+    """
+    from core.recommendations import ResponseModel, line_items
+
+    curves = ResponseModel(metrics=("revenue",), n_draws=20).fit(campaigns)
+    rows = []
+    for it in line_items(campaigns).itertuples():
+        x = float(it.current_daily_spend)
+        if x <= 0:
+            continue
+        curve = float(curves.predict(np.array([x]), "revenue", keys=[it.key])[0])
+        plan = dict(platform=it.platform, ad_type=it.ad_type, bidding_strategy=it.bidding_strategy,
+                    objective=it.objective, gender=it.gender, age_min=it.age_min, age_max=it.age_max,
+                    location=it.location, interests=list(it.interests), daily_budget=x)
+        roi_revenue = what_if(model, plan)["daily_revenue"]
+        rows.append({"key": it.key, "daily_spend": x, "roi_revenue": roi_revenue, "curve_revenue": curve,
+                     "ratio": roi_revenue / curve})
+    return pd.DataFrame(rows, columns=["key", "daily_spend", "roi_revenue", "curve_revenue", "ratio"])
+
+
 # ------------------------------------------------------------------ campaign read-out and CLI
 
 

@@ -150,21 +150,9 @@ def test_what_if_prediction_interval_and_revenue(gbm, ridge):
 def test_what_if_agrees_with_the_recommendation_engine(data, gbm):
     """Expected daily revenue at each line item's current spend: the ROI model (x * (1 + ROI),
     averaged over months) against the response curves (posterior mean, average season)."""
-    recommendations = pytest.importorskip("core.recommendations")
     campaigns, truth, _ = data
-    rm = recommendations.ResponseModel(metrics=("revenue",), n_draws=20).fit(campaigns)
-    items = recommendations.line_items(campaigns)
-    ratios, ours, theirs = [], 0.0, 0.0
-    for it in items.itertuples():
-        x = float(it.current_daily_spend)
-        curve = float(rm.predict(np.array([x]), "revenue", keys=[it.key])[0])
-        plan = dict(platform=it.platform, ad_type=it.ad_type, bidding_strategy=it.bidding_strategy,
-                    objective=it.objective, gender=it.gender, age_min=it.age_min, age_max=it.age_max,
-                    location=it.location, interests=list(it.interests), daily_budget=x)
-        mine = R.what_if(gbm, plan)["daily_revenue"]
-        ratios.append(mine / curve)
-        ours, theirs = ours + mine, theirs + curve
-    ratios = np.array(ratios)
+    agree = R.curve_agreement(gbm, campaigns)
+    ratios, ours, theirs = agree["ratio"].to_numpy(), agree["roi_revenue"].sum(), agree["curve_revenue"].sum()
     assert len(ratios) == len(truth)
     assert np.abs(ratios - 1).max() < 0.30                 # every line item within 30%
     assert np.median(np.abs(ratios - 1)) < 0.10            # typical item within 10%
@@ -226,23 +214,10 @@ def test_cv_beats_the_baseline_on_the_sample_workspace(sample):
 
 def test_what_if_agrees_with_the_recommendation_engine_on_the_sample(sample):
     """Where both speak (each line item at its current daily spend), the two agree on revenue."""
-    recommendations = pytest.importorskip("core.recommendations")
     campaigns, months = sample
     gbm = R.ROIModel(kind="gbm").fit(months)
-    rm = recommendations.ResponseModel(metrics=("revenue",), n_draws=20).fit(campaigns)
-    ratios, ours, theirs = [], 0.0, 0.0
-    for it in recommendations.line_items(campaigns).itertuples():
-        x = float(it.current_daily_spend)
-        if x <= 0:          # paused line items: the response curve speaks, the ROI model has no spend
-            continue
-        curve = float(rm.predict(np.array([x]), "revenue", keys=[it.key])[0])
-        plan = dict(platform=it.platform, ad_type=it.ad_type, bidding_strategy=it.bidding_strategy,
-                    objective=it.objective, gender=it.gender, age_min=it.age_min, age_max=it.age_max,
-                    location=it.location, interests=list(it.interests), daily_budget=x)
-        mine = R.what_if(gbm, plan)["daily_revenue"]
-        ratios.append(mine / curve)
-        ours, theirs = ours + mine, theirs + curve
-    ratios = np.array(ratios)
+    agree = R.curve_agreement(gbm, campaigns)
+    ratios, ours, theirs = agree["ratio"].to_numpy(), agree["roi_revenue"].sum(), agree["curve_revenue"].sum()
     assert len(ratios) >= 20
     assert np.median(np.abs(ratios - 1)) < 0.15            # typical line item within 15%
     assert np.mean(np.abs(ratios - 1) < 0.35) >= 0.8       # four in five within 35%
