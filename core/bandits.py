@@ -683,24 +683,21 @@ def evaluate_obd(random_log: pd.DataFrame, bts_log: pd.DataFrame, *, level: floa
 
     each by IPW and SNIPW, beside the on-policy mean of the target's own log.
     """
-    rows = []
     pi_bts = action_distribution(bts_log)
     key = pd.MultiIndex.from_arrays([random_log["position"], random_log["item_id"]])
-    w = pi_bts.reindex(key).fillna(0.0).to_numpy() / random_log["propensity_score"].to_numpy(float)
-    r = random_log["click"].to_numpy(float)
-    truth = mean_estimate(bts_log["click"].to_numpy(float), level=level)
-    for est in (ipw, snipw):
-        e = est(r, w, level=level, interval=interval, n_boot=n_boot, random_state=random_state)
-        rows.append({"target": "Bernoulli TS", "log": "random", **e.to_dict(), "on_policy": truth.value,
-                     "on_policy_lo": truth.lo, "on_policy_hi": truth.hi})
     n_items = random_log["item_id"].nunique()
-    w = (1.0 / n_items) / bts_log["propensity_score"].to_numpy(float)
-    r = bts_log["click"].to_numpy(float)
-    truth = mean_estimate(random_log["click"].to_numpy(float), level=level)
-    for est in (ipw, snipw):
-        e = est(r, w, level=level, interval=interval, n_boot=n_boot, random_state=random_state)
-        rows.append({"target": "random", "log": "Bernoulli TS", **e.to_dict(), "on_policy": truth.value,
-                     "on_policy_lo": truth.lo, "on_policy_hi": truth.hi})
+    # (target policy, log it is estimated from, target's probability of each logged action, target's own log)
+    cases = (("Bernoulli TS", "random", random_log, pi_bts.reindex(key).fillna(0.0).to_numpy(), bts_log),
+             ("random", "Bernoulli TS", bts_log, np.full(len(bts_log), 1.0 / n_items), random_log))
+    rows = []
+    for target, log_name, log, target_prob, own_log in cases:
+        w = target_prob / log["propensity_score"].to_numpy(float)
+        r = log["click"].to_numpy(float)
+        truth = mean_estimate(own_log["click"].to_numpy(float), level=level)
+        for est in (ipw, snipw):
+            e = est(r, w, level=level, interval=interval, n_boot=n_boot, random_state=random_state)
+            rows.append({"target": target, "log": log_name, **e.to_dict(), "on_policy": truth.value,
+                         "on_policy_lo": truth.lo, "on_policy_hi": truth.hi})
     out = pd.DataFrame(rows)
     out["covers_on_policy"] = (out["lo"] <= out["on_policy"]) & (out["on_policy"] <= out["hi"])
     return out
