@@ -41,6 +41,8 @@ def test_upload_on_the_data_page_changes_the_overview(server, browser, tmp_path,
 
     goto(page, f"{server.url}/data")
     page.get_by_test_id("stForm").get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(upload))
+    # The upload finishes in the background; submitting before it lands would submit no file.
+    page.get_by_test_id("stForm").get_by_text("new-campaigns.json").wait_for(timeout=60_000)
     page.get_by_role("button", name=re.compile("Load$")).click()
     page.get_by_text("Loaded 1 new rows").wait_for(timeout=60_000)
     wait_idle(page)
