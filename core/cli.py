@@ -179,12 +179,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_ingest(args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
-    wh = ctx.warehouse()
+    from core.errors import UnknownTableError
     from core.warehouse import IngestReport
 
+    wh = ctx.warehouse()
     total = IngestReport()
     for f in args.files:
-        total.merge(wh.ingest(f, table=args.table, skip_bad=args.skip_bad))
+        try:
+            total.merge(wh.ingest(f, table=args.table, skip_bad=args.skip_bad))
+        except UnknownTableError as exc:
+            raise UnknownTableError(f"{exc} Name it with --table.") from exc
     return total.to_dict()
 
 

@@ -19,6 +19,15 @@ MEDIA_TYPES = ("text", "image", "video", "link", "carousel")
 LABELS = ("positive", "neutral", "negative")
 METRICS = ("spend", "impressions", "clicks", "leads", "conversions", "revenue")
 
+# Plausible ranges (docs/data-format.md): a value outside them is a broken export, not
+# data, and would move every "last N days" window or swamp a model. Dates and date-times
+# from 2000-01-01 to one year after today (UTC); counts and amounts below a cap far above
+# any real campaign-day, even in currencies of small units.
+DATE_MIN = "2000-01-01"
+DATE_MAX_AHEAD = "1 year"
+COUNT_MAX = 100_000_000_000      # 1e11 impressions, clicks, leads ... in one record
+AMOUNT_MAX = 10_000_000_000      # 1e10 of the record's currency (spend, revenue, budget)
+
 
 @dataclass(frozen=True)
 class Field:
