@@ -42,6 +42,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "seo": ("core.seo", "run_seo"),
     "train": ("core.cli", "run_train"),
     "retrain": ("core.lifecycle", "run_retrain"),
+    "serve-api": ("core.api.cli", "run_serve_api"),
 }
 
 
@@ -180,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true")
     p.add_argument("--force", action="store_true")
     _common(p)
+
+    p = sub.add_parser("serve-api", help="serve the models over HTTP (FastAPI on uvicorn)")
+    _common(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
     return parser
 
 
