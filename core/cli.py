@@ -193,13 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_ingest(args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
-    wh = ctx.warehouse()
-    from core.warehouse import IngestReport
+    # Contract files and platform exports alike, recognised by content (core.connectors).
+    from core.connectors import ingest_paths
 
-    total = IngestReport()
-    for f in args.files:
-        total.merge(wh.ingest(f, table=args.table, skip_bad=args.skip_bad))
-    return total.to_dict()
+    report = ingest_paths(ctx.warehouse(), args.files, account_id=getattr(args, "account", None), table=args.table,
+                          skip_bad=args.skip_bad)
+    return report.to_dict()
 
 
 def run_train(args: argparse.Namespace, ctx: Context) -> dict[str, Any]:

@@ -79,7 +79,7 @@ def _platform_error(name: str, obj: dict) -> BadInputError:
     err = obj.get("error") or obj.get("partialFailureError") or {}
     msg = err.get("message") if isinstance(err, dict) else str(err)
     what = "Google partialFailureError" if "partialFailureError" in obj else "the platform returned an error"
-    return BadInputError(f"{name}: {what}: {str(msg or err)[:200]}. Nothing from this file was loaded.",
+    return BadInputError(f"{name}: {what}: {str(msg or err)[:200].rstrip('.')}. Nothing from this file was loaded.",
                          "Platform error")
 
 

@@ -64,6 +64,20 @@ def ingest_paths(wh: Any, paths: Iterable[str | Path], *, account_id: str | None
             if not skip_bad or getattr(exc, "violations", None) is not None:
                 raise
             report.skipped.append({"file": n, "index": None, "field": None, "reason": str(exc)})
+    return _tidy_warnings(report, {det.kind for *_, det in found})
+
+
+def _tidy_warnings(report: Any, kinds: set[str]) -> Any:
+    """One copy of each warning; none about a file of this same call that completes the others."""
+    seen: list[str] = []
+    for w in report.warnings:
+        if "google_conversions" in kinds and "no conversions-by-category rows" in w:
+            continue
+        if "meta_adsets" in kinds and "have no ad set export yet" in w and w in seen:
+            continue
+        if w not in seen:
+            seen.append(w)
+    report.warnings = seen
     return report
 
 

@@ -344,7 +344,7 @@ def load_meta_insights(db: "Connection", path: Path, name: str, digest: str, *, 
                                    "count(*) FILTER (data IS NULL AND error IS NULL) FROM __pages").fetchone()
         if err:
             msg = json.loads(err).get("message", err) if err.startswith("{") else err
-            raise _refuse(name, f"the platform returned an error: {str(msg)[:200]}")
+            raise _refuse(name, f"the platform returned an error: {str(msg)[:200].rstrip('.')}")
         if no_data:
             raise _refuse(name, f"{no_data} page(s) without a \"data\" array")
         _exec(cur, "CREATE OR REPLACE TEMP TABLE __mi AS SELECT unnest(data, recursive := false) AS r FROM __pages")
@@ -508,7 +508,7 @@ def _read_stream(cur: Cursor, path: Path, name: str, gzip: bool, required: list[
                 msg = json.loads(raw).get("message", raw)
             except (ValueError, AttributeError):
                 msg = raw
-            raise _refuse(name, f"{what}: {str(msg)[:200]}")
+            raise _refuse(name, f"{what}: {str(msg)[:200].rstrip('.')}")
     for mask in masks or []:
         have = {f.strip() for f in mask.split(",")}
         lacking = [f for f in required if f not in have]
