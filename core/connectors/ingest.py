@@ -57,13 +57,21 @@ def ingest_paths(wh: Any, paths: Iterable[str | Path], *, account_id: str | None
                 raise
             report.skipped.append({"file": n, "index": None, "field": None, "reason": str(exc)})
     found.sort(key=lambda f: (_PHASE.get(f[3].kind, 1), f[0]))
-    for _, p, n, det in found:
-        try:
-            report.merge(ingest_one(wh, p, n, det, account_id=account, table=table, skip_bad=skip_bad))
-        except BadInputError as exc:
-            if not skip_bad or getattr(exc, "violations", None) is not None:
-                raise
-            report.skipped.append({"file": n, "index": None, "field": None, "reason": str(exc)})
+    try:
+        for _, p, n, det in found:
+            try:
+                report.merge(ingest_one(wh, p, n, det, account_id=account, table=table, skip_bad=skip_bad))
+            except BadInputError as exc:
+                if not skip_bad or getattr(exc, "violations", None) is not None:
+                    raise
+                report.skipped.append({"file": n, "index": None, "field": None, "reason": str(exc)})
+    finally:
+        # An ad set export's budget is the budget of the last day its account's rows cover once
+        # this call's files are in (a snapshot loaded before any insights waits for them).
+        if any(SOURCE.get(det.kind) == "meta" for *_, det in found):
+            from core.warehouse import exports
+
+            exports.settle_budgets(wh.db, account, "meta")
     return _tidy_warnings(report, {det.kind for *_, det in found})
 
 

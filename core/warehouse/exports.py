@@ -215,6 +215,24 @@ def refresh_budgets(cur: Cursor, account_id: str, source: str) -> None:
     _exec(cur, "DROP TABLE __bud")
 
 
+def settle_budgets(db: "Connection", account_id: str, source: str) -> None:
+    """After a call's files are in: pending budget snapshots take their export day, rows their budgets."""
+    with db.lock, db.cursor() as cur:
+        setup(cur)
+        _exec(cur, "BEGIN TRANSACTION")
+        try:
+            pending = _exec(cur, "SELECT count(*) FROM export_budgets WHERE account_id = $account AND source = $source "
+                                 "AND as_of IS NULL", {"account": account_id, "source": source}).fetchone()[0]
+            if pending:
+                resolve_pending_budgets(cur, account_id, source)
+                refresh_budgets(cur, account_id, source)
+                _exec(cur, "UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+            _exec(cur, "COMMIT")
+        except BaseException:
+            _exec(cur, "ROLLBACK")
+            raise
+
+
 def resolve_pending_budgets(cur: Cursor, account_id: str, source: str) -> None:
     """A snapshot whose export day was not known yet takes the last day the account's rows cover."""
     acc = _account_filter(cur)
@@ -426,7 +444,6 @@ def _finish_metric_file(cur: Cursor, account_id: str, source: str, result: Expor
     result.loaded, result.replaced = _merge_rows(cur, account_id)
     _exec(cur, "DROP TABLE __staged")
     _exec(cur, "DROP TABLE __ids")
-    resolve_pending_budgets(cur, account_id, source)
     refresh_budgets(cur, account_id, source)
     missing = _exec(cur, "SELECT count(DISTINCT m.line_item_id) FROM export_campaign_ids m LEFT JOIN "
                           "export_line_items li ON li.account_id = m.account_id AND li.source = m.source AND "
@@ -452,23 +469,14 @@ def load_line_items(db: "Connection", name: str, digest: str, *, account_id: str
         snaps = pd.DataFrame({"line_item_id": [i["line_item_id"] for i in items],
                               "source_account_id": [i["source_account_id"] for i in items],
                               "daily_budget": [i["daily_budget"] for i in items]})
+        # The export day is the last day the call's rows cover: known once every file of the
+        # call is in (settle_budgets), so the snapshot waits as pending (as_of NULL) until then.
         cur.register("__snaps", snaps)
         try:
-            # The export day is the last day the account's rows cover; none yet: pending.
-            acc = _account_filter(cur)
-            _exec(cur, f"""CREATE OR REPLACE TEMP TABLE __snap AS
-                SELECT s.line_item_id, s.source_account_id, d.last_day AS as_of, CAST(s.daily_budget AS DOUBLE)
-                       AS daily_budget
-                FROM __snaps s LEFT JOIN (
-                    SELECT m.source_account_id, max(c.date) AS last_day FROM campaigns c
-                    JOIN export_campaign_ids m ON m.account_id = $account AND m.source = $source
-                         AND m.campaign_id = c.campaign_id WHERE {acc} GROUP BY ALL) d
-                  ON d.source_account_id IS NOT DISTINCT FROM s.source_account_id""",
-                        {"account": account_id, "source": source})
+            _exec(cur, """CREATE OR REPLACE TEMP TABLE __snap AS SELECT line_item_id, source_account_id,
+                CAST(NULL AS DATE) AS as_of, CAST(daily_budget AS DOUBLE) AS daily_budget FROM __snaps""")
         finally:
             cur.unregister("__snaps")
-        _exec(cur, "DELETE FROM export_budgets b WHERE account_id = $account AND source = $source AND as_of IS NULL "
-                    "AND line_item_id IN (SELECT line_item_id FROM __snap)", {"account": account_id, "source": source})
         upsert_budgets(cur, account_id, source, "__snap")
         _exec(cur, "DROP TABLE __snap")
         result.attributes = refresh_attributes(cur, account_id, source)
