@@ -19,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from core.config import Settings
+from core.escape import markdown as md
 from core.errors import WorkbenchError
 from core.warehouse import Filters, Warehouse
 
@@ -130,7 +131,8 @@ def error_box() -> Iterator[None]:
     try:
         yield
     except WorkbenchError as exc:
-        st.error(f"**{exc.title}.** {exc.message}")
+        # The message may carry a file name or a value: shown as text, never as Markdown.
+        st.error(f"**{md(exc.title)}.** {md(exc.message)}")
 
 
 def empty_note(what: str = "campaign data") -> bool:

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import ValidationError, WorkbenchError
+from core.escape import markdown as md
 from core.warehouse import IngestReport
 from pages import _shared
 
@@ -59,14 +60,14 @@ if last:
         st.dataframe(pd.DataFrame({"new rows": report["loaded"], "replaced": report["replaced"]}).fillna(0)
                      .astype(int), width="content")
     for warning in report["warnings"]:
-        st.warning(warning)
+        st.warning(md(warning))
     if report["skipped"]:
         st.warning(f"{len(report['skipped'])} bad record(s) skipped:")
         skipped = pd.DataFrame(report["skipped"])
         st.dataframe(skipped, hide_index=True, width="stretch")
         _shared.download_buttons(skipped, "skipped-records", key="data.skipped")
     for name, message, violations in problems:
-        st.error(f"**{name} was not loaded.** {message}")
+        st.error(f"**{md(name)} was not loaded.** {md(message)}")
         if violations is not None and len(violations):
             st.dataframe(violations, hide_index=True, width="stretch")
             _shared.download_buttons(violations, f"{Path(name).stem}-errors", key=f"data.errors.{name}")
