@@ -35,6 +35,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "forecast": ("core.scheduling", "run_forecast"),
     "sentiment": ("core.sentiment", "run_sentiment"),
     "segment": ("core.segments", "run_segment"),
+    "clv": ("core.clv", "run_clv"),
     "roi": ("core.roi", "run_roi"),
     "bandit": ("core.bandits", "run_bandit"),
     "generate": ("core.content_studio", "run_generate"),
@@ -43,6 +44,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "retrain": ("core.lifecycle", "run_retrain"),
     "watch": ("core.worker", "run_watch"),
     "replay": ("core.worker", "run_replay"),
+    "serve-api": ("core.api.cli", "run_serve_api"),
 }
 
 
@@ -137,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", default="auto")
     p.add_argument("--method", choices=("kmeans", "gmm", "dbscan"), default="kmeans")
 
+    p = sub.add_parser("clv", help="customer lifetime value (BG/NBD + Gamma-Gamma)")
+    _common(p)
+    p.add_argument("--as-of", help="YYYY-MM-DD (default: the latest date in the customers table)")
+    p.add_argument("--horizon-days", type=float, default=365)
+    p.add_argument("--transactions", metavar="PATH",
+                   help="an order log (customer_id,date,amount CSV) instead of the customers table")
+
     p = sub.add_parser("roi", help="ROI per campaign and what drives it")
     _common(p)
 
@@ -191,6 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", metavar="FILE", help="a contract workspace file (default: the embedded sample)")
     p.add_argument("--no-history", action="store_true", help="skip the history file before the days")
     p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = sub.add_parser("serve-api", help="serve the models over HTTP (FastAPI on uvicorn)")
+    _common(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
     return parser
 
 

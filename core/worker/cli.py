@@ -21,7 +21,7 @@ def run_watch(args, ctx) -> dict[str, Any]:
     if url and not url.lower().startswith(("http://", "https://")):
         raise BadInputError(f"The webhook URL must start with http:// or https:// (got {url!r}).")
     # SMTP settings are read at this edge like the rest of the environment (WORKBENCH_SMTP_*)
-    smtp = SmtpSettings.from_mapping({**os.environ, **dict(getattr(settings, "extra", {}) or {})})
+    smtp = SmtpSettings.from_mapping(os.environ)
     cfg = WatchConfig(inbox=Path(args.inbox), db=Path(args.db or settings.db_path), webhook=url, smtp=smtp,
                       interval_s=float(args.interval), once=bool(args.once),
                       sensitivity=args.sensitivity, country=settings.country or None)

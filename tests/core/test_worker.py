@@ -194,7 +194,8 @@ def test_smtp_settings_name_what_is_missing():
     assert SmtpSettings.from_mapping({}) is None
     with pytest.raises(ConfigError, match="WORKBENCH_SMTP_TO"):
         SmtpSettings.from_mapping({"WORKBENCH_SMTP_HOST": "mail"})
-    s = SmtpSettings.from_mapping({"WORKBENCH_SMTP_HOST": "mail", "WORKBENCH_SMTP_TO": "a@b", "WORKBENCH_SMTP_USER": "u"})
+    s = SmtpSettings.from_mapping({"WORKBENCH_SMTP_HOST": "mail", "WORKBENCH_SMTP_TO": "a@b",
+                                   "WORKBENCH_SMTP_USER": "u"})
     assert s.tls == "starttls" and s.port == 587 and s.sender == "u"
 
 
