@@ -43,6 +43,8 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "seo": ("core.seo", "run_seo"),
     "train": ("core.cli", "run_train"),
     "retrain": ("core.lifecycle", "run_retrain"),
+    "watch": ("core.worker", "run_watch"),
+    "replay": ("core.worker", "run_replay"),
     "serve-api": ("core.api.cli", "run_serve_api"),
 }
 
@@ -182,6 +184,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true")
     p.add_argument("--force", action="store_true")
     _common(p)
+
+    p = sub.add_parser("watch", help="watch an inbox: ingest each new file, check, alert (until SIGTERM)")
+    p.add_argument("--inbox", required=True, metavar="DIR")
+    p.add_argument("--db", metavar="PATH")
+    p.add_argument("--webhook", help="POST new alerts to this URL (Slack-compatible)")
+    p.add_argument("--interval", type=float, default=1.0, metavar="SECONDS", help="how often to look (default 1)")
+    p.add_argument("--once", action="store_true", help="process what is there and exit")
+    p.add_argument("--sensitivity", choices=("low", "normal", "high"), default="normal")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = sub.add_parser("replay", help="feed the sample's last N days into an inbox, one file per day")
+    p.add_argument("--days", type=int, required=True)
+    p.add_argument("--speed", type=float, default=0.2, help="days per second (default 0.2; 0: all at once)")
+    p.add_argument("--inbox", default="data/inbox", metavar="DIR")
+    p.add_argument("--source", metavar="FILE", help="a contract workspace file (default: the embedded sample)")
+    p.add_argument("--no-history", action="store_true", help="skip the history file before the days")
+    p.add_argument("--format", choices=("table", "json"), default="table")
 
     p = sub.add_parser("serve-api", help="serve the models over HTTP (FastAPI on uvicorn)")
     _common(p)
