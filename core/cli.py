@@ -35,12 +35,14 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "forecast": ("core.scheduling", "run_forecast"),
     "sentiment": ("core.sentiment", "run_sentiment"),
     "segment": ("core.segments", "run_segment"),
+    "clv": ("core.clv", "run_clv"),
     "roi": ("core.roi", "run_roi"),
     "bandit": ("core.bandits", "run_bandit"),
     "generate": ("core.content_studio", "run_generate"),
     "seo": ("core.seo", "run_seo"),
     "train": ("core.cli", "run_train"),
     "retrain": ("core.lifecycle", "run_retrain"),
+    "serve-api": ("core.api.cli", "run_serve_api"),
 }
 
 
@@ -135,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", default="auto")
     p.add_argument("--method", choices=("kmeans", "gmm", "dbscan"), default="kmeans")
 
+    p = sub.add_parser("clv", help="customer lifetime value (BG/NBD + Gamma-Gamma)")
+    _common(p)
+    p.add_argument("--as-of", help="YYYY-MM-DD (default: the latest date in the customers table)")
+    p.add_argument("--horizon-days", type=float, default=365)
+    p.add_argument("--transactions", metavar="PATH",
+                   help="an order log (customer_id,date,amount CSV) instead of the customers table")
+
     p = sub.add_parser("roi", help="ROI per campaign and what drives it")
     _common(p)
 
@@ -172,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true")
     p.add_argument("--force", action="store_true")
     _common(p)
+
+    p = sub.add_parser("serve-api", help="serve the models over HTTP (FastAPI on uvicorn)")
+    _common(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
     return parser
 
 

@@ -7,7 +7,7 @@ edge, explicit arguments inside ``core``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -42,7 +42,6 @@ class Settings:
     timezone: str | None = None
     country: str = "US"
     hf_model: str | None = None
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.datasets_dir is None:
