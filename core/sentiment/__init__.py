@@ -29,55 +29,56 @@ Examples
 
 from __future__ import annotations
 
-from core.sentiment.text import (  # noqa: F401
+from core.sentiment.text import (
     LABELS, VADER_FEATURES, ProgressFn, normalise, mean_pool, polarity, vader_label, classification_metrics,
-    tokens, driver_words, vader_scores, seeded_split, text_hash
+    tokens, document_counts, log_odds_z, driver_words, vader_scores, seeded_split, text_hash,
 )
-from core.sentiment.encoder import (  # noqa: F401
+from core.sentiment.encoder import (
     ENCODER_PACKAGE, ENCODER_NAME, EMBED_DIM, POOL_LAYERS, FEATURE_DIM, MAX_TOKENS, BATCH_SIZE, encoder_dir,
-    encoder_version, SentenceEncoder, default_threads, cpu_has_bf16, get_encoder, cached_embeddings
+    encoder_version, SentenceEncoder, default_threads, cpu_has_bf16, get_encoder, cached_embeddings,
 )
-from core.sentiment.head import (  # noqa: F401
-    VADER_WEIGHT, featurize, softmax, curvature, fit_prior_centred, SentimentHead
+from core.sentiment.head import (
+    VADER_WEIGHT, featurize, softmax, curvature, fit_prior_centred, SentimentHead,
 )
-from core.sentiment.model import (  # noqa: F401
+from core.sentiment.model import (
     STEM, MODEL_TYPE, FORMAT_VERSION, PRECISION_RANK, head_config, shipped_models_dir, SentimentModel,
-    scores_frame, compress_precision, expand_precision, save_model, load_model, current_model_id
+    scores_frame, compress_precision, expand_precision, save_model, load_model, current_model_id,
 )
-from core.sentiment.datasets import (  # noqa: F401
-    TRAINABLE, EVAL_ONLY, default_datasets_dir, load_labelled
+from core.sentiment.datasets import (
+    TRAINABLE, EVAL_ONLY, LICENCES, default_datasets_dir, load_labelled,
 )
-from core.sentiment.store import (  # noqa: F401
+from core.sentiment.store import (
     SCORES_TABLE, CORRECTIONS_TABLE, SCORE_CHUNK, score_comments, scored_comments, correct_label, training_rows,
-    pending_count
+    pending_count,
 )
-from core.sentiment.training import (  # noqa: F401
+from core.sentiment.training import (
     TWEETEVAL_TRAIN_FRACTION, RT_TRAIN_FRACTION, SPLIT_SEED, DEFAULT_C, AIRLINE_SAMPLE, split_tweeteval, evaluate,
-    train_head, build_shipped_head, PRIOR_STRENGTH, WORKSPACE_WEIGHT, checkset, retrain_with_corrections
+    train_head, training_sets, evaluation_only_sets, evaluation_card, build_shipped_head, PRIOR_STRENGTH,
+    WORKSPACE_WEIGHT, checkset, retrain_with_corrections,
 )
-from core.sentiment.pipeline import (  # noqa: F401
-    PipelineModel, model_for
+from core.sentiment.pipeline import (
+    PipelineModel, model_for,
 )
-from core.sentiment.views import (  # noqa: F401
-    model_card, sentiment_over_time, post_summary, needs_reply
+from core.sentiment.views import (
+    model_card, sentiment_over_time, post_summary, needs_reply,
 )
-from core.sentiment.cli import (  # noqa: F401
-    run_sentiment, run_train
+from core.sentiment.cli import (
+    run_sentiment, run_train,
 )
 
 __all__ = [
     'LABELS', 'VADER_FEATURES', 'ProgressFn', 'normalise', 'mean_pool', 'polarity', 'vader_label',
-    'classification_metrics', 'tokens', 'driver_words', 'vader_scores', 'seeded_split', 'text_hash',
-    'ENCODER_PACKAGE', 'ENCODER_NAME', 'EMBED_DIM', 'POOL_LAYERS', 'FEATURE_DIM', 'MAX_TOKENS', 'BATCH_SIZE',
-    'encoder_dir', 'encoder_version', 'SentenceEncoder', 'default_threads', 'cpu_has_bf16', 'get_encoder',
-    'cached_embeddings', 'VADER_WEIGHT', 'featurize', 'softmax', 'curvature', 'fit_prior_centred',
-    'SentimentHead', 'STEM', 'MODEL_TYPE', 'FORMAT_VERSION', 'PRECISION_RANK', 'head_config',
+    'classification_metrics', 'tokens', 'document_counts', 'log_odds_z', 'driver_words', 'vader_scores',
+    'seeded_split', 'text_hash', 'ENCODER_PACKAGE', 'ENCODER_NAME', 'EMBED_DIM', 'POOL_LAYERS', 'FEATURE_DIM',
+    'MAX_TOKENS', 'BATCH_SIZE', 'encoder_dir', 'encoder_version', 'SentenceEncoder', 'default_threads',
+    'cpu_has_bf16', 'get_encoder', 'cached_embeddings', 'VADER_WEIGHT', 'featurize', 'softmax', 'curvature',
+    'fit_prior_centred', 'SentimentHead', 'STEM', 'MODEL_TYPE', 'FORMAT_VERSION', 'PRECISION_RANK', 'head_config',
     'shipped_models_dir', 'SentimentModel', 'scores_frame', 'compress_precision', 'expand_precision',
-    'save_model', 'load_model', 'current_model_id', 'TRAINABLE', 'EVAL_ONLY', 'default_datasets_dir',
+    'save_model', 'load_model', 'current_model_id', 'TRAINABLE', 'EVAL_ONLY', 'LICENCES', 'default_datasets_dir',
     'load_labelled', 'SCORES_TABLE', 'CORRECTIONS_TABLE', 'SCORE_CHUNK', 'score_comments', 'scored_comments',
     'correct_label', 'training_rows', 'pending_count', 'TWEETEVAL_TRAIN_FRACTION', 'RT_TRAIN_FRACTION',
-    'SPLIT_SEED', 'DEFAULT_C', 'AIRLINE_SAMPLE', 'split_tweeteval', 'evaluate', 'train_head',
-    'build_shipped_head', 'PRIOR_STRENGTH', 'WORKSPACE_WEIGHT', 'checkset', 'retrain_with_corrections',
-    'PipelineModel', 'model_for', 'model_card', 'sentiment_over_time', 'post_summary', 'needs_reply',
-    'run_sentiment', 'run_train'
+    'SPLIT_SEED', 'DEFAULT_C', 'AIRLINE_SAMPLE', 'split_tweeteval', 'evaluate', 'train_head', 'training_sets',
+    'evaluation_only_sets', 'evaluation_card', 'build_shipped_head', 'PRIOR_STRENGTH', 'WORKSPACE_WEIGHT',
+    'checkset', 'retrain_with_corrections', 'PipelineModel', 'model_for', 'model_card', 'sentiment_over_time',
+    'post_summary', 'needs_reply', 'run_sentiment', 'run_train',
 ]

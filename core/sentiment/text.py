@@ -110,6 +110,36 @@ def tokens(text: str) -> list[str]:
     return [w for w in _WORD.findall(normalise(text).lower().replace("@user", " ")) if w not in _STOP]
 
 
+def document_counts(texts: Sequence[str], labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Vocabulary and its word x class matrix of document counts (a word counts once per comment).
+
+    >>> words, counts = document_counts(["great staff", "rude staff"], ["positive", "negative"])
+    >>> dict(zip(words.tolist(), counts.tolist()))["staff"]
+    [1.0, 0.0, 1.0]
+    """
+    index = {lab: i for i, lab in enumerate(LABELS)}
+    vocab: dict[str, np.ndarray] = {}
+    for text, lab in zip(texts, labels):
+        if lab not in index:
+            continue
+        for w in set(tokens(text)):
+            vocab.setdefault(w, np.zeros(len(LABELS)))[index[lab]] += 1
+    if not vocab:
+        return np.array([], dtype=object), np.zeros((0, len(LABELS)))
+    words = np.array(list(vocab))
+    return words, np.vstack([vocab[w] for w in words])
+
+
+def log_odds_z(counts: np.ndarray, column: int, alpha: np.ndarray) -> np.ndarray:
+    """Each word's z-scored log-odds of class ``column`` against the rest, with a Dirichlet prior ``alpha``."""
+    total = counts.sum(axis=1)
+    yi = counts[:, column]
+    yj = total - yi
+    ni, nj, a0 = yi.sum(), yj.sum(), alpha.sum()
+    delta = np.log((yi + alpha) / (ni + a0 - yi - alpha)) - np.log((yj + alpha) / (nj + a0 - yj - alpha))
+    return delta / np.sqrt(1.0 / (yi + alpha) + 1.0 / (yj + alpha))
+
+
 def driver_words(texts: Sequence[str], labels: Sequence[str], *, top: int = 12,
                  min_count: int = 3, prior: float = 0.1) -> pd.DataFrame:
     """Words that drive each class: log-odds with an informative Dirichlet prior (Monroe et al. 2008).
@@ -125,45 +155,22 @@ def driver_words(texts: Sequence[str], labels: Sequence[str], *, top: int = 12,
     DataFrame
         Columns ``label, word, z, count`` with the ``top`` words of each class.
     """
-    docs = [set(tokens(t)) for t in texts]
-    labels = np.asarray(list(labels), dtype=object)
-    vocab: dict[str, np.ndarray] = {}
-    index = {lab: i for i, lab in enumerate(LABELS)}
-    for words, lab in zip(docs, labels):
-        if lab not in index:
-            continue
-        for w in words:
-            arr = vocab.get(w)
-            if arr is None:
-                arr = vocab[w] = np.zeros(len(LABELS))
-            arr[index[lab]] += 1
-    rows: list[dict[str, Any]] = []
-    if not vocab:
-        return pd.DataFrame(columns=["label", "word", "z", "count"])
-    words = np.array(list(vocab))
-    counts = np.vstack([vocab[w] for w in words])  # word x class document counts
+    cols = ["label", "word", "z", "count"]
+    words, counts = document_counts(list(texts), list(labels))
     keep = counts.sum(axis=1) >= min_count
     words, counts = words[keep], counts[keep]
     if len(words) == 0:
-        return pd.DataFrame(columns=["label", "word", "z", "count"])
+        return pd.DataFrame(columns=cols)
     total = counts.sum(axis=1)
     alpha = total / total.sum() * max(prior * total.sum(), len(words)) + 1e-3
-    a0 = alpha.sum()
+    rows: list[dict[str, Any]] = []
     for c, lab in enumerate(LABELS):
-        yi = counts[:, c]
-        yj = total - yi
-        ni, nj = yi.sum(), yj.sum()
-        if ni == 0:
+        if counts[:, c].sum() == 0:
             continue
-        delta = (np.log((yi + alpha) / (ni + a0 - yi - alpha)) - np.log((yj + alpha) / (nj + a0 - yj - alpha)))
-        var = 1.0 / (yi + alpha) + 1.0 / (yj + alpha)
-        z = delta / np.sqrt(var)
-        order = np.argsort(-z)[:top]
-        for j in order:
-            if z[j] <= 0 or yi[j] == 0:
-                continue
-            rows.append({"label": lab, "word": str(words[j]), "z": round(float(z[j]), 2), "count": int(yi[j])})
-    return pd.DataFrame(rows, columns=["label", "word", "z", "count"])
+        z = log_odds_z(counts, c, alpha)
+        rows += [{"label": lab, "word": str(words[j]), "z": round(float(z[j]), 2), "count": int(counts[j, c])}
+                 for j in np.argsort(-z)[:top] if z[j] > 0 and counts[j, c] > 0]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def vader_scores(texts: Sequence[str]) -> np.ndarray:

