@@ -5,6 +5,7 @@ import streamlit as st
 from pages import _shared
 
 st.set_page_config(page_title="Marketing workbench", page_icon=":material/insights:", layout="wide")
+_shared.require_sign_in()
 
 # section -> (page stem, title, icon).
 SECTIONS = {
