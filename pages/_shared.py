@@ -98,7 +98,7 @@ def require_sign_in() -> None:
         st.stop()
     role = pol.role(_email(), _client())
     with st.sidebar:
-        st.caption(f"Signed in as **{escape_markdown(str(st.user.get('name') or _email()))}** "
+        st.caption(f"Signed in as **{md(str(st.user.get('name') or _email()))}** "
                    f"({role.name} for this client)")
         st.button("Sign out", key="auth.sign_out", on_click=st.logout, icon=":material/logout:")
     if role == 0:
@@ -121,11 +121,6 @@ def access_note() -> None:
     elif not allowed("upload"):
         st.info("Your role can view this client's data but not upload, reset or retrain.",
                 icon=":material/visibility:")
-
-
-def escape_markdown(text: str) -> str:
-    """User text shown through Markdown, with its Markdown characters escaped."""
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in text)
 
 
 @st.cache_resource
