@@ -527,3 +527,27 @@ def test_the_cli_loads_a_pattern_like_name_exactly(records, tmp_path, capsys):
                  "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["loaded"] == {"campaigns": 3}
 
+
+
+@pytest.mark.parametrize("fixture", ["google_performance.json", "meta_ads_manager.csv"])
+def test_a_platform_export_with_a_pattern_like_name_reads_only_itself(tmp_path, capsys, fixture):
+    src = ROOT / "tests" / "fixtures" / "platforms" / fixture
+    stem, ext = fixture.rsplit(".", 1)
+    db = tmp_path / "ws.duckdb"
+    (tmp_path / f"{stem}1.{ext}").write_bytes(src.read_bytes())  # what the pattern would match
+    assert main(["ingest", str(tmp_path / f"{stem}1.{ext}"), "--db", str(tmp_path / "plain.duckdb"),
+                 "--format", "json"]) == 0
+    plain = json.loads(capsys.readouterr().out)["loaded"]
+    (tmp_path / f"{stem}1.{ext}").write_text("not the file")
+    (tmp_path / f"{stem}[1].{ext}").write_bytes(src.read_bytes())
+    assert main(["ingest", str(tmp_path / f"{stem}[1].{ext}"), "--db", str(db), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["loaded"] == plain
+
+
+def test_a_gzip_bomb_dressed_as_a_platform_export_is_refused(tmp_path, capsys):
+    page = json.loads((ROOT / "tests" / "fixtures" / "platforms" / "meta_insights_page1.json").read_text())
+    head = ('{"data": [' + json.dumps(page["data"][0]) + ",").encode()
+    bomb = write_bomb(tmp_path / "insights.json.gz", 300 * 2**20, head=head)
+    assert main(["ingest", str(bomb), "--db", str(tmp_path / "ws.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "expands to more than" in err, err
