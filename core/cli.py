@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import pandas as pd
-
 from core.config import Settings
 from core.errors import BadInputError, WorkbenchError
 from core.escape import json_text, terminal
@@ -246,7 +244,10 @@ def _clean(value: Any) -> Any:
             pass
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
-    if isinstance(value, (pd.Timestamp,)):
+    # pandas is imported only by the commands that use it (ingest never does): a value can be
+    # a Timestamp only when pandas is loaded, so the check does not import it.
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(value, pd.Timestamp):
         return value.isoformat()
     return value
 
@@ -270,6 +271,8 @@ def render_table(payload: dict[str, Any]) -> str:
     for key, value in payload.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             lines.append(f"\n{key}:")
+            import pandas as pd
+
             rows = [{k: _cell(v) for k, v in rec.items()} for rec in value]
             lines.append(pd.DataFrame(rows).to_string(index=False))
         elif isinstance(value, dict):

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from core.connectors import csv_exports, google, mapping, meta
 from core.connectors.detect import Detected, detect
 from core.errors import BadInputError
-from core.registry import file_sha256
+from core.hashing import file_sha256
 
 DEFAULT_ACCOUNT = "default"
 # Files that only describe line items go first, so the metrics files find their attributes;

@@ -25,7 +25,7 @@ import duckdb
 
 from core import schema
 from core.errors import BadInputError, UnknownTableError, ValidationError
-from core.registry import file_sha256
+from core.hashing import file_sha256
 from core.warehouse import sql
 from core.warehouse.connection import Connection
 from core.warehouse.locate import locate_json_error
@@ -191,14 +191,15 @@ def validate(cur: Cursor, t: schema.Table, raw: str, source: Source) -> tuple[sc
     record's key values, to find it by), line.
     """
     cur.execute(f"CREATE OR REPLACE TEMP TABLE __staged_{t.name} AS {sql.validate_select(t, raw)}")
+    # Only a file with problems needs a frame (and pandas): a clean one stays off it.
+    if not cur.execute(f"SELECT count(*) FROM __staged_{t.name} WHERE len(__problems) > 0").fetchone()[0]:
+        return t, None
+    import pandas as pd
+
     bad = cur.execute(
         f"SELECT __idx AS index, p.field AS field, p.reason AS reason, record FROM "
         f"(SELECT __idx, {sql.record_label(t)} AS record, unnest(__problems) AS p FROM __staged_{t.name} "
         f"WHERE len(__problems) > 0) ORDER BY __idx").df()
-    if not len(bad):
-        return t, None
-    import pandas as pd
-
     bad.insert(0, "table", t.name)
     bad.insert(0, "file", source.name)
     bad["line"] = bad["index"] + 1 if source.sniff.layout == "ndjson" else pd.NA

@@ -8,13 +8,14 @@ as a parameter.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Iterable
 
 from core import schema
 from core.warehouse.connection import Connection
 from core.warehouse.sql import SYSTEM_TABLES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -75,6 +76,8 @@ def load_state(db: Connection, table: str, **equals: Any) -> pd.DataFrame:
     """Rows of a state table whose columns equal the given values (empty if none yet)."""
     check_state_name(table)
     if table not in state_tables(db):
+        import pandas as pd
+
         return pd.DataFrame()
     return db.df(f"SELECT * FROM {table} WHERE {equals_clause(equals)}", equals)
 
