@@ -113,10 +113,13 @@ def _log(cur: Cursor, name: str, digest: str, loaded: int, replaced: int) -> Non
         "FROM ingest_log", {"f": name, "h": digest, "l": loaded, "r": replaced})
 
 
-def _json_error(name: str, exc: Exception) -> BadInputError:
-    text = str(exc).splitlines()[0]
-    return BadInputError(f"{name}: truncated or malformed JSON ({text[:160]}). Nothing from this file was loaded.",
-                         "Malformed export")
+def _json_error(name: str, path: Path, gzip: bool, layout: str) -> BadInputError:
+    """DuckDB refused the file: say where it stops being JSON (never DuckDB's own text)."""
+    from core.warehouse.locate import locate_json_error
+
+    where = locate_json_error(path, gzip, layout if layout in ("array", "ndjson") else "object")
+    problem = where or "its fields do not have this export's types"
+    return BadInputError(f"{name}: {problem}. Nothing from this file was loaded.", "Malformed export")
 
 
 def _refuse(name: str, problem: str) -> BadInputError:
@@ -357,7 +360,7 @@ def load_meta_insights(db: "Connection", path: Path, name: str, digest: str, *, 
             _exec(cur, f"CREATE OR REPLACE TEMP TABLE __pages AS SELECT data, error::VARCHAR AS error, "
                         f"paging::VARCHAR AS paging FROM {_pages_sql('path', layout, META_ROW, gzip, size)}", params)
         except duckdb.Error as exc:
-            raise _json_error(name, exc) from exc
+            raise _json_error(name, path, gzip, layout) from exc
         err, no_data = _exec(cur, "SELECT any_value(error) FILTER (error IS NOT NULL), "
                                    "count(*) FILTER (data IS NULL AND error IS NULL) FROM __pages").fetchone()
         if err:
@@ -506,7 +509,7 @@ def _read_stream(cur: Cursor, path: Path, name: str, gzip: bool, required: list[
                  columns={{'results': '{_G_RESULT}[]', 'fieldMask': 'VARCHAR', 'requestId': 'VARCHAR',
                            'error': 'JSON', 'partialFailureError': 'JSON'}})""", {"path": str(path)})
     except duckdb.Error as exc:
-        raise _json_error(name, exc) from exc
+        raise _json_error(name, path, gzip, "array") from exc
     err, pfe, masks = _exec(cur, 
         "SELECT any_value(error) FILTER (error IS NOT NULL), any_value(pfe) FILTER (pfe IS NOT NULL), "
         "list(DISTINCT fieldMask) FILTER (fieldMask IS NOT NULL) FROM __batches").fetchone()

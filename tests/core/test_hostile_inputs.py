@@ -551,3 +551,14 @@ def test_a_gzip_bomb_dressed_as_a_platform_export_is_refused(tmp_path, capsys):
     assert main(["ingest", str(bomb), "--db", str(tmp_path / "ws.duckdb")]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "expands to more than" in err, err
+
+
+def test_a_truncated_platform_export_names_where_without_duckdb_text(tmp_path, capsys):
+    src = ROOT / "tests" / "fixtures" / "platforms" / "google_performance.json"
+    text = src.read_text()
+    path = tmp_path / "google_performance.json"
+    path.write_text(text[: len(text) * 2 // 3])
+    assert main(["ingest", str(path), "--db", str(tmp_path / "ws.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert "google_performance.json" in err and len(err.strip().splitlines()) == 1
+    assert not any(r in err for r in RAW), err
