@@ -41,7 +41,7 @@ def decode(text: str, start: int = 0) -> tuple[Any, int]:
     try:
         return _DECODER.raw_decode(text, start)
     except RecursionError:
-        raise ValueError("nested too deeply (the workbench reads at most a few hundred levels)") from None
+        raise ValueError("nested too deeply to read") from None
 
 
 class Reader:
