@@ -124,6 +124,15 @@ def split_url(url: str) -> tuple[str, int]:
         raise UnsafeURLError(f"{url!r} has a bad port.") from exc
 
 
+def is_ip_literal(host: str) -> bool:
+    """True when ``host`` is an IP address written out (no name to resolve, so nothing to rebind)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def resolve_checked(host: str, port: int, *, allow_private: bool = False,
                     resolver: Resolver = socket.getaddrinfo, what: str = "") -> list[str]:
     """The addresses of ``host``, all of them checked (one blocked address refuses the host)."""
@@ -296,5 +305,5 @@ def _read_capped(resp: Any, max_bytes: int) -> bytes:
 
 
 __all__ = ["UnsafeURLError", "UnreachableError", "Resolver", "blocked_reason", "embedded_ipv4", "split_url",
-           "resolve_checked", "check_url", "PinnedBackend", "PinnedTransport", "pinned_client", "tcp_connect",
+           "resolve_checked", "is_ip_literal", "check_url", "PinnedBackend", "PinnedTransport", "pinned_client", "tcp_connect",
            "fetch_bytes", "post_json", "reach_error"]

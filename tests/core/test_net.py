@@ -150,3 +150,29 @@ def test_webhook_post_refuses_dns_rebinding_before_any_byte_is_sent(public_answe
                           resolver=RebindingResolver(public_answers), connector=conn, timeout_s=2)
     assert server.connections == 0 and server.bytes_received == 0
     assert all(ip == PUBLIC_IP for ip, _ in conn.dialled)
+
+
+def test_monitoring_webhook_refuses_dns_rebinding_before_any_byte_is_sent():
+    from core.monitoring import post_webhook
+    from core.errors import ConfigError
+
+    with CountingServer() as server:
+        conn = RecordingConnector()
+        with pytest.raises(ConfigError, match="refused.*127.0.0.1 .loopback"):
+            post_webhook(f"http://localhost:{server.port}/hook", {"text": "hi"}, retries=2, sleep=lambda s: None,
+                         resolver=RebindingResolver(public_answers=1), connector=conn)  # rebinds on the retry
+        with pytest.raises(Exception, match="could not be reached"):  # public for good: dialled there only
+            post_webhook(f"http://localhost:{server.port}/hook", {"text": "hi"}, retries=1, sleep=lambda s: None,
+                         resolver=RebindingResolver(public_answers=99), connector=conn)
+    assert server.connections == 0 and server.bytes_received == 0
+    assert conn.dialled and all(ip == PUBLIC_IP for ip, _ in conn.dialled)
+
+
+def test_monitoring_webhook_reaches_an_address_written_in_its_url():
+    from core.monitoring import post_webhook
+
+    with CountingServer() as server:
+        assert post_webhook(f"http://127.0.0.1:{server.port}/hook", {"text": "hi"}, retries=0) == 200
+        with pytest.raises(Exception, match="refused"):  # a name that resolves to loopback is not the same
+            post_webhook(f"http://localhost:{server.port}/hook", {"text": "hi"}, retries=0)
+    assert server.requests == ["POST /hook"]
