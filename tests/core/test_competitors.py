@@ -281,12 +281,11 @@ def test_chart_builders_return_figures():
 
 
 def test_robots_crawl_delay_wins_over_a_shorter_delay():
-    from urllib.robotparser import RobotFileParser
+    from protego import Protego
 
     with CompetitorSite("acme") as site:
         fetcher = _fast_fetcher(delay_s=0.0)
-        rp = RobotFileParser()
-        rp.parse(["User-agent: *", "Crawl-delay: 1", "Disallow: /private/"])
+        rp = Protego.parse("User-agent: *\nCrawl-delay: 1\nDisallow: /private/\n")
         fetcher._robots[fetcher._host(site.url)] = rp  # as if read from the site
         fetcher.fetch(site.url + "features.html")
         fetcher.fetch(site.url + "pricing.html")
@@ -300,3 +299,51 @@ def test_robots_txt_server_error_means_disallow_and_missing_means_allow():
         assert fetcher.fetch(down.url).outcome == "robots"
         assert down.hits["/"] == 0
         assert fetcher.fetch(globex.url).outcome == "ok"  # robots.txt 404: everything allowed
+
+
+
+# ------------------------------------------------------------------ robots.txt by RFC 9309 (Protego)
+
+ROBOTS = """User-agent: *
+Disallow: /*.pdf$
+Disallow: /private/
+Allow: /private/press/
+Disallow: /shop/*/checkout
+Allow: /shop/*/checkout/help$
+Crawl-delay: 2
+
+User-agent: OtherBot
+Disallow: /
+"""
+
+
+def _robots_fetcher(text: str) -> PoliteFetcher:
+    from protego import Protego
+
+    fetcher = _fast_fetcher()
+    fetcher._robots["http://site.test"] = Protego.parse(text)
+    return fetcher
+
+
+@pytest.mark.parametrize("path, allowed", [
+    ("/brochure.pdf", False),            # wildcard + end anchor
+    ("/brochure.pdf?download=1", True),  # $ anchors the end: this is not a .pdf URL
+    ("/files/2026/price-list.pdf", False),
+    ("/brochure.pdfx", True),
+    ("/private/plans.html", False),
+    ("/private/press/launch.html", True),   # the longer Allow beats the shorter Disallow
+    ("/shop/red-shoes/checkout", False),
+    ("/shop/red-shoes/checkout/help", True),
+    ("/shop/red-shoes/checkout/help/more", False),
+    ("/pricing.html", True),
+])
+def test_robots_txt_follows_rfc_9309(path, allowed):
+    assert _robots_fetcher(ROBOTS).allowed("http://site.test" + path) is allowed
+
+
+def test_robots_txt_allow_wins_a_tie_and_the_specific_group_wins_over_star():
+    tie = "User-agent: *\nDisallow: /page\nAllow: /page\n"
+    assert _robots_fetcher(tie).allowed("http://site.test/page")
+    ours = f"User-agent: *\nDisallow: /\n\nUser-agent: {comp.USER_AGENT.split('/')[0]}\nAllow: /\n"
+    assert _robots_fetcher(ours).allowed("http://site.test/anything")
+    assert _robots_fetcher(ROBOTS).robots("http://site.test/").crawl_delay(comp.USER_AGENT) == 2.0
