@@ -347,3 +347,38 @@ def test_robots_txt_allow_wins_a_tie_and_the_specific_group_wins_over_star():
     ours = f"User-agent: *\nDisallow: /\n\nUser-agent: {comp.USER_AGENT.split('/')[0]}\nAllow: /\n"
     assert _robots_fetcher(ours).allowed("http://site.test/anything")
     assert _robots_fetcher(ROBOTS).robots("http://site.test/").crawl_delay(comp.USER_AGENT) == 2.0
+
+
+# ------------------------------------------------------------------ prices in every convention (price-parser)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("€1.299,00 per year", (1299.0, "EUR", "year")),
+    ("19,99 €", (19.99, "EUR", None)),
+    ("CHF 49", (49.0, "CHF", None)),
+    ("$1,234.56", (1234.56, "USD", None)),
+    ("49 CHF / month", (49.0, "CHF", "month")),
+    ("CHF 1'299.50 yearly", (1299.5, "CHF", "year")),
+    ("ab 1 299,00 EUR pro Jahr", (1299.0, "EUR", None)),
+    ("£9.99/mo", (9.99, "GBP", "month")),
+    ("€1.299 a year", (1299.0, "EUR", "year")),   # three digits after the dot: thousands
+    ("€12.50 a month", (12.5, "EUR", "month")),
+    ("A$29 per user per month", (29.0, "AUD", "month")),
+])
+def test_prices_in_european_swiss_and_us_conventions(text, expected):
+    (p,) = find_prices(text)
+    assert (p["amount"], p["currency"], p["period"]) == expected
+
+
+def test_no_price_without_a_currency_and_none_inside_words():
+    assert find_prices("15 users, 20% off, version 1.299, Chfoo 12, EURO 2024") == []
+
+
+def test_extract_page_reads_european_prices_in_cards():
+    html = """<main><h1>Preise</h1><p>Wählen Sie Ihren Plan für die Praxis und sparen Sie Zeit bei jedem Termin.</p>
+      <div class="card"><h3>Basis</h3><p>19,99 € / month</p></div>
+      <div class="card"><h3>Praxis</h3><p>€1.299,00 per year</p></div>
+      <div class="card"><h3>Schweiz</h3><p>CHF 49 per month</p></div></main>"""
+    got = [(p["plan"], p["amount"], p["currency"], p["period"]) for p in extract_page(html)["prices"]]
+    assert got == [("Basis", 19.99, "EUR", "month"), ("Praxis", 1299.0, "EUR", "year"),
+                   ("Schweiz", 49.0, "CHF", "month")]

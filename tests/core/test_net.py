@@ -106,7 +106,7 @@ def test_proxies_from_the_environment_are_ignored(monkeypatch):
 def test_unreachable_reads_as_words_not_an_errno():
     with pytest.raises(net.UnreachableError) as err:
         net.fetch_bytes("http://shop.test/x", resolver=StaticResolver(PUBLIC_IP), connector=RecordingConnector())
-    assert err.value.message == "cannot reach shop.test: the network is unreachable."
+    assert err.value.message == "cannot reach the site shop.test: the network is unreachable."
     assert "Errno" not in err.value.message
 
 
@@ -176,3 +176,14 @@ def test_monitoring_webhook_reaches_an_address_written_in_its_url():
         with pytest.raises(Exception, match="refused"):  # a name that resolves to loopback is not the same
             post_webhook(f"http://localhost:{server.port}/hook", {"text": "hi"}, retries=0)
     assert server.requests == ["POST /hook"]
+
+
+
+def test_an_unknown_host_reads_as_cannot_reach_the_site():
+    def no_such_host(host, port, *args, **kwargs):
+        raise __import__("socket").gaierror(-2, "Name or service not known")
+
+    with pytest.raises(net.UnsafeURLError) as err:
+        net.check_url("https://no-such-clinic.test/", resolver=no_such_host)
+    assert err.value.message == ("Cannot reach the site no-such-clinic.test: the name does not resolve "
+                                 "(check the spelling).") and "Errno" not in err.value.message
