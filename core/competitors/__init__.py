@@ -17,6 +17,8 @@ One concern per file, each usable alone:
   convention (``€1.299,00``, ``19,99 €``, ``CHF 49``, ``$1,234.56``).
 * ``crawl`` -- :func:`crawl_site` walks one site breadth-first within its start host
   and a page budget, one row per attempt.
+* ``snapshots`` -- sites kept as local files (the sample's three rivals), crawled by the
+  same crawler through a transport that reads them, never the network.
 * ``storage`` -- remembered sites and every fetch, stored with
   ``wh.save_state("competitors_fetches", ...)`` so a re-crawl can be compared with the one before.
 * ``analysis`` -- distinctive keywords per competitor (TF-IDF against the others),
@@ -32,6 +34,8 @@ from core.competitors.extract import CTA_RE, ENTITY_LABELS, OFFER_PATTERNS, OFFE
 from core.competitors.prices import CURRENCIES, PRICE_RE, find_prices, read_price
 from core.competitors.fetch import HTML_TYPES, USER_AGENT, Fetch, PoliteFetcher, fetcher_from_settings
 from core.net import Resolver, UnsafeURLError, check_url
+from core.competitors.snapshots import (SAMPLE_SNAPSHOTS, SnapshotTransport, load_snapshots, snapshot_fetcher,
+                                        snapshot_sites)
 from core.competitors.storage import (FETCH_TABLE, SITES_TABLE, add_site, crawl_all, crawls, fetches, latest,
                                       remove_site, sites, store_fetches)
 from core.errors import BadInputError, NotEnoughDataError
@@ -46,4 +50,5 @@ __all__ = [
     "OFFER_PATTERNS", "OFFER_RE", "CTA_RE", "ENTITY_LABELS", "same_site", "new_crawl_id", "fetch_record",
     "crawls", "ctas_table", "entities_table", "competitor_documents", "asdict_shallow",
     "BadInputError", "NotEnoughDataError", "CURRENCIES", "read_price",
+    "SAMPLE_SNAPSHOTS", "SnapshotTransport", "load_snapshots", "snapshot_fetcher", "snapshot_sites",
 ]

@@ -65,8 +65,18 @@ def _card_of(block: Any, price_blocks: set[int]) -> Any:
     return node
 
 
+def _row_label(block: Any) -> str:
+    """In a table, the first cell of the price's row ("All-on-4 full arch | $19,900")."""
+    row = block.find_parent("tr") if block.name in ("td", "th") else None
+    first = row.find(["td", "th"]) if row is not None else None
+    return _clean(first.get_text(" "))[:40] if first is not None and first is not block else ""
+
+
 def _plan_for(block: Any, price_blocks: set[int]) -> str:
-    """The plan name a price belongs to: the nearest enclosing card's first heading or short label."""
+    """The plan name a price belongs to: its table row's label, or the nearest enclosing card's heading."""
+    label = _row_label(block)
+    if label:
+        return label
     node = _card_of(block, price_blocks)
     if node is block:
         return ""

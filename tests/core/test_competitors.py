@@ -382,3 +382,43 @@ def test_extract_page_reads_european_prices_in_cards():
     got = [(p["plan"], p["amount"], p["currency"], p["period"]) for p in extract_page(html)["prices"]]
     assert got == [("Basis", 19.99, "EUR", "month"), ("Praxis", 1299.0, "EUR", "year"),
                    ("Schweiz", 49.0, "CHF", "month")]
+
+
+# ------------------------------------------------------------------ the sample's rivals, from local snapshots
+
+
+def test_sample_snapshots_crawl_three_competitors_with_price_changes():
+    from core.competitors import snapshots
+
+    wh = Warehouse.in_memory()
+    summary = comp.load_snapshots(wh)
+    assert summary == {"competitors": 3, "crawls": 2, "pages": 27}
+    f = comp.fetches(wh)
+    assert f["crawl_id"].nunique() == 2 and set(f["outcome"]) == {"ok", "robots"}
+    # robots.txt honoured on the snapshots: a wildcard rule, directories, the bot's own group with its Allow
+    refused = set(f.loc[f["outcome"] == "robots", "url"].str.replace(r"https://www\.[a-z]+\.example", "", regex=True))
+    assert {"/implants.html?print=1", "/patient-portal/login.html", "/admin/", "/book/appointment.html"} <= refused
+    assert "/book/insurance.html" in set(f.loc[f["outcome"] == "ok", "url"].str.replace(
+        r"https://www\.[a-z]+\.example", "", regex=True))
+    c = comp.compare(f)
+    assert set(c.prices["competitor"]) == {"Lone Star Smiles", "Prairie Implant Center", "Red River Family Dental"}
+    moved = c.changes[c.changes["change"] == "price moved"]
+    assert set(moved["competitor"]) == {"Lone Star Smiles", "Prairie Implant Center", "Red River Family Dental"}
+    assert "Single implant with crown: USD 2995 (-8%)" in set(moved["after"])
+    assert "new page" in set(c.changes["change"]) and "new offer" in set(c.changes["change"])
+    assert c.prices.query("plan == 'All-on-4 full arch'")["amount"].tolist() == [19900.0]  # a table row's label
+    assert snapshots.snapshot_versions() == ["v1", "v2"]
+
+
+def test_snapshot_transport_serves_files_only_inside_the_snapshot():
+    import httpx
+
+    from core.competitors import SAMPLE_SNAPSHOTS, SnapshotTransport
+
+    with httpx.Client(transport=SnapshotTransport(SAMPLE_SNAPSHOTS, "v1")) as client:
+        ok = client.get("https://www.lonestarsmiles.example/")
+        assert ok.status_code == 200 and ok.headers["content-type"].startswith("text/html")
+        assert client.get("https://www.lonestarsmiles.example/robots.txt").text.startswith("# Lone Star")
+        for url in ("https://www.lonestarsmiles.example/../../sites.json", "https://www.lonestarsmiles.example/%2e%2e/v2/index.html",
+                    "https://other.example/", "https://www.lonestarsmiles.example/missing.html"):
+            assert client.get(url).status_code == 404
