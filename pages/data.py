@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core import competitors
 from core.connectors import ingest_paths, mapping
 from core.escape import markdown as md
 from core.connectors.csv_exports import PARSERS
@@ -127,6 +128,7 @@ if can_upload:
         if st.button("Load the sample workspace", key="data.load_sample", icon=":material/dataset:"):
             with st.spinner("Loading the sample workspace…"), _shared.error_box():
                 report = wh.ingest(_shared.settings().sample_dir / "workspace.json.gz")
+                competitors.load_snapshots(wh)  # the sample's rivals, crawled from local snapshots
                 st.session_state["data.last_report"] = (report.to_dict(), [])
                 st.rerun()
     with right:
