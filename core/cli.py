@@ -23,6 +23,7 @@ import pandas as pd
 
 from core.config import Settings
 from core.errors import BadInputError, WorkbenchError
+from core.escape import json_text, terminal
 from core.warehouse import Warehouse
 
 # command -> (module, function). A module not written yet makes its command report so.
@@ -212,13 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_ingest(args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
-    wh = ctx.warehouse()
-    from core.warehouse import IngestReport
+    # Contract files and platform exports alike, recognised by content (core.connectors).
+    from core.connectors import ingest_paths
 
-    total = IngestReport()
-    for f in args.files:
-        total.merge(wh.ingest(f, table=args.table, skip_bad=args.skip_bad))
-    return total.to_dict()
+    report = ingest_paths(ctx.warehouse(), args.files, account_id=getattr(args, "account", None), table=args.table,
+                          skip_bad=args.skip_bad)
+    return report.to_dict()
 
 
 def run_train(args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
@@ -286,13 +286,18 @@ def _resolve(command: str) -> Callable[[argparse.Namespace, Context], dict[str, 
     return getattr(module, func)
 
 
+def _line(exc: Exception) -> str:
+    """One clean error line: the first line, with any control character a value carried made visible."""
+    return terminal(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, keep="")
+
+
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except BadInputError as exc:
-        print(str(exc), file=sys.stderr)
+        print(terminal(str(exc)), file=sys.stderr)
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
@@ -300,16 +305,16 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     try:
         payload = _resolve(args.command)(args, ctx)
     except BadInputError as exc:
-        print(str(exc).splitlines()[0], file=sys.stderr)
+        print(_line(exc), file=sys.stderr)
         return 2
     except WorkbenchError as exc:
-        print(str(exc).splitlines()[0], file=sys.stderr)
+        print(_line(exc), file=sys.stderr)
         return 1
     finally:
         ctx.close()
     payload = _clean(payload)
     if getattr(args, "format", "table") == "json":
-        print(json.dumps(payload, ensure_ascii=False))
+        print(json_text(json.dumps(payload, ensure_ascii=False)))  # C1 controls survive json.dumps
     else:
-        print(render_table(payload))
+        print(terminal(render_table(payload)))
     return 0

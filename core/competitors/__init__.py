@@ -2,7 +2,7 @@
 
 One concern per file, each usable alone:
 
-* ``guard`` -- which URLs may be fetched: public http(s) addresses only (:func:`check_url`).
+* the SSRF guard and the pinned connection live in :mod:`core.net` (:func:`check_url`).
 * ``fetch`` -- :class:`PoliteFetcher` honours robots.txt, sends one request at a
   time per host with a delay, a clear user agent, timeouts, a size cap (it streams
   and stops), a content-type check and retries with backoff on 429/5xx. It refuses
@@ -29,7 +29,7 @@ from core.competitors.crawl import FETCH_COLUMNS, crawl_site, fetch_record, new_
 from core.competitors.extract import (CTA_RE, ENTITY_LABELS, OFFER_PATTERNS, OFFER_RE, PRICE_RE, entities,
                                       extract_page, find_offers, find_prices)
 from core.competitors.fetch import HTML_TYPES, USER_AGENT, Fetch, PoliteFetcher, fetcher_from_settings
-from core.competitors.guard import Resolver, UnsafeURLError, check_url
+from core.net import Resolver, UnsafeURLError, check_url
 from core.competitors.storage import (FETCH_TABLE, SITES_TABLE, add_site, crawl_all, crawls, fetches, latest,
                                       remove_site, sites, store_fetches)
 from core.errors import BadInputError, NotEnoughDataError
