@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from core.connectors import ingest_paths
 from core.errors import WorkbenchError, WorkspaceLockedError
 from core.monitoring import ALERT_COLUMNS, KINDS, Monitor
 from core.monitoring.notify import post_webhook
@@ -205,7 +206,7 @@ class Worker:
         for path in paths:
             self.log(f"watch: ingesting {path.name}")
             try:
-                self._wh.ingest(path)
+                ingest_paths(self._wh, [path])  # any format ingest takes, platform exports included
             except WorkbenchError as exc:
                 self._rejected(path, str(exc))
                 continue
