@@ -25,11 +25,12 @@ import duckdb
 
 from core import schema
 from core.errors import BadInputError, UnknownTableError, ValidationError
+from core.escape import visible_controls
 from core.hashing import file_sha256
 from core.warehouse import sql
 from core.warehouse.connection import Connection
 from core.warehouse.locate import locate_json_error
-from core.warehouse.report import IngestReport, printable, violation_message
+from core.warehouse.report import IngestReport, violation_message
 from core.warehouse.sniff import Sniff, check_gzip, literal_path, sniff_file
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def ingest_file(db: Connection, path: str | Path, *, name: str | None = None, ta
     is not JSON of the contract's shape. The warehouse is unchanged on error.
     """
     path = Path(path)
-    name = printable(name or path.name)
+    name = visible_controls(name or path.name)  # one line, whatever the file is called
     check_table_name(table)
     if not path.is_file():
         raise BadInputError(f"{name}: no such file.", "File not found")
@@ -251,7 +252,7 @@ def stage_records(cur: Cursor, source: Source) -> tuple[str, str]:
         problem = locate_json_error(source.path, source.sniff.gzip, source.sniff.layout)
         if problem:
             raise BadInputError(f"{source.name}: {problem}. Nothing from this file was loaded.", "Malformed JSON")
-        keys = printable(", ".join(source.sniff.first_keys[:8])) or "none"
+        keys = visible_controls(", ".join(source.sniff.first_keys[:8])) or "none"
         raise UnknownTableError(
             f"{source.name}: cannot tell which table these records belong to (keys: {keys}); "
             f"choose one of {', '.join(schema.TABLE_NAMES)} for this file.")

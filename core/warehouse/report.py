@@ -34,11 +34,6 @@ class IngestReport:
                 "warnings": list(self.warnings)}
 
 
-def printable(text: str) -> str:
-    """``text`` on one line: control characters (a newline in a file name) written as escapes."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
 def violation_message(name: str, violations: "pd.DataFrame", total: int) -> str:
     """The first violation as one line (file, record, line, key values, field, reason) and how many more."""
     import pandas as pd

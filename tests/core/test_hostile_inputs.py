@@ -359,7 +359,7 @@ def test_a_newline_in_a_file_name_stays_on_one_line(wh, records, tmp_path):
     bad[0]["spend"] = "abc"
     path = tmp_path / "two\nlines.json"
     path.write_text(json.dumps(bad))
-    err = refused(wh, path, match="two\\nlines.json: record 0")
+    err = refused(wh, path, match="two\\x0alines.json: record 0")
     assert "field spend" in str(err)
     path.write_text(json.dumps(records))
     assert wh.ingest(path).loaded == {"campaigns": 3}
