@@ -562,3 +562,11 @@ def test_a_truncated_platform_export_names_where_without_duckdb_text(tmp_path, c
     err = capsys.readouterr().err
     assert "google_performance.json" in err and len(err.strip().splitlines()) == 1
     assert not any(r in err for r in RAW), err
+
+
+def test_a_newline_in_a_platform_export_name_stays_on_one_line(tmp_path, capsys):
+    path = tmp_path / "bad\nexport.csv"
+    path.write_text("Some,Unknown,Columns\n1,2,3\n")
+    assert main(["ingest", str(path), "--db", str(tmp_path / "ws.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert "bad\\x0aexport.csv" in err and len(err.strip().splitlines()) == 1, err
