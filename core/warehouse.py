@@ -12,6 +12,7 @@ good rows replace earlier rows with the same natural key, all in one transaction
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 import re
@@ -27,10 +28,10 @@ import duckdb
 import pandas as pd
 
 from core import schema
-from core.errors import BadInputError, ValidationError, WorkbenchError, WorkspaceLockedError
+from core.errors import AccountError, BadInputError, ValidationError, WorkbenchError, WorkspaceLockedError
 from core.registry import file_sha256
 
-SYSTEM_TABLES = ("ingest_log", "meta")
+SYSTEM_TABLES = ("ingest_log", "meta", "clients")
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _MAX_VALUE_SHOWN = 40
 
@@ -40,6 +41,7 @@ _MAX_VALUE_SHOWN = 40
 _AUDIENCE_TYPE = "STRUCT(age_min INTEGER, age_max INTEGER, gender VARCHAR, interests VARCHAR[], location VARCHAR)"
 
 _STORAGE_TYPE = {
+    "account": "VARCHAR",
     "string": "VARCHAR",
     "platform": "VARCHAR",
     "enum": "VARCHAR",
@@ -64,9 +66,15 @@ _SYSTEM_DDL = (
     """CREATE TABLE IF NOT EXISTS ingest_log (
         ingest_id BIGINT, file_name VARCHAR, sha256 VARCHAR, loaded_at TIMESTAMPTZ,
         table_name VARCHAR, rows_loaded BIGINT, rows_replaced BIGINT, rows_skipped BIGINT)""",
+    f"ALTER TABLE ingest_log ADD COLUMN IF NOT EXISTS account_id VARCHAR DEFAULT '{schema.DEFAULT_ACCOUNT}'",
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value BIGINT)",
     "INSERT INTO meta VALUES ('data_version', 0) ON CONFLICT DO NOTHING",
     "INSERT INTO meta VALUES ('state_version', 0) ON CONFLICT DO NOTHING",
+    # Per-client versions (``data_version:<id>``) are drawn from the global counter, so two
+    # clients never share a version once written: caches keyed by version cannot mix them.
+    f"INSERT INTO meta SELECT key || ':{schema.DEFAULT_ACCOUNT}', value FROM meta "
+    "WHERE key IN ('data_version', 'state_version') ON CONFLICT DO NOTHING",
+    "CREATE TABLE IF NOT EXISTS clients (account_id VARCHAR PRIMARY KEY, name VARCHAR, created_at TIMESTAMPTZ)",
 )
 
 
@@ -79,10 +87,11 @@ _SYSTEM_DDL = (
 # same final casts to storage types (``_finalize``): one contract, two speeds.
 
 _WORK_TYPE = {
-    "string": "VARCHAR", "platform": "VARCHAR", "enum": "VARCHAR", "count": "DOUBLE", "amount": "DOUBLE",
+    "account": "VARCHAR", "string": "VARCHAR", "platform": "VARCHAR", "enum": "VARCHAR", "count": "DOUBLE", "amount": "DOUBLE",
     "int": "DOUBLE", "date": "DATE", "datetime": "VARCHAR",
     "audience": "STRUCT(age_min DOUBLE, age_max DOUBLE, gender VARCHAR, interests VARCHAR[], location VARCHAR)",
 }
+_ACCOUNT_SQL_RE = "[A-Za-z0-9][A-Za-z0-9_.\\-]{0,63}"
 _KIND_NAME = {"count": "a whole number", "amount": "a number", "int": "a whole number",
               "date": "a YYYY-MM-DD date", "datetime": "an ISO 8601 date-time"}
 _DATETIME_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}.*)?$"
@@ -119,6 +128,9 @@ def _rules(f: schema.Field, prefix: str = "") -> list[tuple[str, str, str]]:
     v = prefix + f.name
     if f.kind in ("count", "amount", "int"):
         return _number_rules(f.name, v, f.kind, f.bounds)
+    if f.kind == "account":
+        return [(f.name, f"trim({v}) <> '' AND NOT regexp_full_match(trim({v}), '{_ACCOUNT_SQL_RE}')",
+                 f"'not a client id: ' || {_shown(v)}")]
     if f.kind == "enum":
         allowed = ", ".join(_q(c) for c in f.choices)
         # The plain comparison first: clean exports skip the string functions.
@@ -153,12 +165,24 @@ def _table_rules(t: schema.Table, prefix: str = "") -> list[tuple[str, str, str]
     return out
 
 
-def _finalize(t: schema.Table) -> dict[str, str]:
-    """Storage expression per stored column, from the working columns."""
+def _account_expr(v: str, account: str | None) -> str:
+    """The stored client of a row: the chosen client, else the file's, else the default."""
+    if account is not None:
+        return _q(schema.check_account_id(account))
+    return f"coalesce(nullif(trim({v}), ''), {_q(schema.DEFAULT_ACCOUNT)})"
+
+
+def _finalize(t: schema.Table, account: str | None = None) -> dict[str, str]:
+    """Storage expression per stored column, from the working columns.
+
+    ``account`` (the client chosen while ingesting) replaces whatever client the file names.
+    """
     out: dict[str, str] = {}
     for f in t.fields:
         v = f.name
-        if f.kind == "platform" or f.kind == "enum":
+        if f.kind == "account":
+            out[v] = _account_expr(v, account)
+        elif f.kind == "platform" or f.kind == "enum":
             out[v] = f"lower(trim({v}))"
         elif f.kind in ("count", "int"):
             out[v] = f"CAST({v} AS {_STORAGE_TYPE[f.kind]})"
@@ -191,7 +215,7 @@ def _bad_condition(t: schema.Table) -> str:
     return " OR ".join(f"({p})" for p in parts)
 
 
-def _guarded_select(t: schema.Table, source: str) -> str:
+def _guarded_select(t: schema.Table, source: str, account: str | None = None) -> str:
     """Storage-typed columns from working values, raising on the first contract violation.
 
     Each stored column carries the rules about its own value, so one streaming
@@ -200,7 +224,7 @@ def _guarded_select(t: schema.Table, source: str) -> str:
     """
     rules = _table_rules(t)
     cols = []
-    for col, expr in _finalize(t).items():
+    for col, expr in _finalize(t, account).items():
         guards = [cond for label, cond, _ in rules if label.split(".")[0] == col]
         if col in t.field_names and t.get(col).required:
             guards.insert(0, f"{col} IS NULL")
@@ -431,9 +455,13 @@ class Filters:
                        self.platforms, self.objectives)
 
 
-def _where(filters: Filters | None, date_col: str, *, objectives: bool = True) -> tuple[str, dict[str, Any]]:
+def _where(filters: Filters | None, date_col: str | None, *, objectives: bool = True,
+           account: str | None = None) -> tuple[str, dict[str, Any]]:
     f = filters or Filters()
     clauses, params = ["TRUE"], {}
+    if account is not None:
+        clauses.append("account_id = $account")
+        params["account"] = account
     if f.start is not None:
         clauses.append(f"CAST({date_col} AS DATE) >= $start")
         params["start"] = f.start
@@ -481,7 +509,121 @@ class Warehouse:
         self._con = con
         self.path = path
         self._lock = threading.RLock()
+        # The client this view reads and writes; None: the workspace's only client (see :meth:`account`).
+        self._account: str | None = None
         self._setup()
+
+    # ---- clients
+
+    def for_account(self, account: str | None) -> "Warehouse":
+        """A view of the same workspace that reads and writes only ``account``'s rows and state.
+
+        It shares the connection (and its lock); ``None`` gives the unscoped view back.
+        """
+        view = copy.copy(self)
+        view._account = None if account is None else schema.check_account_id(account)
+        return view
+
+    @property
+    def account(self) -> str:
+        """The client this view works on: the chosen one, else the workspace's only one.
+
+        Raises :class:`AccountError` naming the clients when the workspace holds several
+        and none was chosen.
+        """
+        if self._account is not None:
+            return self._account
+        ids = self.accounts()
+        if len(ids) > 1:
+            raise AccountError(f"The workspace holds {len(ids)} clients ({', '.join(ids)}); "
+                               "choose one with --account ID.")
+        return ids[0] if ids else schema.DEFAULT_ACCOUNT
+
+    def accounts(self) -> list[str]:
+        """Every client id in the workspace, in order."""
+        with self._cursor() as cur:
+            return [r[0] for r in cur.execute("SELECT account_id FROM clients ORDER BY account_id").fetchall()]
+
+    def clients(self) -> pd.DataFrame:
+        """The client registry with each client's campaign-day count (for the Data page)."""
+        return self._df(
+            "SELECT c.account_id, c.name, c.created_at, coalesce(n.rows, 0) AS campaign_days FROM clients c "
+            "LEFT JOIN (SELECT account_id, count(*) AS rows FROM campaigns GROUP BY account_id) n "
+            "USING (account_id) ORDER BY c.account_id")
+
+    def add_client(self, account: str, name: str | None = None) -> str:
+        """Register a new, empty client; returns its id."""
+        account = schema.check_account_id(account)
+        with self._lock, self._cursor() as cur:
+            if cur.execute("SELECT count(*) FROM clients WHERE account_id = $a", {"a": account}).fetchone()[0]:
+                raise AccountError(f"A client {account!r} exists already.", "Client exists")
+            cur.execute("BEGIN TRANSACTION")
+            cur.execute("INSERT INTO clients VALUES ($a, $n, now())", {"a": account, "n": (name or account).strip()})
+            self._bump(cur, "data_version", [account])
+            self._bump(cur, "state_version", [account])
+            cur.execute("COMMIT")
+        return account
+
+    def rename_client(self, account: str, name: str) -> None:
+        """Give a client a new display name (its id, which the rows carry, stays)."""
+        if not name.strip():
+            raise AccountError("A client needs a name.", "Client name")
+        with self._lock, self._cursor() as cur:
+            self._require_client(cur, account)
+            cur.execute("UPDATE clients SET name = $n WHERE account_id = $a", {"a": account, "n": name.strip()})
+
+    def delete_client(self, account: str) -> dict[str, int]:
+        """Delete a client: its rows in every table, its state, its ingest history and its entry."""
+        with self._lock, self._cursor() as cur:
+            self._require_client(cur, account)
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                removed = self._delete_account_rows(cur, account)
+                cur.execute("DELETE FROM clients WHERE account_id = $a", {"a": account})
+                cur.execute("DELETE FROM meta WHERE key IN ($d, $s)",
+                            {"d": f"data_version:{account}", "s": f"state_version:{account}"})
+                cur.execute("UPDATE meta SET value = value + 1 WHERE key IN ('data_version', 'state_version')")
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        return removed
+
+    def client_name(self, account: str) -> str:
+        with self._cursor() as cur:
+            row = cur.execute("SELECT name FROM clients WHERE account_id = $a", {"a": account}).fetchone()
+        return row[0] if row else account
+
+    def _require_client(self, cur, account: str) -> None:
+        if not cur.execute("SELECT count(*) FROM clients WHERE account_id = $a", {"a": account}).fetchone()[0]:
+            raise AccountError(f"No client {account!r} in this workspace.", "Unknown client")
+
+    def _delete_account_rows(self, cur, account: str) -> dict[str, int]:
+        removed = {}
+        for t in (*schema.TABLE_NAMES, "ingest_log", *self.state_tables()):
+            if t not in schema.TABLES and t != "ingest_log" and not self._has_account_column(cur, t):
+                continue
+            removed[t] = int(cur.execute(f"SELECT count(*) FROM {t} WHERE account_id = $a",
+                                         {"a": account}).fetchone()[0])
+            cur.execute(f"DELETE FROM {t} WHERE account_id = $a", {"a": account})
+        return removed
+
+    def _register_clients(self, cur, source: str | None, account: str | None) -> list[str]:
+        """Add the clients of freshly written rows to the registry; returns them."""
+        if account is not None:
+            ids = [account]
+        else:
+            ids = [r[0] for r in cur.execute(f"SELECT DISTINCT account_id FROM {source}").fetchall()]
+        for a in ids:
+            cur.execute("INSERT INTO clients VALUES ($a, $a, now()) ON CONFLICT DO NOTHING", {"a": a})
+        return ids
+
+    def _bump(self, cur, kind: str, accounts: Iterable[str]) -> None:
+        """Bump the global version once per client written, and give each client its new number."""
+        for a in accounts:
+            cur.execute("UPDATE meta SET value = value + 1 WHERE key = $k", {"k": kind})
+            cur.execute("INSERT INTO meta SELECT $ak, value FROM meta WHERE key = $k "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value", {"k": kind, "ak": f"{kind}:{a}"})
 
     # ---- opening
 
@@ -504,11 +646,12 @@ class Warehouse:
         return cls(duckdb.connect(":memory:"), None)
 
     @classmethod
-    def from_files(cls, paths: Iterable[str | Path], *, skip_bad: bool = False) -> "Warehouse":
-        """A fresh in-memory warehouse holding exactly these contract files."""
+    def from_files(cls, paths: Iterable[str | Path], *, skip_bad: bool = False,
+                   account: str | None = None) -> "Warehouse":
+        """A fresh in-memory warehouse holding exactly these contract files (as ``account``'s, if given)."""
         wh = cls.in_memory()
         for p in paths:
-            wh.ingest(p, skip_bad=skip_bad)
+            wh.ingest(p, skip_bad=skip_bad, account=account)
         return wh
 
     def close(self) -> None:
@@ -524,8 +667,25 @@ class Warehouse:
             cur.execute("SET TimeZone = 'UTC'")
             for t in schema.TABLES.values():
                 cur.execute(_ddl(t))
+            fresh = "clients" not in {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
             for ddl in _SYSTEM_DDL:
                 cur.execute(ddl)
+            if fresh and not cur.execute("SELECT count(*) FROM meta WHERE key = 'data_version' AND value > 0"
+                                         ).fetchone()[0]:
+                return
+            if fresh:
+                self._migrate_to_clients(cur)
+
+    def _migrate_to_clients(self, cur) -> None:
+        """A workspace from before clients: every row and state row belongs to the default client."""
+        for t in schema.TABLE_NAMES:
+            cur.execute(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS account_id VARCHAR "
+                        f"DEFAULT {_q(schema.DEFAULT_ACCOUNT)}")
+        for t in self.state_tables():
+            self._ensure_account_column(cur, t)
+        union = " UNION ".join(f"SELECT DISTINCT account_id FROM {t}" for t in schema.TABLE_NAMES)
+        cur.execute(f"INSERT INTO clients SELECT account_id, account_id, now() FROM ({union}) "
+                    "ON CONFLICT DO NOTHING")
 
     @contextmanager
     def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -550,19 +710,31 @@ class Warehouse:
             row = cur.execute("SELECT value FROM meta WHERE key = $k", {"k": key}).fetchone()
         return int(row[0]) if row else 0
 
+    def _version(self, kind: str) -> int:
+        if self._account is None:
+            return self._meta(kind)
+        return self._meta(f"{kind}:{self._account}")
+
     @property
     def data_version(self) -> int:
-        """Bumped by every write to the contract tables; caches key on it."""
-        return self._meta("data_version")
+        """Bumped by every write to the contract tables; caches key on it.
+
+        A client's view gives that client's version: numbers come from one counter, so
+        two clients' versions differ once either was written (caches never mix them).
+        """
+        return self._version("data_version")
 
     @property
     def state_version(self) -> int:
-        """Bumped by every write to capability state tables."""
-        return self._meta("state_version")
+        """Bumped by every write to capability state tables (per client, as ``data_version``)."""
+        return self._version("state_version")
 
     def counts(self) -> dict[str, int]:
+        """Rows per contract table of this client."""
+        account = self.account
         with self._cursor() as cur:
-            return {t: int(cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in schema.TABLE_NAMES}
+            return {t: int(cur.execute(f"SELECT count(*) FROM {t} WHERE account_id = $a", {"a": account}
+                                       ).fetchone()[0]) for t in schema.TABLE_NAMES}
 
     def is_empty(self) -> bool:
         return sum(self.counts().values()) == 0
@@ -570,8 +742,12 @@ class Warehouse:
     # ---- ingest
 
     def ingest(self, path: str | Path, *, name: str | None = None, table: str | None = None,
-               skip_bad: bool = False) -> IngestReport:
+               skip_bad: bool = False, account: str | None = None) -> IngestReport:
         """Load one contract file; all of it or none of it unless ``skip_bad``.
+
+        Rows go to ``account`` (or this view's client): the client chosen while ingesting
+        replaces the one a file names. Without either, each row keeps its file's
+        ``account_id`` (``default`` when it has none).
 
         Raises :class:`ValidationError` (with every violation) when a record breaks
         the contract and ``skip_bad`` is false, :class:`BadInputError` when the file
@@ -583,30 +759,32 @@ class Warehouse:
             raise BadInputError(f"Unknown table {table!r}; choose one of {', '.join(schema.TABLE_NAMES)}.")
         if not path.exists():
             raise BadInputError(f"{name}: no such file.", "File not found")
+        account = schema.check_account_id(account) if account is not None else self._account
         sniff = _sniff(path, name)
         # Hash the file while DuckDB reads it: on a big file this hides most of its cost.
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(file_sha256, path)
-            return self._ingest_locked(path, name, sniff, table, digest, skip_bad)
+            return self._ingest_locked(path, name, sniff, table, digest, skip_bad, account)
 
     def _ingest_locked(self, path: Path, name: str, sniff: _Sniff, table: str | None, digest: "Future[str]",
-                       skip_bad: bool) -> IngestReport:
+                       skip_bad: bool, account: str | None) -> IngestReport:
         with self._lock, self._cursor() as cur:
             if sniff.layout != "object":
-                fast = self._ingest_strict(cur, path, name, sniff, table, digest)
+                fast = self._ingest_strict(cur, path, name, sniff, table, digest, account)
                 if fast is not None:
                     return fast
-            return self._ingest_detailed(cur, path, name, sniff, table, digest, skip_bad)
+            return self._ingest_detailed(cur, path, name, sniff, table, digest, skip_bad, account)
 
     def _log(self, cur, name: str, digest: "Future[str]", table: str, loaded: int, replaced: int,
-             skipped: int) -> None:
+             skipped: int, accounts: list[str]) -> None:
         cur.execute(
-            "INSERT INTO ingest_log SELECT coalesce(max(ingest_id), 0) + 1, $f, $h, now(), $t, $l, $r, $s "
+            "INSERT INTO ingest_log SELECT coalesce(max(ingest_id), 0) + 1, $f, $h, now(), $t, $l, $r, $s, $a "
             "FROM ingest_log",
-            {"f": name, "h": digest.result(), "t": table, "l": loaded, "r": replaced, "s": skipped})
+            {"f": name, "h": digest.result(), "t": table, "l": loaded, "r": replaced, "s": skipped,
+             "a": ",".join(accounts) or schema.DEFAULT_ACCOUNT})
 
     def _ingest_strict(self, cur, path: Path, name: str, sniff: _Sniff, table: str | None,
-                       digest: "Future[str]") -> IngestReport | None:
+                       digest: "Future[str]", account: str | None = None) -> IngestReport | None:
         """The fast path for a clean table file; None sends the file down the detailed path.
 
         DuckDB's reader casts every field to its working type (a bad value aborts the
@@ -619,7 +797,7 @@ class Warehouse:
             return None
         t = schema.TABLES[tname]
         keys = ", ".join(t.keys)
-        select = _guarded_select(t, _read_json_sql(t, sniff, strict=True))
+        select = _guarded_select(t, _read_json_sql(t, sniff, strict=True), account)
         params = {"path": str(path)}
         cur.execute("BEGIN TRANSACTION")
         try:
@@ -633,11 +811,12 @@ class Warehouse:
             n, distinct = cur.execute(f"SELECT count(*), count(DISTINCT hash({keys})) FROM {target}").fetchone()
             if n == 0 or n != distinct:
                 raise _DetailedPath
-            loaded, replaced = (int(n), 0) if empty else self._merge(cur, t, target, final=False)
+            accounts = self._register_clients(cur, target, account)
+            loaded, replaced = (int(n), 0) if empty else self._merge(cur, t, target)
             if not empty:
                 cur.execute(f"DROP TABLE {target}")
-            self._log(cur, name, digest, tname, loaded, replaced, 0)
-            cur.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+            self._log(cur, name, digest, tname, loaded, replaced, 0, accounts)
+            self._bump(cur, "data_version", accounts)
             cur.execute("COMMIT")
         except (duckdb.Error, _DetailedPath):
             cur.execute("ROLLBACK")
@@ -645,7 +824,7 @@ class Warehouse:
         return IngestReport(loaded={tname: loaded}, replaced={tname: replaced}, files=[name])
 
     def _ingest_detailed(self, cur, path: Path, name: str, sniff: _Sniff, table: str | None, digest: "Future[str]",
-                         skip_bad: bool) -> IngestReport:
+                         skip_bad: bool, account: str | None = None) -> IngestReport:
         """Validate every record, list every violation, load all or (with skip_bad) the good ones."""
         report = IngestReport(files=[name])
         cur.execute("BEGIN TRANSACTION")
@@ -674,17 +853,17 @@ class Warehouse:
                     {"file": r.file, "index": int(r.index), "field": r.field, "reason": r.reason,
                      "table": r.table}
                     for r in violations.itertuples(index=False)]
-            total_loaded = 0
+            touched: set[str] = set()
             for t in staged:
-                loaded, replaced = self._merge_staged(cur, t)
+                loaded, replaced, accounts = self._merge_staged(cur, t, account)
                 report.loaded[t.name] = report.loaded.get(t.name, 0) + loaded
                 report.replaced[t.name] = report.replaced.get(t.name, 0) + replaced
-                total_loaded += loaded
+                if loaded or replaced:
+                    touched.update(accounts)
                 skipped_rows = 0 if violations is None else int(
                     violations.loc[violations["table"] == t.name, "index"].nunique())
-                self._log(cur, name, digest, t.name, loaded, replaced, skipped_rows)
-            if total_loaded or any(report.replaced.values()):
-                cur.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+                self._log(cur, name, digest, t.name, loaded, replaced, skipped_rows, accounts)
+            self._bump(cur, "data_version", sorted(touched))
             for t in staged:
                 cur.execute(f"DROP TABLE IF EXISTS __staged_{t.name}")
             cur.execute("COMMIT")
@@ -761,14 +940,9 @@ class Warehouse:
             raise BadInputError(f"{name}: {where}. Nothing from this file was loaded.",
                                 "Malformed JSON") from exc
 
-    def _merge(self, cur, t: schema.Table, source: str, *, final: bool = True) -> tuple[int, int]:
-        """Replace rows by natural key with ``source``'s rows; return (new, replaced).
-
-        ``source`` holds working values (``final``) or storage values already.
-        """
-        storage = _finalize(t)
-        cols = ", ".join(storage)
-        exprs = ", ".join(storage.values()) if final else cols
+    def _merge(self, cur, t: schema.Table, source: str) -> tuple[int, int]:
+        """Replace rows by natural key with ``source``'s rows (storage values); return (new, replaced)."""
+        cols = exprs = ", ".join(_finalize(t))
         replaced = 0
         if cur.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]:
             match = " AND ".join(f"{t.name}.{k} = s.{k}" for k in t.keys)
@@ -779,47 +953,72 @@ class Warehouse:
         inserted = cur.execute(f"INSERT INTO {t.name} ({cols}) SELECT {exprs} FROM {source}").fetchone()[0]
         return int(inserted) - int(replaced), int(replaced)
 
-    def _merge_staged(self, cur, t: schema.Table) -> tuple[int, int]:
-        """Merge the detailed path's good rows; within a file the last record for a key wins."""
+    def _merge_staged(self, cur, t: schema.Table, account: str | None = None) -> tuple[int, int, list[str]]:
+        """Merge the detailed path's good rows; within a file the last record for a key wins.
+
+        Rows are brought to storage values first, so that keys compare as stored (a file's
+        missing ``account_id`` is the default client, the chosen client replaces the file's).
+        """
+        storage = _finalize(t, account)
         keys = ", ".join(t.keys)
+        final = ", ".join(f"{e} AS {c}" for c, e in storage.items())
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE __final_{t.name} AS SELECT __idx, {final} "
+                    f"FROM __staged_{t.name} WHERE len(__problems) = 0")
         cur.execute(
-            f"CREATE OR REPLACE TEMP TABLE __good_{t.name} AS SELECT * FROM __staged_{t.name} "
-            f"WHERE len(__problems) = 0 QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __idx DESC) = 1")
-        result = self._merge(cur, t, f"__good_{t.name}")
+            f"CREATE OR REPLACE TEMP TABLE __good_{t.name} AS SELECT * EXCLUDE (__idx) FROM __final_{t.name} "
+            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __idx DESC) = 1")
+        cur.execute(f"DROP TABLE __final_{t.name}")
+        accounts = self._register_clients(cur, f"__good_{t.name}", account)
+        loaded, replaced = self._merge(cur, t, f"__good_{t.name}")
         cur.execute(f"DROP TABLE IF EXISTS __good_{t.name}")
         cur.execute(f"DROP TABLE IF EXISTS __raw_{t.name}")
-        return result
+        return loaded, replaced, accounts
 
     def ingest_records(self, table: str, records: list[dict[str, Any]], *, name: str = "records",
-                       skip_bad: bool = False) -> IngestReport:
+                       skip_bad: bool = False, account: str | None = None) -> IngestReport:
         """Ingest records given in memory (importers, tests) through the same checks."""
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
             p = Path(tmp) / f"{table}.json"
             p.write_text(json.dumps(records, default=str))
-            return self.ingest(p, name=name, table=table, skip_bad=skip_bad)
+            return self.ingest(p, name=name, table=table, skip_bad=skip_bad, account=account)
 
     def ingest_history(self) -> pd.DataFrame:
-        return self._df("SELECT * FROM ingest_log ORDER BY ingest_id DESC, table_name")
+        """This client's ingests, newest first (a file of several clients counts for each)."""
+        return self._df("SELECT * EXCLUDE (account_id) FROM ingest_log "
+                        "WHERE list_contains(string_split(account_id, ','), $a) ORDER BY ingest_id DESC, table_name",
+                        {"a": self.account})
 
     def reset(self) -> None:
-        """Empty every contract table and the ingest log (state tables too)."""
+        """Empty the workspace: with a client chosen, that client's rows and state; else everything."""
         with self._lock, self._cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
-            for t in schema.TABLE_NAMES:
-                cur.execute(f"DELETE FROM {t}")
-            cur.execute("DELETE FROM ingest_log")
-            for t in self.state_tables():
-                cur.execute(f"DROP TABLE IF EXISTS {t}")
-            cur.execute("UPDATE meta SET value = value + 1")
-            cur.execute("COMMIT")
+            try:
+                if self._account is not None:
+                    self._delete_account_rows(cur, self._account)
+                    accounts = [self._account]
+                else:
+                    for t in schema.TABLE_NAMES:
+                        cur.execute(f"DELETE FROM {t}")
+                    cur.execute("DELETE FROM ingest_log")
+                    for t in self.state_tables():
+                        cur.execute(f"DROP TABLE IF EXISTS {t}")
+                    cur.execute("DELETE FROM clients")
+                    cur.execute("DELETE FROM meta WHERE contains(key, ':')")
+                    accounts = [schema.DEFAULT_ACCOUNT]
+                self._bump(cur, "data_version", accounts)
+                self._bump(cur, "state_version", accounts)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
 
     # ---- contract tables as frames
 
     def campaigns(self, filters: Filters | None = None) -> pd.DataFrame:
         """Campaign-days with the audience flattened and a readable ``audience_label``."""
-        where, params = _where(filters, "date")
+        where, params = _where(filters, "date", account=self.account)
         df = self._df(
             "SELECT date, platform, campaign_id, campaign_name, objective, ad_type, bidding_strategy, "
             "audience.age_min AS age_min, audience.age_max AS age_max, audience.gender AS gender, "
@@ -834,7 +1033,7 @@ class Warehouse:
 
     def posts(self, filters: Filters | None = None) -> pd.DataFrame:
         """Posts with ``local_time``: the wall-clock time in the offset they were published in."""
-        where, params = _where(filters, "published_at", objectives=False)
+        where, params = _where(filters, "published_at", objectives=False, account=self.account)
         df = self._df(
             "SELECT post_id, platform, published_at, utc_offset_minutes, "
             "CAST(timezone('UTC', published_at) AS TIMESTAMP) + to_minutes(CAST(utc_offset_minutes AS BIGINT)) "
@@ -843,15 +1042,17 @@ class Warehouse:
         return df
 
     def comments(self, filters: Filters | None = None) -> pd.DataFrame:
-        where, params = _where(filters, "created_at", objectives=False)
-        return self._df(f"SELECT * FROM comments WHERE {where} ORDER BY created_at", params)
+        where, params = _where(filters, "created_at", objectives=False, account=self.account)
+        return self._df(f"SELECT * EXCLUDE (account_id) FROM comments WHERE {where} ORDER BY created_at", params)
 
     def customers(self) -> pd.DataFrame:
-        return self._df("SELECT * FROM customers ORDER BY customer_id")
+        return self._df("SELECT * EXCLUDE (account_id) FROM customers WHERE account_id = $a ORDER BY customer_id",
+                        {"a": self.account})
 
     def date_range(self) -> tuple[date | None, date | None]:
         with self._cursor() as cur:
-            lo, hi = cur.execute("SELECT min(date), max(date) FROM campaigns").fetchone()
+            lo, hi = cur.execute("SELECT min(date), max(date) FROM campaigns WHERE account_id = $a",
+                                 {"a": self.account}).fetchone()
         return lo, hi
 
     def distinct(self, column: str) -> list[str]:
@@ -860,20 +1061,21 @@ class Warehouse:
         if column not in allowed:
             raise ValueError(column)
         with self._cursor() as cur:
-            rows = cur.execute(f"SELECT DISTINCT {column} FROM campaigns ORDER BY 1").fetchall()
+            rows = cur.execute(f"SELECT DISTINCT {column} FROM campaigns WHERE account_id = $a ORDER BY 1",
+                               {"a": self.account}).fetchall()
         return [r[0] for r in rows]
 
     # ---- overview aggregates (the hot queries)
 
     def totals(self, filters: Filters | None = None) -> dict[str, float]:
-        where, params = _where(filters, "date")
+        where, params = _where(filters, "date", account=self.account)
         df = self._df(f"SELECT {_SUMS}, count(*) AS rows FROM campaigns WHERE {where}", params)
         return {k: (0.0 if pd.isna(v) else float(v)) for k, v in df.iloc[0].items()}
 
     def trend(self, filters: Filters | None = None, grain: str = "day", by: str | None = "platform") -> pd.DataFrame:
         if grain not in ("day", "week", "month"):
             raise ValueError(grain)
-        where, params = _where(filters, "date")
+        where, params = _where(filters, "date", account=self.account)
         group = f"date_trunc('{grain}', date)"
         by_sql = f", {by}" if by else ""
         if by and by not in ("platform", "objective", "ad_type", "bidding_strategy", "campaign_id"):
@@ -888,7 +1090,7 @@ class Warehouse:
         cols = BREAKDOWNS.get(by)
         if cols is None:
             raise ValueError(by)
-        where, params = _where(filters, "date")
+        where, params = _where(filters, "date", account=self.account)
         if by == "campaign":
             select = "campaign_id, any_value(campaign_name) AS campaign_name, any_value(platform) AS platform"
             group = "GROUP BY campaign_id"
@@ -910,26 +1112,42 @@ class Warehouse:
         reserved = set(schema.TABLES) | set(SYSTEM_TABLES)
         return sorted(r[0] for r in rows if r[0] not in reserved and not r[0].startswith("__"))
 
+    def _has_account_column(self, cur, table: str) -> bool:
+        return bool(cur.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = $t AND "
+                                "column_name = 'account_id' AND schema_name = 'main' AND database_name = current_database()", {"t": table}).fetchone()[0])
+
+    def _ensure_account_column(self, cur, table: str) -> None:
+        """State saved before clients existed belongs to the default client."""
+        if not self._has_account_column(cur, table):
+            cur.execute(f"ALTER TABLE {table} ADD COLUMN account_id VARCHAR DEFAULT {_q(schema.DEFAULT_ACCOUNT)}")
+
     def save_state(self, table: str, frame: pd.DataFrame, *, keys: Iterable[str] = (),
                    replace_all: bool = False) -> None:
-        """Upsert ``frame`` into a state table (created from the frame's columns on first use)."""
+        """Upsert ``frame`` into a state table (created from the frame's columns on first use).
+
+        The rows belong to this view's client: ``replace_all`` and ``keys`` replace only its rows.
+        """
         self._check_state_name(table)
-        keys = list(keys)
+        keys = [*keys, "account_id"]
         for k in list(frame.columns):
             if not _IDENT.match(str(k)):
                 raise ValueError(f"bad column name {k!r}")
+        account = self.account
+        frame = frame.assign(account_id=account)
         with self._lock, self._cursor() as cur:
             cur.register("__frame", frame)
             cur.execute("BEGIN TRANSACTION")
             try:
                 cur.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM __frame WHERE false")
+                self._ensure_account_column(cur, table)
                 if replace_all:
-                    cur.execute(f"DELETE FROM {table}")
-                elif keys:
+                    cur.execute(f"DELETE FROM {table} WHERE account_id = $a", {"a": account})
+                else:
                     match = " AND ".join(f"{table}.{k} IS NOT DISTINCT FROM f.{k}" for k in keys)
-                    cur.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM __frame f WHERE {match})")
+                    if len(keys) > 1:
+                        cur.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM __frame f WHERE {match})")
                 cur.execute(f"INSERT INTO {table} BY NAME SELECT * FROM __frame")
-                cur.execute("UPDATE meta SET value = value + 1 WHERE key = 'state_version'")
+                self._bump(cur, "state_version", [account])
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
@@ -942,31 +1160,39 @@ class Warehouse:
         self._check_state_name(table)
         if table not in self.state_tables():
             return pd.DataFrame()
-        clauses = [f"{k} = ${k}" for k in equals if _IDENT.match(k)]
-        where = " AND ".join(clauses) or "TRUE"
-        return self._df(f"SELECT * FROM {table} WHERE {where}", equals)
+        where, params = self._state_where(table, equals)
+        return self._df(f"SELECT * EXCLUDE (account_id) FROM {table} WHERE {where}", params)
+
+    def _state_where(self, table: str, equals: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Clauses for a state read or delete: the given equalities, within this client."""
+        with self._lock, self._cursor() as cur:
+            self._ensure_account_column(cur, table)
+        clauses = [f"{k} = ${k}" for k in equals if _IDENT.match(k) and k != "account_id"]
+        params = {k: v for k, v in equals.items() if k != "account_id"}
+        params["account_id"] = self.account
+        return " AND ".join([*clauses, "account_id = $account_id"]), params
 
     def delete_state(self, table: str, **equals: Any) -> int:
         self._check_state_name(table)
         if table not in self.state_tables():
             return 0
-        clauses = [f"{k} = ${k}" for k in equals if _IDENT.match(k)]
-        where = " AND ".join(clauses) or "TRUE"
+        where, params = self._state_where(table, equals)
         with self._lock, self._cursor() as cur:
-            n = cur.execute(f"SELECT count(*) FROM {table} WHERE {where}", equals).fetchone()[0]
-            cur.execute(f"DELETE FROM {table} WHERE {where}", equals)
-            cur.execute("UPDATE meta SET value = value + 1 WHERE key = 'state_version'")
+            n = cur.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchone()[0]
+            cur.execute(f"DELETE FROM {table} WHERE {where}", params)
+            self._bump(cur, "state_version", [params["account_id"]])
         return int(n)
 
     # ---- export
 
     def export_workspace(self) -> dict[str, list[dict[str, Any]]]:
-        """The whole workspace as a contract workspace object (JSON-ready).
+        """This client's data as a contract workspace object (JSON-ready).
 
         Dates are written as ``YYYY-MM-DD`` and post times in the offset they were
         published in, so a round trip through :meth:`ingest` gives the same rows.
         """
         out: dict[str, list[dict[str, Any]]] = {}
+        account = self.account
         with self._cursor() as cur:
             for t in schema.TABLES.values():
                 parts = []
@@ -986,7 +1212,8 @@ class Warehouse:
                     parts.append(f"{f.name} := {expr}")
                 order = ", ".join(t.keys)
                 rows = cur.execute(
-                    f"SELECT to_json(struct_pack({', '.join(parts)})) FROM {t.name} ORDER BY {order}").fetchall()
+                    f"SELECT to_json(struct_pack({', '.join(parts)})) FROM {t.name} WHERE account_id = $a "
+                    f"ORDER BY {order}", {"a": account}).fetchall()
                 recs = [{k: v for k, v in json.loads(r[0]).items() if v is not None} for r in rows]
                 if recs:
                     out[t.name] = recs
