@@ -21,8 +21,9 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from core import schema
 from core.config import Settings
-from core.errors import BadInputError, WorkbenchError
+from core.errors import AccountError, BadInputError, WorkbenchError
 from core.warehouse import Warehouse
 
 # command -> (module, function). A module not written yet makes its command report so.
@@ -44,6 +45,10 @@ HANDLERS: dict[str, tuple[str, str]] = {
 }
 
 
+# Commands that may name a client the workspace does not hold yet (they create it).
+_CREATES_CLIENT = {"ingest", "load-sample"}
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so main() owns the exit status."""
 
@@ -53,30 +58,65 @@ class _Parser(argparse.ArgumentParser):
 
 @dataclass
 class Context:
-    """What a command handler needs: settings and a way to get the warehouse."""
+    """What a command handler needs: settings and a way to get the warehouse.
 
-    settings: Settings
+    Both are the chosen client's (``--account``): the warehouse reads and writes only its
+    rows and state, the settings keep its models in its own folder. Without ``--account``
+    a workspace with one client works on that one, and a read on a workspace with several
+    raises :class:`~core.errors.AccountError` naming them (exit 2).
+    """
+
+    base_settings: Settings
     args: argparse.Namespace
     _warehouse: Warehouse | None = None
 
+    @property
+    def account(self) -> str | None:
+        """The client named by ``--account`` (None: decided by the workspace)."""
+        value = getattr(self.args, "account", None)
+        return schema.check_account_id(value) if value is not None else None
+
+    @property
+    def settings(self) -> Settings:
+        """Settings of the chosen client (of the workspace's only client once it is open)."""
+        account = self.account
+        if account is None and self._warehouse is not None:
+            account = self._warehouse.account
+        return self.base_settings.for_account(account or schema.DEFAULT_ACCOUNT)
+
     def warehouse(self) -> Warehouse:
-        """The in-memory warehouse of ``--data`` files, or the persistent workspace."""
+        """The in-memory warehouse of ``--data`` files, or the persistent workspace, as the chosen client's."""
         if self._warehouse is None:
             data = getattr(self.args, "data", None)
             if data:
-                self._warehouse = Warehouse.from_files(data, skip_bad=getattr(self.args, "skip_bad", False))
+                root = Warehouse.from_files(data, skip_bad=getattr(self.args, "skip_bad", False))
             else:
-                db = getattr(self.args, "db", None) or self.settings.db_path
-                self._warehouse = Warehouse.open(db)
+                root = Warehouse.open(getattr(self.args, "db", None) or self.base_settings.db_path)
+            self._warehouse = root.for_account(self.account)
+            if self.account is not None and self.args.command not in _CREATES_CLIENT:
+                self._check_known(root)
         return self._warehouse
+
+    def _check_known(self, root: Warehouse) -> None:
+        known = root.accounts()
+        if self.account not in known and known:
+            self.close()
+            self._warehouse = None
+            raise AccountError(f"No client {self.account!r} in this workspace; its clients are: {', '.join(known)}.",
+                               "Unknown client")
 
     def close(self) -> None:
         if self._warehouse is not None:
             self._warehouse.close()
 
 
+def _account(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--account", metavar="ID", help="the client to work on (needed when the workspace holds several)")
+
+
 def _common(p: argparse.ArgumentParser, *, data: bool = True) -> None:
     p.add_argument("--format", choices=("table", "json"), default="table")
+    _account(p)
     if data:
         p.add_argument("--data", action="append", metavar="PATH",
                        help="a workspace file (repeatable); works in memory on exactly these files")
@@ -93,11 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-bad", action="store_true", help="load the good records, report the bad")
     p.add_argument("--db", metavar="PATH")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    _account(p)
 
     p = sub.add_parser("load-sample", help="load the embedded sample workspace")
     p.add_argument("--if-empty", action="store_true", help="only when the workspace holds no data")
     p.add_argument("--db", metavar="PATH")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    _account(p)
 
     p = sub.add_parser("recommend", help="a budgeted campaign plan for a brief")
     _common(p)
@@ -146,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--horizon", type=int, required=True)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--format", choices=("table", "json"), default="table")
+    _account(s)
 
     p = sub.add_parser("generate", help="ad copy for a brief")
     p.add_argument("--brief", required=True)
@@ -155,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keywords", default="")
     p.add_argument("--n", type=int, default=3)
     p.add_argument("--format", choices=("table", "json"), default="table")
+    _account(p)
 
     p = sub.add_parser("seo", help="SEO and readability score of a text")
     p.add_argument("--text-file", required=True)
@@ -162,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title")
     p.add_argument("--meta")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    _account(p)
 
     p = sub.add_parser("train", help="train a shipped model (sentiment)")
     p.add_argument("model", choices=("sentiment",))
@@ -184,7 +229,7 @@ def run_ingest(args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
 
     total = IngestReport()
     for f in args.files:
-        total.merge(wh.ingest(f, table=args.table, skip_bad=args.skip_bad))
+        total.merge(wh.ingest(f, table=args.table, skip_bad=args.skip_bad, account=ctx.account))
     return total.to_dict()
 
 

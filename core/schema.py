@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from core.config import DEFAULT_ACCOUNT
 from core.errors import AccountError
 
 Kind = Literal["account", "string", "platform", "enum", "count", "amount", "date", "datetime", "int", "audience"]
@@ -23,7 +24,6 @@ LABELS = ("positive", "neutral", "negative")
 METRICS = ("spend", "impressions", "clicks", "leads", "conversions", "revenue")
 
 # The client a row belongs to (DATA.md version 2): files without it load as this one.
-DEFAULT_ACCOUNT = "default"
 ACCOUNT_FIELD = "account_id"
 _ACCOUNT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 

@@ -737,7 +737,11 @@ class Warehouse:
                                        ).fetchone()[0]) for t in schema.TABLE_NAMES}
 
     def is_empty(self) -> bool:
-        return sum(self.counts().values()) == 0
+        """No rows for this client (for the unscoped view: none at all)."""
+        if self._account is not None:
+            return sum(self.counts().values()) == 0
+        with self._cursor() as cur:
+            return not any(cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in schema.TABLE_NAMES)
 
     # ---- ingest
 
