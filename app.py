@@ -1,16 +1,12 @@
 """Entry point: routes to the pages and draws the shared sidebar. No logic here."""
 
-from pathlib import Path
-
 import streamlit as st
 
 from pages import _shared
 
 st.set_page_config(page_title="Marketing workbench", page_icon=":material/insights:", layout="wide")
 
-HERE = Path(__file__).parent
-
-# section -> (page stem, title, icon). A page is registered once its file exists.
+# section -> (page stem, title, icon).
 SECTIONS = {
     "Workspace": [("overview", "Overview", ":material/dashboard:"),
                   ("data", "Data", ":material/upload_file:")],
@@ -28,10 +24,10 @@ SECTIONS = {
 
 pages = {
     section: [st.Page(f"pages/{stem}.py", title=title, icon=icon, default=(stem == "overview"))
-              for stem, title, icon in items if (HERE / "pages" / f"{stem}.py").exists()]
+              for stem, title, icon in items]
     for section, items in SECTIONS.items()
 }
-page = st.navigation({s: p for s, p in pages.items() if p})
+page = st.navigation(pages)
 with _shared.error_box():
     _shared.sidebar_filters()
 page.run()

@@ -36,12 +36,14 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "forecast": ("core.scheduling", "run_forecast"),
     "sentiment": ("core.sentiment", "run_sentiment"),
     "segment": ("core.segments", "run_segment"),
+    "clv": ("core.clv", "run_clv"),
     "roi": ("core.roi", "run_roi"),
     "bandit": ("core.bandits", "run_bandit"),
     "generate": ("core.content_studio", "run_generate"),
     "seo": ("core.seo", "run_seo"),
     "train": ("core.cli", "run_train"),
     "retrain": ("core.lifecycle", "run_retrain"),
+    "serve-api": ("core.api.cli", "run_serve_api"),
 }
 
 
@@ -68,7 +70,8 @@ class Context:
 
     base_settings: Settings
     args: argparse.Namespace
-    _warehouse: Warehouse | None = None
+    _warehouse: Warehouse | None = None  # the whole workspace (a caller such as the API may pass its own)
+    _view: Warehouse | None = None  # the chosen client's view of it
 
     @property
     def account(self) -> str | None:
@@ -86,22 +89,21 @@ class Context:
 
     def warehouse(self) -> Warehouse:
         """The in-memory warehouse of ``--data`` files, or the persistent workspace, as the chosen client's."""
-        if self._warehouse is None:
-            data = getattr(self.args, "data", None)
-            if data:
-                root = Warehouse.from_files(data, skip_bad=getattr(self.args, "skip_bad", False))
-            else:
-                root = Warehouse.open(getattr(self.args, "db", None) or self.base_settings.db_path)
-            self._warehouse = root.for_account(self.account)
-            if self.account is not None and self.args.command not in _CREATES_CLIENT:
-                self._check_known(root)
-        return self._warehouse
+        if self._view is None:
+            if self._warehouse is None:
+                data = getattr(self.args, "data", None)
+                if data:
+                    self._warehouse = Warehouse.from_files(data, skip_bad=getattr(self.args, "skip_bad", False))
+                else:
+                    self._warehouse = Warehouse.open(getattr(self.args, "db", None) or self.base_settings.db_path)
+            if self.account is not None and getattr(self.args, "command", None) not in _CREATES_CLIENT:
+                self._check_known(self._warehouse)
+            self._view = self._warehouse.for_account(self.account)
+        return self._view
 
     def _check_known(self, root: Warehouse) -> None:
         known = root.accounts()
         if self.account not in known and known:
-            self.close()
-            self._warehouse = None
             raise AccountError(f"No client {self.account!r} in this workspace; its clients are: {', '.join(known)}.",
                                "Unknown client")
 
@@ -177,6 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", default="auto")
     p.add_argument("--method", choices=("kmeans", "gmm", "dbscan"), default="kmeans")
 
+    p = sub.add_parser("clv", help="customer lifetime value (BG/NBD + Gamma-Gamma)")
+    _common(p)
+    p.add_argument("--as-of", help="YYYY-MM-DD (default: the latest date in the customers table)")
+    p.add_argument("--horizon-days", type=float, default=365)
+    p.add_argument("--transactions", metavar="PATH",
+                   help="an order log (customer_id,date,amount CSV) instead of the customers table")
+
     p = sub.add_parser("roi", help="ROI per campaign and what drives it")
     _common(p)
 
@@ -217,6 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true")
     p.add_argument("--force", action="store_true")
     _common(p)
+
+    p = sub.add_parser("serve-api", help="serve the models over HTTP (FastAPI on uvicorn)")
+    _common(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
     return parser
 
 

@@ -7,7 +7,7 @@ edge, explicit arguments inside ``core``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -54,7 +54,6 @@ class Settings:
     timezone: str | None = None
     country: str = "US"
     hf_model: str | None = None
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, Any] | None = None) -> "Settings":

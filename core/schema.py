@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from core.config import DEFAULT_ACCOUNT
+from core.config import DEFAULT_ACCOUNT as DEFAULT_ACCOUNT  # re-exported: the contract names the default client
 from core.errors import AccountError
 
 Kind = Literal["account", "string", "platform", "enum", "count", "amount", "date", "datetime", "int", "audience"]
@@ -25,7 +25,8 @@ METRICS = ("spend", "impressions", "clicks", "leads", "conversions", "revenue")
 
 # The client a row belongs to (DATA.md version 2): files without it load as this one.
 ACCOUNT_FIELD = "account_id"
-_ACCOUNT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+ACCOUNT_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}"
+_ACCOUNT_RE = re.compile(f"^{ACCOUNT_PATTERN}$")
 
 
 def check_account_id(value: str) -> str:

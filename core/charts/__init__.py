@@ -10,7 +10,6 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
@@ -30,29 +29,9 @@ def palette() -> list[str]:
     return list(px.colors.qualitative.Plotly)
 
 
-def primary() -> str:
-    return palette()[0]
-
-
 def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.Figure:
     fig.update_layout(title=dict(text=title, y=0.98, yanchor="top") if title else None, height=height,
                       margin=dict(l=10, r=10, t=70 if title else 30, b=10), legend_title_text="",
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), hovermode="x unified")
     return fig
 
-
-def line(frame: pd.DataFrame, x: str, y: str, color: str | None = None, title: str | None = None) -> go.Figure:
-    fig = px.line(frame, x=x, y=y, color=color, color_discrete_sequence=palette())
-    return _layout(fig, title)
-
-
-def bar(frame: pd.DataFrame, x: str, y: str, color: str | None = None, title: str | None = None,
-        orientation: str = "v") -> go.Figure:
-    fig = px.bar(frame, x=x, y=y, color=color, orientation=orientation, color_discrete_sequence=palette())
-    return _layout(fig, title)
-
-
-def heatmap(frame: pd.DataFrame, x: str, y: str, z: str, title: str | None = None) -> go.Figure:
-    pivot = frame.pivot_table(index=y, columns=x, values=z, aggfunc="mean")
-    fig = go.Figure(go.Heatmap(z=pivot.values, x=pivot.columns, y=pivot.index, colorscale="Blues"))
-    return _layout(fig, title)

@@ -167,7 +167,7 @@ def test_old_workspace_migrates_to_the_default_client(tmp_path, example_file):
     wh = Warehouse.open(db)
     wh.ingest(example_file)
     wh.save_state("toy_state", pd.DataFrame({"k": [1]}))
-    with wh._cursor() as cur:  # make it look like a workspace from before clients
+    with wh.db.cursor() as cur:  # make it look like a workspace from before clients
         for t in ("campaigns", "posts", "comments", "customers", "toy_state"):
             cur.execute(f"ALTER TABLE {t} DROP COLUMN account_id")
         cur.execute("DROP TABLE clients")
