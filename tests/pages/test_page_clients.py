@@ -85,7 +85,6 @@ def test_every_page_runs_for_the_second_client(two_client_db, stem):
     _choose(at, "globex")
     assert not at.exception, at.exception
     assert not error_texts(at)
-    assert at.session_state["clients.current"] == "globex"
 
 
 def test_a_new_client_starts_empty_with_the_note(two_client_db):
