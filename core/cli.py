@@ -44,6 +44,8 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "train": ("core.cli", "run_train"),
     "retrain": ("core.lifecycle", "run_retrain"),
     "serve-api": ("core.api.cli", "run_serve_api"),
+    "lake": ("core.lake", "run_lake"),
+    "batch": ("core.batch", "run_batch"),
 }
 
 
@@ -231,7 +233,33 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    _lake_and_batch(sub)
     return parser
+
+
+def _lake_and_batch(sub) -> None:
+    """``lake export`` and ``batch MODEL`` (issue 14): every client of a lake at once."""
+    p = sub.add_parser("lake", help="the workspace as a Parquet lake partitioned by client")
+    lsub = p.add_subparsers(dest="lake_command", required=True, parser_class=_Parser)
+    e = lsub.add_parser("export", help="write the workspace as Parquet, hive-partitioned by account_id")
+    _common(e)
+    e.add_argument("--out", required=True, metavar="DIR")
+
+    p = sub.add_parser("batch", help="run a model for every client of a lake (local or Spark)")
+    p.add_argument("model", choices=("monitor", "recommend", "segment"))
+    p.add_argument("--lake", required=True, metavar="DIR")
+    p.add_argument("--engine", choices=("local", "spark"), default="local")
+    p.add_argument("--master", metavar="URL", help="Spark master (default local[*]); e.g. spark://host:7077")
+    p.add_argument("--since", help="monitor: YYYY-MM-DD (default: each client's last 7 days)")
+    p.add_argument("--k", default="auto", help="segment: N or auto")
+    p.add_argument("--method", choices=("kmeans", "gmm", "dbscan"), default="kmeans")
+    p.add_argument("--objective", default="more leads", help="recommend: the brief for every client")
+    p.add_argument("--budget", type=float, help="recommend: default each client's last-30-day daily spend")
+    p.add_argument("--period", choices=("day", "week", "month", "quarter"))
+    p.add_argument("--platforms")
+    p.add_argument("--goal", choices=("leads", "conversions", "revenue"))
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    _account(p)
 
 
 # ------------------------------------------------------------------ handlers here

@@ -19,7 +19,7 @@ import duckdb
 
 from core import schema
 from core.errors import AccountError
-from core.warehouse import aggregates, clients, ingest, state, tables, workspace_export
+from core.warehouse import aggregates, clients, ingest, lake, state, tables, workspace_export
 from core.warehouse.connection import Connection, connect
 from core.warehouse.filters import Filters
 from core.warehouse.report import IngestReport
@@ -117,6 +117,26 @@ class Warehouse:
         for p in paths:
             wh.ingest(p, skip_bad=skip_bad, account=account)
         return wh
+
+    @classmethod
+    def from_lake(cls, lake_dir: str | Path, account: str, *, tables: Iterable[str] = schema.TABLE_NAMES,
+                  window_days: dict[str, int] | None = None) -> "Warehouse":
+        """A fresh in-memory warehouse holding one client's partitions of a lake (its view)."""
+        wh = cls.in_memory()
+        lake.load_account(wh.db, lake_dir, account, tables, window_days)
+        return wh.for_account(account)
+
+    @classmethod
+    def from_frames(cls, account: str, frames: dict[str, "pd.DataFrame"]) -> "Warehouse":
+        """A fresh in-memory warehouse of one client's rows given as text-safe frames (a Spark worker's)."""
+        wh = cls.in_memory()
+        for table, frame in frames.items():
+            lake.load_frame(wh.db, table, frame, account)
+        return wh.for_account(account)
+
+    def export_lake(self, out: str | Path) -> dict[str, int]:
+        """Write the workspace (this client's rows, or every client's for the unscoped view) as a lake."""
+        return lake.export(self.db, out, self._account)
 
     def close(self) -> None:
         self.db.close()
