@@ -18,14 +18,20 @@ DEFAULT_ACCOUNT = "default"
 
 
 def account_models_dir(models_root: Path, account: str) -> Path:
-    """Where a client's models are saved: the default client keeps the top folder (as before clients)."""
-    return Path(models_root) if account == DEFAULT_ACCOUNT else Path(models_root) / "accounts" / account
+    """Where a client's models are saved: ``<models>/client=<id>/``; the default client keeps the top folder.
+
+    The ``client=`` folder name (as the lake's ``account_id=`` partitions) tells any path under
+    it which client it belongs to (:func:`account_of_models_dir`).
+    """
+    return Path(models_root) if account == DEFAULT_ACCOUNT else Path(models_root) / f"client={account}"
 
 
 def account_of_models_dir(models_dir: Path) -> str:
-    """The client a models folder belongs to (the inverse of :func:`account_models_dir`)."""
-    path = Path(models_dir)
-    return path.name if path.parent.name == "accounts" else DEFAULT_ACCOUNT
+    """The client a models folder (or any folder under it) belongs to."""
+    for part in reversed(Path(models_dir).parts):
+        if part.startswith("client="):
+            return part[len("client="):]
+    return DEFAULT_ACCOUNT
 
 
 def _flag(value: Any) -> bool:
@@ -43,6 +49,9 @@ class Settings:
     models_root: Path | None = None
     account: str = DEFAULT_ACCOUNT
     sample_dir: Path = PROJECT_ROOT / "data" / "sample"
+    #: Labelled and public data sets (training, evaluation, the Open Bandit sample), never shipped;
+    #: default ``shared/datasets`` beside ``root``.
+    datasets_dir: Path | None = None
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
@@ -55,6 +64,10 @@ class Settings:
     country: str = "US"
     hf_model: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.datasets_dir is None:
+            object.__setattr__(self, "datasets_dir", Path(self.root).parent / "shared" / "datasets")
+
     @classmethod
     def from_mapping(cls, env: Mapping[str, Any] | None = None) -> "Settings":
         """Build settings from a mapping such as ``os.environ`` merged with secrets."""
@@ -66,6 +79,7 @@ class Settings:
             db_path=Path(env.get("WORKBENCH_DB") or root / "data" / "workspace.duckdb"),
             models_dir=Path(env.get("WORKBENCH_MODELS") or root / "models"),
             sample_dir=root / "data" / "sample",
+            datasets_dir=Path(env["WORKBENCH_DATASETS"]) if env.get("WORKBENCH_DATASETS") else None,
             openai_api_key=key,
             openai_base_url=(env.get("OPENAI_BASE_URL") or "").strip() or None,
             openai_model=env.get("OPENAI_MODEL") or "gpt-4o-mini",

@@ -186,6 +186,9 @@ def test_models_are_saved_per_client(tmp_path):
     assert acme.models_base == tmp_path / "models"
     p = registry.save(acme.models_dir, "demo", {"w": np.ones(2)}, model_type="demo", version=1, config={})
     assert p["account"] == "acme"
+    # Any folder under a client's models folder is that client's (lifecycle artifacts live in one).
+    assert registry.save(acme.models_dir / "lifecycle", "demo", {"w": np.ones(1)}, model_type="demo", version=1,
+                         config={})["account"] == "acme"
     assert registry.current_id(globex.models_dir, "demo") is None
     # A model copied into another client's folder is refused by its passport.
     import shutil
