@@ -162,7 +162,10 @@ else:
     _shared.download_buttons(history, "ingest-history", key="data.history")
 
 st.subheader("Clients")
-_shared.clients_section()
+if _shared.allowed("manage_clients"):
+    _shared.clients_section()
+else:
+    st.caption("Adding, renaming and deleting clients needs the admin role.")
 
 st.subheader("Export and reset")
 client = _shared.client()
