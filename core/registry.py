@@ -40,6 +40,7 @@ import numpy as np
 
 from core.config import account_of_models_dir
 from core.errors import ConfigError
+from core.hashing import file_sha256  # noqa: F401  (re-exported: artifacts record their files' digests)
 
 META = "meta.json"
 ARRAYS = "arrays.npz"
@@ -66,14 +67,6 @@ def config_hash(config: Mapping[str, Any]) -> str:
     True
     """
     return hashlib.sha256(canonical_json(dict(config)).encode()).hexdigest()[:16]
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def new_id(stem: str, when: datetime | None = None) -> str:
