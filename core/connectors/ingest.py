@@ -140,7 +140,24 @@ def ingest_one(wh: Any, path: Path, name: str, det: Detected, *, account_id: str
         res = exports.load_csv(db, path, name, digest, account_id=account_id, plan=plan, source=src, gzip=det.gzip)
     out = IngestReport(loaded={"campaigns": res.loaded}, replaced={"campaigns": res.replaced}, files=[name])
     out.warnings.extend(res.warnings)
+    out.warnings.extend(_unknowns_note(det.kind))
     return out
+
+
+def _unknowns_note(kind: str) -> list[str]:
+    """What this kind of export cannot say, in words a user reads once per load (never invented)."""
+    notes = []
+    if SOURCE.get(kind) in ("google", "microsoft", "linkedin") or kind in ("meta_csv", "csv"):
+        notes.append(f"{PLATFORM_LABEL.get(SOURCE.get(kind, ''), 'This export')} carries no audience: these line items' "
+                     "audience is recorded as unknown.")
+    if kind in ("meta_adsets", "google_performance", "meta_csv", "google_csv", "linkedin_csv", "microsoft_csv"):
+        notes.append("Budgets: a platform export gives only the current budget, recorded from the export day on; "
+                     "earlier days' budgets are unknown (the monitor then judges delivery by recent spend).")
+    return notes
+
+
+PLATFORM_LABEL = {"google": "Google Ads", "microsoft": "Microsoft Advertising", "linkedin": "LinkedIn",
+                  "meta": "A Meta CSV export", "mapped": "This CSV"}
 
 
 def csv_plan(wh: Any, name: str, det: Detected) -> csv_exports.Plan:
