@@ -38,7 +38,7 @@ def exports_db(tmp_path_factory) -> Path:
 # unknown ages of Google line items to Ridge (NaN), and recommendations sort locations with
 # an unknown one among them. strict: the test says so the day they are fixed.
 KNOWN_GAPS = {
-    "roi": "core/roi.py feeds unknown audience ages (NaN) to Ridge",
+    "roi": "core/roi.py (_fit via cross_validate) feeds unknown audience ages (NaN) to Ridge",
     "recommendations": "pages/recommendations.py sorts audience locations with an unknown (None) among them",
 }
 
