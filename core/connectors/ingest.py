@@ -50,7 +50,6 @@ def ingest_paths(wh: Any, paths: Iterable[str | Path], *, account_id: str | None
     # Platform exports always go to one client: the chosen one, else the warehouse view's (the
     # workspace's only client); contract files keep their own account_id unless one was chosen.
     chosen = account_id
-    account = _client_of(wh, chosen)
     paths = [Path(p) for p in paths]
     labels = list(names) if names is not None else [p.name for p in paths]
     found: list[tuple[int, Path, str, Detected]] = []
@@ -66,6 +65,8 @@ def ingest_paths(wh: Any, paths: Iterable[str | Path], *, account_id: str | None
             else:
                 raise
     found.sort(key=lambda f: (_PHASE.get(f[3].kind, 1), f[0]))
+    # Asked only when an export is there: contract files alone never need one client.
+    account = _client_of(wh, chosen) if any(det.is_export for *_, det in found) else chosen
     try:
         for k, (_, p, n, det) in enumerate(found):
             if progress is not None:

@@ -222,3 +222,15 @@ def test_skip_bad_lists_a_refused_export_and_loads_the_rest(wh):
     report = ingest_paths(wh, [F / "google_error.json", F / "linkedin_contract.ndjson"], skip_bad=True)
     assert report.loaded["campaigns"] == 2
     assert report.skipped[0]["file"] == "google_error.json"
+
+
+def test_contract_files_of_several_clients_need_no_choice_but_exports_do(wh, tmp_path):
+    rec = json.loads((F / "linkedin_contract.ndjson").read_text().splitlines()[0])
+    p = tmp_path / "two.ndjson"
+    p.write_text("\n".join(json.dumps({**rec, "account_id": a}) for a in ("acme", "globex")))
+    ingest_paths(wh, [p])
+    assert sorted(wh.accounts()) == ["acme", "globex"]
+    with pytest.raises(BadInputError, match="acme, globex"):
+        ingest_paths(wh, [F / "google_performance.json"])
+    ingest_paths(wh, [F / "google_performance.json"], account_id="globex")
+    assert wh.for_account("globex").counts()["campaigns"] == 7
