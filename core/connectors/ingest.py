@@ -50,7 +50,6 @@ def ingest_paths(wh: Any, paths: Iterable[str | Path], *, account_id: str | None
     # Platform exports always go to one client: the chosen one, else the warehouse view's (the
     # workspace's only client); contract files keep their own account_id unless one was chosen.
     chosen = account_id
-    account = _client_of(wh, chosen)
     paths = [Path(p) for p in paths]
     labels = list(names) if names is not None else [p.name for p in paths]
     found: list[tuple[int, Path, str, Detected]] = []
@@ -66,6 +65,8 @@ def ingest_paths(wh: Any, paths: Iterable[str | Path], *, account_id: str | None
             else:
                 raise
     found.sort(key=lambda f: (_PHASE.get(f[3].kind, 1), f[0]))
+    # Asked only when an export is there: contract files alone never need one client.
+    account = _client_of(wh, chosen) if any(det.is_export for *_, det in found) else chosen
     try:
         for k, (_, p, n, det) in enumerate(found):
             if progress is not None:
@@ -158,7 +159,24 @@ def _load_export(wh: Any, path: Path, name: str, det: Detected, digest: str, *, 
         res = exports.load_csv(db, path, name, digest, account_id=account_id, plan=plan, source=src, gzip=det.gzip)
     out = IngestReport(loaded={"campaigns": res.loaded}, replaced={"campaigns": res.replaced}, files=[name])
     out.warnings.extend(res.warnings)
+    out.warnings.extend(_unknowns_note(det.kind))
     return out
+
+
+def _unknowns_note(kind: str) -> list[str]:
+    """What this kind of export cannot say, in words a user reads once per load (never invented)."""
+    notes = []
+    if SOURCE.get(kind) in ("google", "microsoft", "linkedin") or kind in ("meta_csv", "csv"):
+        notes.append(f"{PLATFORM_LABEL.get(SOURCE.get(kind, ''), 'This export')} carries no audience: these line items' "
+                     "audience is recorded as unknown.")
+    if kind in ("meta_adsets", "google_performance", "meta_csv", "google_csv", "linkedin_csv", "microsoft_csv"):
+        notes.append("Budgets: a platform export gives only the current budget, recorded from the export day on; "
+                     "earlier days' budgets are unknown (the monitor then judges delivery by recent spend).")
+    return notes
+
+
+PLATFORM_LABEL = {"google": "Google Ads", "microsoft": "Microsoft Advertising", "linkedin": "LinkedIn",
+                  "meta": "A Meta CSV export", "mapped": "This CSV"}
 
 
 def csv_plan(wh: Any, name: str, det: Detected) -> csv_exports.Plan:
