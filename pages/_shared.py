@@ -23,6 +23,7 @@ from core.config import Settings
 from core.escape import markdown as md
 from core.errors import WorkbenchError, WorkspaceLockedError
 from core.warehouse import Filters, Warehouse
+from core.worker import share
 
 FILTER_KEYS = ("filters.range", "filters.platforms", "filters.objectives")
 
@@ -150,14 +151,16 @@ def settings() -> Settings:
     return Settings.from_mapping({**os.environ, **_secrets()})
 
 
-@st.cache_resource
-def _warehouse_at(path: str) -> Warehouse:
-    return Warehouse.open(path)
+@st.cache_resource(max_entries=4)
+def _warehouse_at(path: str, kind: str, generation: int, db: str) -> Warehouse:
+    return share.open_for_app(path, kind, db)
 
 
 def warehouse() -> Warehouse:
-    """The persistent workspace, opened once per server process."""
-    return _warehouse_at(str(settings().db_path))
+    """The persistent workspace, opened once per server process; while the monitor worker
+    (``python -m core watch``) owns the file, its newest snapshot (core/worker/share.py)."""
+    db = str(settings().db_path)
+    return _warehouse_at(*share.app_target(db), db)
 
 
 def data_version() -> int:
