@@ -65,10 +65,13 @@ def snapshot_fetcher(root: str | Path, version: str) -> PoliteFetcher:
                          timeout_s=5.0)
 
 
-def load_snapshots(wh: Any, root: str | Path = SAMPLE_SNAPSHOTS, *, max_pages: int = 10) -> dict[str, Any]:
+def load_snapshots(wh: Any, root: str | Path = SAMPLE_SNAPSHOTS, *, max_pages: int = 10,
+                   with_entities: bool = True) -> dict[str, Any]:
     """Remember the snapshot's competitors and crawl every version, oldest first; a summary.
 
     Only the snapshot's own sites are crawled (competitors the user added are left alone).
+    ``with_entities`` runs spaCy on the last crawl (most of the time: about 2 s warm, the
+    model's first load on top of that).
     """
     sites = snapshot_sites(root)
     for site in sites:
@@ -80,7 +83,7 @@ def load_snapshots(wh: Any, root: str | Path = SAMPLE_SNAPSHOTS, *, max_pages: i
         try:
             for site in sites:  # entities (spaCy) only in the last crawl: the comparison reads the latest pages
                 frame = crawl_site(site["url"], fetcher=fetcher, max_pages=max_pages, competitor=site["competitor"],
-                                   crawl_id=crawl_id, with_entities=i == len(versions) - 1)
+                                   crawl_id=crawl_id, with_entities=with_entities and i == len(versions) - 1)
                 store_fetches(wh, frame)
                 pages += int((frame["outcome"] == "ok").sum())
         finally:
