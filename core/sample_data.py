@@ -1003,7 +1003,9 @@ def run_load_sample(args: Any, ctx: Any) -> dict[str, Any]:
         return {"loaded": {}, "replaced": {}, "skipped": [], "sample": shown,
                 "skipped_reason": "workspace not empty"}
     report = wh.ingest(path)
-    return {**report.to_dict(), "sample": shown}
+    from core.competitors import load_snapshots  # the sample's three rivals, crawled from local snapshots
+
+    return {**report.to_dict(), "sample": shown, "competitors": load_snapshots(wh)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
