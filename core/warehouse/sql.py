@@ -335,7 +335,11 @@ def strict_source(t: schema.Table, sniff: "Sniff") -> str:
 
 
 def record_label(t: schema.Table) -> str:
-    """SQL naming a staged record by its key values ("campaign_id g-1, date 2025-03-03"); NULL if none."""
-    parts = [f"CASE WHEN CAST({k} AS VARCHAR) <> '' THEN {literal(k + ' ')} || {shown(k)} END" for k in t.keys]
+    """SQL naming a staged record by its key values ("campaign_id g-1, date 2025-03-03"); NULL if none.
+
+    The client (account_id) is left out: the user chose it, the record's own ids find it.
+    """
+    parts = [f"CASE WHEN CAST({k} AS VARCHAR) <> '' THEN {literal(k + ' ')} || {shown(k)} END"
+             for k in t.keys if k != schema.ACCOUNT_FIELD]
     return f"nullif(concat_ws(', ', {', '.join(parts)}), '')"
 
