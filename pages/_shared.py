@@ -1,8 +1,11 @@
-"""The one Streamlit glue module (not a page): settings, warehouse, filters, reads, errors.
+"""The one Streamlit glue module (not a page): settings, warehouse, filters, reads, errors, caches.
 
-Caching lives only here: ``cache_resource`` for the warehouse, settings and models,
-``cache_data`` for frames keyed by the warehouse's ``data_version`` so that new data
-invalidates old reads.
+Caching lives only here: ``cache_resource`` for the warehouse and settings,
+``cache_data`` for table reads keyed by the warehouse's ``data_version`` so that new
+data invalidates old reads, and one store of fitted models (:func:`fitted`) that every
+session of the server shares: bounded, thread-safe, keyed by (model kind, data version,
+account, parameters), with a lock per key so that ten users pressing Plan at once fit
+one model and the other nine wait for it.
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Hashable, Iterator, Mapping, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -73,6 +78,123 @@ def warehouse() -> Warehouse:
 
 def data_version() -> int:
     return warehouse().data_version
+
+
+# ------------------------------------------------------------------ the store of fitted models
+
+T = TypeVar("T")
+
+
+class FitStore:
+    """A bounded, thread-safe store of fitted models shared by every session of one server.
+
+    :meth:`get_or_fit` fits a value once per key: concurrent callers of one key wait on
+    that key's lock while the first fits (other keys go on in parallel), then read the
+    stored value. The least recently used entries beyond ``max_entries`` are dropped. A fit
+    that raises stores nothing; the next caller tries again.
+    """
+
+    def __init__(self, max_entries: int = 32) -> None:
+        self.max_entries = int(max_entries)
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._key_locks: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.fits = 0  # how many times a value was computed (the load test reads it)
+
+    def _lookup(self, key: Hashable) -> tuple[bool, Any]:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return True, self._items[key]
+            return False, None
+
+    def get_or_fit(self, key: Hashable, fit: Callable[[], T], *, on_wait: Callable[[], Any] | None = None) -> T:
+        found, value = self._lookup(key)
+        if found:
+            return value
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        if not key_lock.acquire(blocking=False):
+            if on_wait is not None:
+                on_wait()  # another session is fitting this very model: say so, then wait for it
+            key_lock.acquire()
+        try:
+            found, value = self._lookup(key)
+            if found:
+                return value
+            value = fit()
+            with self._lock:
+                self.fits += 1
+                self._items[key] = value
+                self._items.move_to_end(key)
+                while len(self._items) > self.max_entries:
+                    self._items.popitem(last=False)
+            return value
+        finally:
+            key_lock.release()
+            with self._lock:
+                if not key_lock.locked() and self._key_locks.get(key) is key_lock:
+                    self._key_locks.pop(key, None)
+
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._items
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+@st.cache_resource
+def fit_store() -> FitStore:
+    """The server's one store of fitted models (``cache_resource``: shared by every session)."""
+    return FitStore(max_entries=48)
+
+
+def _frozen(value: Any) -> Hashable:
+    """Parameters as a hashable key part: mappings sorted, sequences as tuples."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_frozen(v) for v in value]
+        return tuple(sorted(items, key=repr)) if isinstance(value, (set, frozenset)) else tuple(items)
+    return value
+
+
+def account() -> str:
+    """Whose data a fit belongs to: the workspace file (one per account)."""
+    return str(settings().db_path)
+
+
+def fit_key(kind: str, params: Any = (), *, version: int | None = None) -> tuple:
+    """The store's key: (model kind, data version, account, parameters)."""
+    return (kind, data_version() if version is None else int(version), account(), _frozen(params))
+
+
+def fitted(kind: str, params: Any, fit: Callable[[], T], *, version: int | None = None,
+           waiting: str = "Another session is fitting this model; using its result when it is done…") -> T:
+    """A fitted model from the shared store, fitted by ``fit()`` on the first call for its key.
+
+    ``version`` defaults to the workspace's ``data_version`` (new data refits); pass ``0``
+    for a result that depends on its parameters only. ``fit`` may drive a progress bar:
+    it runs in the session that asked first, the others show ``waiting`` and reuse it.
+    """
+    return fit_store().get_or_fit(fit_key(kind, params, version=version), fit,
+                                  on_wait=lambda: st.caption(waiting))
+
+
+def is_fitted(kind: str, params: Any = (), *, version: int | None = None) -> bool:
+    """True when :func:`fitted` would answer at once for this key."""
+    return fit_key(kind, params, version=version) in fit_store()
+
+
+def frame(kind: str, params: Any, compute: Callable[[], pd.DataFrame], *, version: int | None = None) -> pd.DataFrame:
+    """A computed frame from the shared store, copied so that a page cannot change another session's."""
+    return fitted(kind, params, compute, version=version).copy()
 
 
 @st.cache_data(show_spinner=False)

@@ -20,10 +20,10 @@ families = lifecycle.families()
 
 
 # Drift compares each family's recent inputs with a seasonal reference; it only changes with the data,
-# so it is cached per data version (a few seconds for all families otherwise).
-@st.cache_data(show_spinner=False)
+# so it is kept per data version in the shared store (a few seconds for all families otherwise).
 def _drift(name: str, version: int) -> dict:
-    return lifecycle.drift_status(wh, families[name])
+    return _shared.fitted("lifecycle.drift", name, lambda: lifecycle.drift_status(wh, families[name]),
+                          version=version)
 
 
 with _shared.error_box():

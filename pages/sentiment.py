@@ -14,16 +14,30 @@ st.title("Sentiment")
 st.caption("Comments scored by all-MiniLM-L6-v2 with a head trained by the project; runs offline.")
 
 
-# Page-local caches (kept here, not in _shared): the head is keyed by its artifact id, so a
-# retrain loads the new one; the scored frame is keyed by data and state versions.
-@st.cache_resource(show_spinner="Loading the sentiment model…")
+# The head is kept in the shared store by its artifact id (a retrain loads the new one); the scored
+# frame by data and state versions (a correction changes the state).
 def _model(models_dir: str, artifact_id: str | None) -> sent.SentimentModel:
-    return sent.load_model(models_dir, artifact_id=artifact_id)
+    return _shared.fitted("sentiment.model", (models_dir, artifact_id),
+                          lambda: sent.load_model(models_dir, artifact_id=artifact_id), version=0)
 
 
-@st.cache_data(show_spinner=False)
 def _scored(version: int, state: int, filters: Filters) -> pd.DataFrame:
-    return sent.scored_comments(_shared.warehouse(), filters)
+    return _shared.frame("sentiment.scored", (state, filters),
+                         lambda: sent.scored_comments(_shared.warehouse(), filters), version=version)
+
+
+def _score_new(wh, model: sent.SentimentModel) -> None:
+    """Score what the head has not seen, once per data version and head, whichever session comes first."""
+    def score():
+        pending = sent.pending_count(wh, model)
+        if not pending:
+            return {"scored": 0}
+        bar = st.progress(0.0, text=f"Scoring {pending:,} new comments…")
+        done = sent.score_comments(wh, model, progress=lambda d, t: bar.progress(
+            d / max(t, 1), text=f"Scoring comments: {d:,}/{t:,}"))
+        bar.empty()
+        return done
+    _shared.fitted("sentiment.scoring", model.model_id, score, waiting="Another session is scoring the comments…")
 
 
 with _shared.error_box():
@@ -31,12 +45,7 @@ with _shared.error_box():
         st.stop()
     settings, wh = _shared.settings(), _shared.warehouse()
     model = _model(str(settings.models_dir), sent.current_model_id(settings.models_dir))
-    pending = sent.pending_count(wh, model)
-    if pending:
-        bar = st.progress(0.0, text=f"Scoring {pending:,} new comments…")
-        sent.score_comments(wh, model, progress=lambda d, t: bar.progress(d / max(t, 1),
-                                                                           text=f"Scoring comments: {d:,}/{t:,}"))
-        bar.empty()
+    _score_new(wh, model)
     f = _shared.filters()
     scored = _scored(wh.data_version, wh.state_version, Filters(f.start, f.end, f.platforms))
     if scored.empty:
