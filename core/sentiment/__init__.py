@@ -54,7 +54,7 @@ from core.sentiment.store import (
 from core.sentiment.training import (
     TWEETEVAL_TRAIN_FRACTION, RT_TRAIN_FRACTION, SPLIT_SEED, DEFAULT_C, AIRLINE_SAMPLE, split_tweeteval, evaluate,
     train_head, training_sets, evaluation_only_sets, evaluation_card, build_shipped_head, PRIOR_STRENGTH,
-    WORKSPACE_WEIGHT, checkset, retrain_with_corrections,
+    WORKSPACE_WEIGHT, checkset, promotion_decision, retrain_with_corrections,
 )
 from core.sentiment.pipeline import (
     PipelineModel, model_for,
@@ -79,6 +79,6 @@ __all__ = [
     'correct_label', 'training_rows', 'pending_count', 'TWEETEVAL_TRAIN_FRACTION', 'RT_TRAIN_FRACTION',
     'SPLIT_SEED', 'DEFAULT_C', 'AIRLINE_SAMPLE', 'split_tweeteval', 'evaluate', 'train_head', 'training_sets',
     'evaluation_only_sets', 'evaluation_card', 'build_shipped_head', 'PRIOR_STRENGTH', 'WORKSPACE_WEIGHT',
-    'checkset', 'retrain_with_corrections', 'PipelineModel', 'model_for', 'model_card', 'sentiment_over_time',
-    'post_summary', 'needs_reply', 'run_sentiment', 'run_train',
+    'checkset', 'promotion_decision', 'retrain_with_corrections', 'PipelineModel', 'model_for', 'model_card',
+    'sentiment_over_time', 'post_summary', 'needs_reply', 'run_sentiment', 'run_train',
 ]
