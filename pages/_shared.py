@@ -136,6 +136,11 @@ class FitStore:
                 if not key_lock.locked() and self._key_locks.get(key) is key_lock:
                     self._key_locks.pop(key, None)
 
+    def entries(self) -> list[tuple[Hashable, Any]]:
+        """Every stored (key, value), least recently used first."""
+        with self._lock:
+            return list(self._items.items())
+
     def __contains__(self, key: Hashable) -> bool:
         with self._lock:
             return key in self._items
@@ -190,6 +195,21 @@ def fitted(kind: str, params: Any, fit: Callable[[], T], *, version: int | None 
 def is_fitted(kind: str, params: Any = (), *, version: int | None = None) -> bool:
     """True when :func:`fitted` would answer at once for this key."""
     return fit_key(kind, params, version=version) in fit_store()
+
+
+def models_in_use() -> pd.DataFrame:
+    """The fitted models this workspace's pages answer with now (the shared store), and the sentiment head."""
+    from core import sentiment
+
+    rows = [{"model": key[0], "kind": type(value).__name__, "data_version": key[1],
+             "parameters": ", ".join(f"{v}" for v in key[3]) if isinstance(key[3], tuple) else str(key[3])}
+            for key, value in fit_store().entries()
+            if key[2] == account() and not key[0].startswith(("lifecycle.", "sentiment.scor"))
+            and not isinstance(value, (pd.DataFrame, dict, tuple))]
+    head = sentiment.current_model_id(settings().models_dir)
+    if head:
+        rows.append({"model": "sentiment head", "kind": "SentimentModel", "data_version": None, "parameters": head})
+    return pd.DataFrame(rows, columns=["model", "kind", "data_version", "parameters"])
 
 
 def frame(kind: str, params: Any, compute: Callable[[], pd.DataFrame], *, version: int | None = None) -> pd.DataFrame:

@@ -107,6 +107,24 @@ def retrain(wh: Warehouse, settings: Settings, names: Iterable[str] | None = Non
     return results
 
 
+def train_missing(wh: Warehouse, settings: Settings, *, progress: Callable[[float, str], None] | None = None,
+                  tracker: Tracker | None = None, families: Mapping[str, Family] | None = None) -> list[dict]:
+    """Train and track every family never run on this workspace (the Models page's first open).
+
+    Families already run, promoted or not, are left alone: this only fills the gaps, so the
+    page opens on versions and figures rather than on empty rows.
+    """
+    if families is None:
+        from core.lifecycle.builtin import families as builtin
+
+        families = builtin()
+    latest = latest_runs(wh)
+    missing = [n for n in families if n not in latest.index]
+    if not missing:
+        return []
+    return retrain(wh, settings, missing, progress=progress, tracker=tracker, families=families)
+
+
 def train_and_decide(wh: Warehouse, settings: Settings, family: Family, champ: pd.Series | None, reason: str,
                      tracker: Tracker) -> dict[str, Any]:
     """Train one family's challenger, decide, track the run in MLflow and the warehouse, save a champion."""
