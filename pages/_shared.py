@@ -289,6 +289,63 @@ def is_fitted(kind: str, params: Any = (), *, version: int | None = None) -> boo
     return fit_key(kind, params, version=version) in fit_store()
 
 
+class Job:
+    """Work running in a background thread of the server, with its progress, result or error."""
+
+    def __init__(self, work: Callable[[Callable[[float, str], None]], Any]) -> None:
+        self.fraction, self.message = 0.0, "Starting"
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[[Callable[[float, str], None]], Any]) -> None:
+        try:
+            self.result = work(self._progress)
+        except BaseException as exc:  # noqa: BLE001 - handed to the page, which shows or raises it
+            self.error = exc
+        self.fraction = 1.0
+
+    def _progress(self, fraction: float, message: str) -> None:
+        self.fraction, self.message = min(max(float(fraction), 0.0), 1.0), str(message)
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return self.done
+
+
+@st.cache_resource
+def _jobs() -> dict[Hashable, Job]:
+    return {}
+
+
+_JOBS_LOCK = threading.Lock()
+
+
+def start_job(kind: str, params: Any, work: Callable[[Callable[[float, str], None]], Any]) -> Job:
+    """Run ``work(progress)`` in the background once per key (a running job is returned, not started twice)."""
+    key = (kind, account(), _frozen(params))
+    with _JOBS_LOCK:
+        job = _jobs().get(key)
+        if job is None or job.done:
+            job = _jobs()[key] = Job(work)
+        return job
+
+
+def job(kind: str, params: Any = ()) -> Job | None:
+    """The latest background job of this kind and parameters, running or finished."""
+    return _jobs().get((kind, account(), _frozen(params)))
+
+
+def forget_job(kind: str, params: Any = ()) -> None:
+    with _JOBS_LOCK:
+        _jobs().pop((kind, account(), _frozen(params)), None)
+
+
 def models_in_use() -> pd.DataFrame:
     """The fitted models this workspace's pages answer with now (the shared store), and the sentiment head."""
     from core import sentiment

@@ -39,9 +39,14 @@ def test_page_scores_and_renders_every_tab(db_path, example_file):
 
     scores = _shared.warehouse().load_state(sent.SCORES_TABLE)
     assert len(scores) == 7 and scores["score"].between(-1, 1).all()  # every comment, in range or not
-    # the most negative comments needing a reply are the complaints
+    # the most negative comments needing a reply are the complaints, each with a drafted, editable answer
     reply = at.dataframe[2].value
     assert set(reply["comment_id"]) >= {"c4", "c5"} and "c1" not in set(reply["comment_id"])
+    assert reply["draft"].str.len().gt(40).all() and reply["source"].str.startswith("template").all()
+    area = at.text_area(key="sentiment.reply.c4")
+    assert area.value == reply.set_index("comment_id").loc["c4", "draft"]
+    area.set_value("Sorry Sam, please DM us.").run()
+    assert any(c.value == "Sorry Sam, please DM us." for c in at.code)
 
 
 def test_comments_outside_the_sidebar_range_still_show(db_path, example_file):
@@ -69,10 +74,20 @@ def test_correct_a_label_and_retrain(db_path, example_file):
     at.button(key="sentiment.retrain").click()
     at.run()
     assert not at.exception and not error_texts(at)
+    # The retrain runs in the background: the page answers at once, then reports the outcome.
+    from pages import _shared
+
+    job = _shared.job("sentiment.retrain")
+    assert job is not None and job.wait(240)
+    at.run()
+    assert not at.exception and not error_texts(at)
     models = db_path.parent / "models" / sent.STEM
-    assert (models / "CURRENT").exists()
-    new_id = (models / "CURRENT").read_text().strip()
-    assert new_id != sent.current_model_id(None)
+    saved = [p for p in models.iterdir() if p.is_dir()]
+    assert len(saved) == 1  # the challenger is saved, promoted or not
+    notes = [m.value for m in [*at.success, *at.warning] if "Retrained" in m.value]
+    assert notes and saved[0].name in notes[0] and "held-out accuracy" in notes[0]
+    if "promoted" in notes[0] and "stays" not in notes[0]:
+        assert (models / "CURRENT").read_text().strip() == saved[0].name != sent.current_model_id(None)
 
 
 def test_empty_workspace_gets_a_friendly_note(db_path):
