@@ -346,6 +346,86 @@ def forget_job(kind: str, params: Any = ()) -> None:
         _jobs().pop((kind, account(), _frozen(params)), None)
 
 
+# ------------------------------------------------------------------ warm start
+
+#: The settings each heavy page opens with; the warm start fits exactly these keys.
+ROI_DEFAULTS = (0.8, 1.0, 50.0)        # interval level, ridge alpha, minimum monthly spend
+FORECAST_DEFAULTS = ("leads", None, 28)  # metric, campaign, horizon
+
+
+def warm_fits(wh: Warehouse, cfg: Settings) -> list[tuple[tuple, Callable[[], Any]]]:
+    """(key, fit) of the fits the heavy pages make on first open, with their default settings.
+
+    The keys are those the pages compute (:func:`fit_key`), so a page opened after the warm
+    start finds its model already fitted; fits are plain ``core`` calls (no ``st.`` in them:
+    they run outside any session).
+    """
+    from core import monitoring, recommendations, roi, scheduling, sentiment
+    from core.warehouse import Filters
+
+    version, who, country = wh.data_version, str(cfg.db_path), cfg.country
+    counts = wh.counts()
+    out: list[tuple[tuple, Callable[[], Any]]] = []
+
+    def key(kind: str, params: Any) -> tuple:
+        return (kind, version, who, _frozen(params))
+
+    if counts.get("campaigns"):
+        out += [
+            (key("monitoring", ("normal", (), (), country)),
+             lambda: monitoring.Monitor(sensitivity="normal", country=country).fit(
+                 wh.campaigns(Filters(platforms=(), objectives=())))),
+            (key("recommendations.curves", ()), lambda: recommendations.ResponseModel().fit(wh.campaigns())),
+            (key("roi", ROI_DEFAULTS), lambda: roi.analyse(wh.campaigns(), level=ROI_DEFAULTS[0],
+                                                          alpha=ROI_DEFAULTS[1], min_spend=ROI_DEFAULTS[2])),
+            (key("scheduling.forecast", (*FORECAST_DEFAULTS, country)),
+             lambda: scheduling.forecast_report(wh, FORECAST_DEFAULTS[0], FORECAST_DEFAULTS[1],
+                                                horizon=FORECAST_DEFAULTS[2], country=country)),
+        ]
+    if counts.get("posts"):
+        out.append((key("scheduling.best_times", None), lambda: scheduling.BestTimes(tz=None).fit(wh.posts())))
+    if counts.get("comments") and not cfg.hf_model:
+        head_id = sentiment.current_model_id(cfg.models_dir)
+        if head_id:
+            def score() -> dict:
+                head = fit_store().get_or_fit(("sentiment.model", 0, who, _frozen((str(cfg.models_dir), head_id))),
+                                              lambda: sentiment.load_model(str(cfg.models_dir), artifact_id=head_id))
+                return sentiment.score_comments(wh, head)
+            out.append((key("sentiment.scoring", head_id), score))
+    return out
+
+
+@st.cache_resource
+def _warm_started() -> set:
+    return set()
+
+
+def warm_up() -> Job | None:
+    """Fit the heavy pages' models in the background, once per server and data version (a real server only:
+    tests and the command line fit on demand)."""
+    if not st.runtime.exists():
+        return None
+    wh, cfg = warehouse(), settings()
+    mark = (str(cfg.db_path), wh.data_version)
+    with _JOBS_LOCK:
+        if mark in _warm_started():
+            return None
+        _warm_started().add(mark)
+    store = fit_store()
+
+    def work(progress: Callable[[float, str], None]) -> int:
+        fits = warm_fits(wh, cfg)
+        for i, (key, fit) in enumerate(fits):
+            progress(i / max(len(fits), 1), f"Preparing {key[0]}")
+            try:
+                store.get_or_fit(key, fit)
+            except WorkbenchError:
+                continue  # the page will show the same titled error when it is opened
+        return len(fits)
+
+    return start_job("warm_up", mark, work)
+
+
 def models_in_use() -> pd.DataFrame:
     """The fitted models this workspace's pages answer with now (the shared store), and the sentiment head."""
     from core import sentiment
@@ -407,6 +487,7 @@ def sidebar_filters() -> None:
                        placeholder="All platforms")
         st.multiselect("Objectives", _choices("objective", data_version()), key="filters.objectives",
                        placeholder="All objectives")
+    warm_up()
 
 
 def filters() -> Filters:

@@ -83,3 +83,21 @@ def test_waiting_callers_are_told_once():
 def test_parameters_become_a_stable_key():
     assert _frozen({"b": [1, 2], "a": {"x": 1}}) == _frozen({"a": {"x": 1}, "b": (1, 2)})
     assert hash(_frozen({"p": {"y", "x"}})) == hash(_frozen({"p": {"x", "y"}}))
+
+
+def test_warm_start_fits_the_keys_the_pages_ask_for(tmp_path, example_file):
+    from core.config import Settings
+    from core.warehouse import Warehouse
+    from pages._shared import FORECAST_DEFAULTS, ROI_DEFAULTS, warm_fits
+
+    wh = Warehouse.in_memory()
+    wh.ingest(example_file)
+    cfg = Settings.from_mapping({"WORKBENCH_ROOT": str(tmp_path)})
+    fits = dict(warm_fits(wh, cfg))
+    v, who = wh.data_version, str(cfg.db_path)
+    assert ("monitoring", v, who, ("normal", (), (), "US")) in fits
+    assert ("recommendations.curves", v, who, ()) in fits
+    assert ("roi", v, who, ROI_DEFAULTS) in fits
+    assert ("scheduling.forecast", v, who, (*FORECAST_DEFAULTS, "US")) in fits
+    best = fits.get(("scheduling.best_times", v, who, None))
+    assert best is None or type(best()).__name__ == "BestTimes"
