@@ -403,7 +403,7 @@ def _warm_started() -> set:
 def warm_up() -> Job | None:
     """Fit the heavy pages' models in the background, once per server and data version (a real server only:
     tests and the command line fit on demand)."""
-    if not st.runtime.exists():
+    if not st.runtime.exists() or not settings().warm_start:
         return None
     wh, cfg = warehouse(), settings()
     mark = (str(cfg.db_path), wh.data_version)
