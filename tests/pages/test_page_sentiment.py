@@ -94,3 +94,18 @@ def test_empty_workspace_gets_a_friendly_note(db_path):
     at = open_page("sentiment")
     assert not at.exception and not error_texts(at)
     assert any("No comments" in i.value for i in at.info)
+
+
+def test_a_saved_head_that_does_not_match_is_a_titled_error(db_path, example_file):
+    import json
+
+    _load(db_path, example_file)
+    models = db_path.parent / "models"
+    head = sent.load_model(None)
+    saved = sent.save_model(sent.SentimentModel(head=head.head, passport={}, use_vader=head.use_vader), models)
+    meta = models / sent.STEM / saved["id"] / "meta.json"
+    passport = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**passport, "version": passport["version"] + 1}))  # saved by another code version
+    at = open_page("sentiment", timeout=120)
+    assert not at.exception
+    assert any("Saved model does not match" in e and "format version" in e for e in error_texts(at))
