@@ -80,7 +80,7 @@ def start_server(env: dict[str, str], log: Path, timeout: float = 120) -> tuple[
 
 
 async def open_page(page, url: str, stem: str, timeout_ms: float) -> None:
-    await page.goto(f"{url}/{'' if stem == 'overview' else stem}")
+    await page.goto(f"{url}/{'' if stem == 'overview' else stem}", timeout=timeout_ms)
     await page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
     # the app's own navigation is drawn (not Streamlit's provisional page list), then the run ends
     await page.locator("[data-testid='stSidebarNav']").get_by_text("Overview", exact=True).wait_for(timeout=timeout_ms)

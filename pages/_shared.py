@@ -371,11 +371,12 @@ def warm_fits(wh: Warehouse, cfg: Settings) -> list[tuple[tuple, Callable[[], An
         return (kind, version, who, _frozen(params))
 
     if counts.get("campaigns"):
+        # The workshop's first plan comes first: it is the fit a consultant waits for in front of a client.
         out += [
+            (key("recommendations.curves", ()), lambda: recommendations.ResponseModel().fit(wh.campaigns())),
             (key("monitoring", ("normal", (), (), country)),
              lambda: monitoring.Monitor(sensitivity="normal", country=country).fit(
                  wh.campaigns(Filters(platforms=(), objectives=())))),
-            (key("recommendations.curves", ()), lambda: recommendations.ResponseModel().fit(wh.campaigns())),
             (key("roi", ROI_DEFAULTS), lambda: roi.analyse(wh.campaigns(), level=ROI_DEFAULTS[0],
                                                           alpha=ROI_DEFAULTS[1], min_spend=ROI_DEFAULTS[2])),
             (key("scheduling.forecast", (*FORECAST_DEFAULTS, country)),
