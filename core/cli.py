@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("segment", help="customer segments")
     _common(p)
     p.add_argument("--k", default="auto")
-    p.add_argument("--method", choices=("kmeans", "gmm", "dbscan"), default="kmeans")
+    p.add_argument("--method", choices=("gmm", "kmeans", "dbscan"), default="gmm")
 
     p = sub.add_parser("clv", help="customer lifetime value (BG/NBD + Gamma-Gamma)")
     _common(p)

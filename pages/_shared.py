@@ -89,6 +89,18 @@ def table(name: str, filters: Filters | None = None) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
+def _customer_values(version: int) -> pd.DataFrame:
+    from core import clv
+
+    return clv.customer_values(warehouse().customers())[1]
+
+
+def customer_values() -> pd.DataFrame:
+    """Each customer's predicted value (core.clv), refitted only when the data changes."""
+    return _customer_values(data_version())
+
+
+@st.cache_data(show_spinner=False)
 def _date_bounds(version: int) -> tuple[date | None, date | None]:
     return warehouse().date_range()
 
