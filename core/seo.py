@@ -299,6 +299,182 @@ def overall_score(checks: Iterable[Check]) -> int:
     return int(round(100 * sum(STATUS_POINTS[c.status] * c.weight for c in checks) / total))
 
 
+@dataclass
+class TextMeasures:
+    """What the checks grade: the text parsed once and measured."""
+
+    structure: Structure
+    title: str | None
+    meta: str
+    keyword: str | None
+    body: str
+    n_words: int
+    sents: list[str]
+    sent_words: list[int]
+    passive: list[bool]
+    flesch: float
+    density: float | None
+
+
+def measure(text: str, *, keyword: str | None = None, title: str | None = None,
+            meta: str | None = None) -> TextMeasures:
+    """Parse and measure ``text`` once for every check."""
+    keyword = (keyword or "").strip() or None
+    st_ = parse_structure(text)
+    body = st_.body
+    n_words = len(words(body))
+    sents = [s for p in st_.paragraphs for s in sentences(p)]
+    return TextMeasures(structure=st_, title=(title or "").strip() or st_.title, meta=(meta or "").strip(),
+                        keyword=keyword, body=body, n_words=n_words, sents=sents,
+                        sent_words=[len(words(s)) for s in sents], passive=passive_flags(sents),
+                        flesch=flesch_reading_ease(body) if n_words else 0.0,
+                        density=keyword_density(body, keyword) if keyword else None)
+
+
+def check_keyword_density(m: TextMeasures, band: tuple[float, float] = (0.5, 2.5)) -> Check:
+    """Keyword occurrences per 100 body words, good inside ``band``."""
+    lo, hi = band
+    keyword, density, n_words = m.keyword, m.density or 0.0, m.n_words
+    count = keyword_count(m.body, keyword)
+    status = _band(density, (lo, hi), (lo * 0.6, hi * 1.4))
+    if density < lo:
+        need = max(1, int(-(-lo * n_words // 100)) - count)
+        sug = f"Use \"{keyword}\" about {need} more time(s): it appears {count}x in {n_words} words."
+    elif density > hi:
+        sug = (f"\"{keyword}\" appears {count}x in {n_words} words ({density:.1f}%): "
+               "replace some with synonyms so it reads naturally.")
+    else:
+        sug = ""
+    return Check("keyword_density", "Keyword density", round(density, 2), f"{lo:g}-{hi:g}%",
+                 status, sug if status != "good" else "", 1.5)
+
+
+def check_keyword_in_first_paragraph(m: TextMeasures) -> Check:
+    first = m.structure.paragraphs[0] if m.structure.paragraphs else ""
+    ok = contains_keyword(first, m.keyword)
+    return Check("keyword_in_first_paragraph", "Keyword in the first paragraph", ok, "yes",
+                 "good" if ok else "bad",
+                 "" if ok else f"Mention \"{m.keyword}\" in the opening paragraph (ideally its first sentence).")
+
+
+def check_keyword_in_title(m: TextMeasures) -> Check:
+    ok = bool(m.title) and contains_keyword(m.title, m.keyword)
+    return Check("keyword_in_title", "Keyword in the title", ok, "yes", "good" if ok else "bad",
+                 "" if ok else (f"Put \"{m.keyword}\" in the title, near the start." if m.title
+                                else f"Add a title that contains \"{m.keyword}\"."))
+
+
+def check_keyword_in_headings(m: TextMeasures) -> Check:
+    subs = [h for _, h in m.structure.headings]
+    hits = sum(contains_keyword(h, m.keyword) for h in subs)
+    if subs:
+        status = "good" if hits else "bad"
+        sug = "" if hits else f"Use \"{m.keyword}\" (or a close variant) in at least one subheading."
+    else:
+        status = "ok"
+        sug = f"Add subheadings, one of them with \"{m.keyword}\"."
+    return Check("keyword_in_headings", "Keyword in subheadings", f"{hits}/{len(subs)}",
+                 ">= 1 subheading", status, sug, 0.5)
+
+
+def check_title_length(m: TextMeasures) -> Check:
+    title = m.title
+    tl = len(title or "")
+    status = _band(tl, (30, 60), (20, 70)) if title else "bad"
+    sug = ("Add a title (30-60 characters)." if not title else
+           f"Shorten the title to 60 characters or fewer ({tl} now) so it is not cut in results."
+           if tl > 60 else f"Lengthen the title to 30-60 characters ({tl} now)." if tl < 30 else "")
+    return Check("title_length", "Title length", tl, "30-60 characters", status, sug if status != "good" else "")
+
+
+def check_meta_description_length(m: TextMeasures) -> Check:
+    ml = len(m.meta)
+    status = _band(ml, (120, 160), (70, 175)) if m.meta else "bad"
+    sug = ("Write a meta description of 120-160 characters that sums up the page." if not m.meta else
+           f"Trim the meta description to 160 characters ({ml} now)." if ml > 160 else
+           f"Expand the meta description to 120-160 characters ({ml} now)." if ml < 120 else "")
+    return Check("meta_description_length", "Meta description length", ml, "120-160 characters",
+                 status, sug if status != "good" else "")
+
+
+def check_keyword_in_meta(m: TextMeasures) -> Check:
+    ok = contains_keyword(m.meta, m.keyword)
+    return Check("keyword_in_meta", "Keyword in the meta description", ok, "yes", "good" if ok else "ok",
+                 "" if ok else f"Include \"{m.keyword}\" in the meta description.", 0.5)
+
+
+def check_flesch_reading_ease(m: TextMeasures) -> Check:
+    status = _band(m.flesch, (60, 200), (50, 60))
+    return Check("flesch_reading_ease", "Flesch reading ease", round(m.flesch, 2), ">= 60", status,
+                 "" if status == "good" else
+                 "Use shorter sentences and simpler, shorter words (aim for 60 or more).", 1.5)
+
+
+def check_long_sentences(m: TextMeasures) -> Check:
+    n_long = sum(w > LONG_SENTENCE_WORDS for w in m.sent_words)
+    share_long = 100.0 * n_long / len(m.sents) if m.sents else 0.0
+    status = _band(share_long, (0, 25), (25, 35))
+    longest = max(m.sent_words, default=0)
+    return Check("long_sentences", f"Sentences over {LONG_SENTENCE_WORDS} words", round(share_long, 1),
+                 "<= 25%", status, "" if status == "good" else
+                 f"{n_long} of {len(m.sents)} sentences are over {LONG_SENTENCE_WORDS} words "
+                 f"(longest {longest}): split them.")
+
+
+def check_passive_voice(m: TextMeasures) -> Check:
+    n_passive = sum(m.passive)
+    share_passive = 100.0 * n_passive / len(m.sents) if m.sents else 0.0
+    status = _band(share_passive, (0, 10), (10, 15))
+    example = next((s for s, f in zip(m.sents, m.passive) if f), "")
+    return Check("passive_voice", "Passive voice", round(share_passive, 1), "<= 10% of sentences", status,
+                 "" if status == "good" else
+                 f"Rewrite {n_passive} passive sentence(s) in the active voice, e.g. \"{example[:80]}\".")
+
+
+def check_transition_words(m: TextMeasures) -> Check:
+    sents = m.sents
+    share_tr = 100.0 * sum(transition_flags(sents)) / len(sents) if sents else 0.0
+    status = _band(share_tr, (30, 100), (20, 30)) if len(sents) >= 3 else "good"
+    return Check("transition_words", "Sentences with transition words", round(share_tr, 1), ">= 30%",
+                 status, "" if status == "good" else
+                 "Link ideas with transition words (however, for example, as a result, therefore).", 0.5)
+
+
+def check_paragraph_length(m: TextMeasures) -> Check:
+    longest_p = max((len(words(p)) for p in m.structure.paragraphs), default=0)
+    status = _band(longest_p, (0, 150), (150, 200))
+    return Check("paragraph_length", "Longest paragraph", longest_p, "<= 150 words", status,
+                 "" if status == "good" else
+                 f"Break up the longest paragraph ({longest_p} words) into paragraphs of 150 words or fewer.", 0.5)
+
+
+def check_subheading_distribution(m: TextMeasures) -> Check:
+    longest_s = max(m.structure.section_words, default=0)
+    status = _band(longest_s, (0, 300), (300, 350))
+    return Check("subheading_distribution", "Longest text without a subheading", longest_s,
+                 "<= 300 words", status, "" if status == "good" else
+                 f"Add subheadings: a stretch of {longest_s} words has none (aim for one every 300 words).", 0.5)
+
+
+def checks_for(m: TextMeasures, *, profile: str = "article",
+               density_band: tuple[float, float] = (0.5, 2.5)) -> list[Check]:
+    """The checks that apply to a profile, in report order."""
+    article = profile == "article"
+    checks: list[Check] = []
+    if m.keyword:
+        checks += [check_keyword_density(m, density_band), check_keyword_in_first_paragraph(m)]
+        if article:
+            checks += [check_keyword_in_title(m), check_keyword_in_headings(m)]
+    if article:
+        checks += [check_title_length(m), check_meta_description_length(m)]
+        if m.meta and m.keyword:
+            checks.append(check_keyword_in_meta(m))
+    checks += [check_flesch_reading_ease(m), check_long_sentences(m), check_passive_voice(m)]
+    if article:
+        checks += [check_transition_words(m), check_paragraph_length(m), check_subheading_distribution(m)]
+    return checks
+
+
 def score_text(text: str, *, keyword: str | None = None, title: str | None = None, meta: str | None = None,
                profile: str = "article", density_band: tuple[float, float] = (0.5, 2.5)) -> SeoReport:
     """Measure ``text`` and grade every check.
@@ -332,123 +508,11 @@ def score_text(text: str, *, keyword: str | None = None, title: str | None = Non
         raise BadInputError(f"Unknown profile {profile!r}: use 'article' or 'short'.")
     if not (text or "").strip():
         raise BadInputError("The text is empty: paste or write some copy to score.")
-    keyword = (keyword or "").strip() or None
-    st_ = parse_structure(text)
-    title = (title or "").strip() or st_.title
-    body = st_.body
-    n_words = len(words(body))
-    sents = [s for p in st_.paragraphs for s in sentences(p)]
-    sent_words = [len(words(s)) for s in sents]
-    passive = passive_flags(sents)
-    flesch = flesch_reading_ease(body) if n_words else 0.0
-    density = keyword_density(body, keyword) if keyword else None
-    checks: list[Check] = []
-    article = profile == "article"
-
-    if keyword:
-        lo, hi = density_band
-        count = keyword_count(body, keyword)
-        status = _band(density, (lo, hi), (lo * 0.6, hi * 1.4))
-        if density < lo:
-            need = max(1, int(-(-lo * n_words // 100)) - count)
-            sug = f"Use \"{keyword}\" about {need} more time(s): it appears {count}x in {n_words} words."
-        elif density > hi:
-            sug = (f"\"{keyword}\" appears {count}x in {n_words} words ({density:.1f}%): "
-                   "replace some with synonyms so it reads naturally.")
-        else:
-            sug = ""
-        checks.append(Check("keyword_density", "Keyword density", round(density, 2), f"{lo:g}-{hi:g}%",
-                            status, sug if status != "good" else "", 1.5))
-        first = st_.paragraphs[0] if st_.paragraphs else ""
-        ok = contains_keyword(first, keyword)
-        checks.append(Check("keyword_in_first_paragraph", "Keyword in the first paragraph", ok, "yes",
-                            "good" if ok else "bad",
-                            "" if ok else f"Mention \"{keyword}\" in the opening paragraph (ideally its first sentence)."))
-        if article:
-            ok = bool(title) and contains_keyword(title, keyword)
-            checks.append(Check("keyword_in_title", "Keyword in the title", ok, "yes", "good" if ok else "bad",
-                                "" if ok else (f"Put \"{keyword}\" in the title, near the start." if title
-                                               else f"Add a title that contains \"{keyword}\".")))
-            subs = [h for _, h in st_.headings]
-            hits = sum(contains_keyword(h, keyword) for h in subs)
-            if subs:
-                status = "good" if hits else "bad"
-                sug = "" if hits else f"Use \"{keyword}\" (or a close variant) in at least one subheading."
-            else:
-                status = "ok"
-                sug = f"Add subheadings, one of them with \"{keyword}\"."
-            checks.append(Check("keyword_in_headings", "Keyword in subheadings", f"{hits}/{len(subs)}",
-                                ">= 1 subheading", status, sug, 0.5))
-
-    if article:
-        tl = len(title or "")
-        status = _band(tl, (30, 60), (20, 70)) if title else "bad"
-        sug = ("Add a title (30-60 characters)." if not title else
-               f"Shorten the title to 60 characters or fewer ({tl} now) so it is not cut in results."
-               if tl > 60 else f"Lengthen the title to 30-60 characters ({tl} now)." if tl < 30 else "")
-        checks.append(Check("title_length", "Title length", tl, "30-60 characters", status,
-                            sug if status != "good" else ""))
-        meta = (meta or "").strip()
-        ml = len(meta)
-        status = _band(ml, (120, 160), (70, 175)) if meta else "bad"
-        sug = ("Write a meta description of 120-160 characters that sums up the page." if not meta else
-               f"Trim the meta description to 160 characters ({ml} now)." if ml > 160 else
-               f"Expand the meta description to 120-160 characters ({ml} now)." if ml < 120 else "")
-        checks.append(Check("meta_description_length", "Meta description length", ml, "120-160 characters",
-                            status, sug if status != "good" else ""))
-        if meta and keyword:
-            ok = contains_keyword(meta, keyword)
-            checks.append(Check("keyword_in_meta", "Keyword in the meta description", ok, "yes",
-                                "good" if ok else "ok",
-                                "" if ok else f"Include \"{keyword}\" in the meta description.", 0.5))
-
-    status = _band(flesch, (60, 200), (50, 60))
-    checks.append(Check("flesch_reading_ease", "Flesch reading ease", round(flesch, 2), ">= 60", status,
-                        "" if status == "good" else
-                        "Use shorter sentences and simpler, shorter words (aim for 60 or more).", 1.5))
-
-    n_long = sum(w > LONG_SENTENCE_WORDS for w in sent_words)
-    share_long = 100.0 * n_long / len(sents) if sents else 0.0
-    status = _band(share_long, (0, 25), (25, 35))
-    longest = max(sent_words, default=0)
-    checks.append(Check("long_sentences", f"Sentences over {LONG_SENTENCE_WORDS} words", round(share_long, 1),
-                        "<= 25%", status, "" if status == "good" else
-                        f"{n_long} of {len(sents)} sentences are over {LONG_SENTENCE_WORDS} words "
-                        f"(longest {longest}): split them."))
-
-    n_passive = sum(passive)
-    share_passive = 100.0 * n_passive / len(sents) if sents else 0.0
-    status = _band(share_passive, (0, 10), (10, 15))
-    example = next((s for s, f in zip(sents, passive) if f), "")
-    checks.append(Check("passive_voice", "Passive voice", round(share_passive, 1), "<= 10% of sentences", status,
-                        "" if status == "good" else
-                        f"Rewrite {n_passive} passive sentence(s) in the active voice, e.g. \"{example[:80]}\"."))
-
-    if article:
-        share_tr = 100.0 * sum(transition_flags(sents)) / len(sents) if sents else 0.0
-        status = _band(share_tr, (30, 100), (20, 30)) if len(sents) >= 3 else "good"
-        checks.append(Check("transition_words", "Sentences with transition words", round(share_tr, 1), ">= 30%",
-                            status, "" if status == "good" else
-                            "Link ideas with transition words (however, for example, as a result, therefore).", 0.5))
-
-        para_words = [len(words(p)) for p in st_.paragraphs]
-        longest_p = max(para_words, default=0)
-        status = _band(longest_p, (0, 150), (150, 200))
-        checks.append(Check("paragraph_length", "Longest paragraph", longest_p, "<= 150 words", status,
-                            "" if status == "good" else
-                            f"Break up the longest paragraph ({longest_p} words) into paragraphs of 150 words or fewer.",
-                            0.5))
-
-        longest_s = max(st_.section_words, default=0)
-        status = _band(longest_s, (0, 300), (300, 350))
-        checks.append(Check("subheading_distribution", "Longest text without a subheading", longest_s,
-                            "<= 300 words", status, "" if status == "good" else
-                            f"Add subheadings: a stretch of {longest_s} words has none (aim for one every 300 words).",
-                            0.5))
-
-    return SeoReport(score=overall_score(checks), checks=checks, flesch_reading_ease=round(flesch, 2),
-                     keyword_density=round(density, 4) if density is not None else None, words=n_words,
-                     sentences=len(sents), passive=[s for s, f in zip(sents, passive) if f], title=title)
+    m = measure(text, keyword=keyword, title=title, meta=meta)
+    checks = checks_for(m, profile=profile, density_band=density_band)
+    return SeoReport(score=overall_score(checks), checks=checks, flesch_reading_ease=round(m.flesch, 2),
+                     keyword_density=round(m.density, 4) if m.density is not None else None, words=m.n_words,
+                     sentences=len(m.sents), passive=[s for s, f in zip(m.sents, m.passive) if f], title=m.title)
 
 
 # ----------------------------------------------------------------------------- CLI

@@ -18,7 +18,9 @@ from typing import Any, Iterator
 import pandas as pd
 import streamlit as st
 
+from core.access import AccessPolicy
 from core.config import Settings
+from core.escape import markdown as md
 from core.errors import WorkbenchError
 from core.warehouse import Filters, Warehouse
 
@@ -54,6 +56,71 @@ def _secrets() -> dict[str, Any]:
         return {}
     except Exception:  # a malformed secrets file must not take the app down
         return {}
+
+
+def _secrets_tree() -> dict[str, Any]:
+    """All of st.secrets, nested sections included (the sign-in and role settings)."""
+    try:
+        return st.secrets.to_dict()
+    except FileNotFoundError:
+        return {}
+    except Exception:  # a malformed file is reported once by settings(); no sign-in from it
+        return {}
+
+
+def policy() -> AccessPolicy:
+    """Who may do what; open (everyone may do everything) unless [auth] configures sign-in."""
+    return AccessPolicy.from_secrets(_secrets_tree())
+
+
+def _client() -> str:
+    return str(st.session_state.get("client") or "default")
+
+
+def _email() -> str | None:
+    return st.user.get("email") if st.user.get("is_logged_in") else None
+
+
+def allowed(action: str) -> bool:
+    """May the signed-in user do ``action`` (upload, reset, retrain, ...) for the chosen client?"""
+    pol = policy()
+    return pol.open or pol.allows(_email(), _client(), action)
+
+
+def require_sign_in() -> None:
+    """With sign-in configured: a sign-in page until the user is signed in, then who they are."""
+    pol = policy()
+    if pol.open:
+        return
+    if not st.user.get("is_logged_in"):
+        # The only page a signed-out visitor gets, whatever the URL: no navigation, no data.
+        st.navigation([st.Page(_sign_in_page, title="Sign in", url_path="sign-in")], position="hidden").run()
+        st.stop()
+    role = pol.role(_email(), _client())
+    with st.sidebar:
+        st.caption(f"Signed in as **{md(str(st.user.get('name') or _email()))}** "
+                   f"({role.name} for this client)")
+        st.button("Sign out", key="auth.sign_out", on_click=st.logout, icon=":material/logout:")
+    if role == 0:
+        st.warning("Your account has no access to this client. Ask an admin to give you a role.")
+        st.stop()
+
+
+def _sign_in_page() -> None:
+    st.title("Marketing workbench")
+    st.markdown("Sign in to see your clients' data.")
+    st.button("Sign in", type="primary", key="auth.sign_in", on_click=st.login, icon=":material/login:")
+
+
+def access_note() -> None:
+    """On the Data page: say when the app is open to anyone who can reach it."""
+    if policy().open:
+        st.caption(":material/lock_open: Sign-in is off: anyone who can reach this address can use the "
+                   "workbench. Configure `[auth]` in `.streamlit/secrets.toml` to require sign-in "
+                   "(see the README).")
+    elif not allowed("upload"):
+        st.info("Your role can view this client's data but not upload, reset or retrain.",
+                icon=":material/visibility:")
 
 
 @st.cache_resource
@@ -142,7 +209,8 @@ def error_box() -> Iterator[None]:
     try:
         yield
     except WorkbenchError as exc:
-        st.error(f"**{exc.title}.** {exc.message}")
+        # The message may carry a file name or a value: shown as text, never as Markdown.
+        st.error(f"**{md(exc.title)}.** {md(exc.message)}")
 
 
 def empty_note(what: str = "campaign data") -> bool:

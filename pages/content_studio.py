@@ -7,6 +7,7 @@ import streamlit as st
 
 from core import content_studio as cs
 from core import seo
+from core.escape import markdown as md
 from pages import _shared
 
 K = "content_studio."
@@ -138,7 +139,7 @@ with tab_gen:
                 if c2.button("Create the experiment", key=K + "create_experiment", icon=":material/science:"):
                     eid = cs.create_experiment(wh, payload)
                     if eid:
-                        st.success(f"Experiment '{eid}' created with {len(chosen)} arms.")
+                        st.success(f"Experiment '{md(eid)}' created with {len(chosen)} arms.")
                         if (Path(__file__).parent / "bandits.py").exists():
                             st.page_link("pages/bandits.py", label="Open A/B bandits", icon=":material/science:")
                     else:
@@ -183,7 +184,7 @@ with tab_seo:
                          hide_index=True, width="stretch", key=K + "seo_checks")
             fixes = checks[checks["status"] != "good"]
             if len(fixes):
-                st.markdown("**What to fix**\n" + "\n".join(f"- **{r.label}** ({r.status}): {r.suggestion}"
+                st.markdown("**What to fix**\n" + "\n".join(f"- **{r.label}** ({r.status}): {md(r.suggestion)}"
                                                              for r in fixes.itertuples()))
             _shared.download_buttons(checks, "seo-checks", key=K + "dl_seo")
 

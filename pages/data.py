@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import ValidationError, WorkbenchError
+from core.escape import markdown as md
 from core.warehouse import IngestReport
 from pages import _shared
 
@@ -21,34 +22,37 @@ cols = st.columns(4)
 for col, (name, n) in zip(cols, counts.items()):
     col.metric(name.capitalize(), f"{n:,}")
 
-st.subheader("Upload")
-with st.form("data.upload_form", clear_on_submit=True):
-    files = st.file_uploader("Workspace files", type=["json", "ndjson", "jsonl", "gz"], accept_multiple_files=True,
-                             key="data.files", help="A workspace object, a JSON array, NDJSON, optionally gzip.")
-    table = st.selectbox("Table (when the file does not say)", ["guess from the records", "campaigns", "posts",
-                                                                "comments", "customers"], key="data.table")
-    skip_bad = st.checkbox("Skip bad records (load the good ones and list the rest)", key="data.skip_bad")
-    submitted = st.form_submit_button("Load", type="primary", icon=":material/upload:")
+_shared.access_note()
+can_upload = _shared.allowed("upload")
+if can_upload:
+    st.subheader("Upload")
+    with st.form("data.upload_form", clear_on_submit=True):
+        files = st.file_uploader("Workspace files", type=["json", "ndjson", "jsonl", "gz"], accept_multiple_files=True,
+                                 key="data.files", help="A workspace object, a JSON array, NDJSON, optionally gzip.")
+        table = st.selectbox("Table (when the file does not say)", ["guess from the records", "campaigns", "posts",
+                                                                    "comments", "customers"], key="data.table")
+        skip_bad = st.checkbox("Skip bad records (load the good ones and list the rest)", key="data.skip_bad")
+        submitted = st.form_submit_button("Load", type="primary", icon=":material/upload:")
 
-if submitted and files:
-    total, problems = IngestReport(), []
-    progress = st.progress(0.0, text="Loading…")
-    with tempfile.TemporaryDirectory() as tmp:
-        for i, upload in enumerate(files, start=1):
-            progress.progress((i - 1) / len(files), text=f"Loading {upload.name} ({i} of {len(files)})…")
-            path = Path(tmp) / Path(upload.name).name
-            path.write_bytes(upload.getvalue())
-            try:
-                total.merge(wh.ingest(path, name=upload.name, skip_bad=skip_bad,
-                                      table=None if table.startswith("guess") else table))
-            except ValidationError as exc:
-                problems.append((upload.name, exc))
-            except WorkbenchError as exc:
-                problems.append((upload.name, exc))
-    progress.progress(1.0, text="Done")
-    st.session_state["data.last_report"] = (total.to_dict(), [(n, str(e), getattr(e, "violations", None))
-                                                              for n, e in problems])
-    st.rerun()
+    if submitted and files:
+        total, problems = IngestReport(), []
+        progress = st.progress(0.0, text="Loading…")
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, upload in enumerate(files, start=1):
+                progress.progress((i - 1) / len(files), text=f"Loading {upload.name} ({i} of {len(files)})…")
+                path = Path(tmp) / Path(upload.name).name
+                path.write_bytes(upload.getvalue())
+                try:
+                    total.merge(wh.ingest(path, name=upload.name, skip_bad=skip_bad,
+                                          table=None if table.startswith("guess") else table))
+                except ValidationError as exc:
+                    problems.append((upload.name, exc))
+                except WorkbenchError as exc:
+                    problems.append((upload.name, exc))
+        progress.progress(1.0, text="Done")
+        st.session_state["data.last_report"] = (total.to_dict(), [(n, str(e), getattr(e, "violations", None))
+                                                                  for n, e in problems])
+        st.rerun()
 
 last = st.session_state.get("data.last_report")
 if last:
@@ -59,49 +63,50 @@ if last:
         st.dataframe(pd.DataFrame({"new rows": report["loaded"], "replaced": report["replaced"]}).fillna(0)
                      .astype(int), width="content")
     for warning in report["warnings"]:
-        st.warning(warning)
+        st.warning(md(warning))
     if report["skipped"]:
         st.warning(f"{len(report['skipped'])} bad record(s) skipped:")
         skipped = pd.DataFrame(report["skipped"])
         st.dataframe(skipped, hide_index=True, width="stretch")
         _shared.download_buttons(skipped, "skipped-records", key="data.skipped")
     for name, message, violations in problems:
-        st.error(f"**{name} was not loaded.** {message}")
+        st.error(f"**{md(name)} was not loaded.** {md(message)}")
         if violations is not None and len(violations):
             st.dataframe(violations, hide_index=True, width="stretch")
             _shared.download_buttons(violations, f"{Path(name).stem}-errors", key=f"data.errors.{name}")
 
-st.subheader("Examples")
-left, right = st.columns(2)
-with left:
-    st.markdown("**Sample workspace**: two years of a fictional advertiser (generated, documented in "
-                "data/sample/README.md).")
-    if st.button("Load the sample workspace", key="data.load_sample", icon=":material/dataset:"):
-        with st.spinner("Loading the sample workspace…"), _shared.error_box():
-            report = wh.ingest(_shared.settings().sample_dir / "workspace.json.gz")
-            st.session_state["data.last_report"] = (report.to_dict(), [])
-            st.rerun()
-with right:
-    from core import importers
+if can_upload:
+    st.subheader("Examples")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Sample workspace**: two years of a fictional advertiser (generated, documented in "
+                    "data/sample/README.md).")
+        if st.button("Load the sample workspace", key="data.load_sample", icon=":material/dataset:"):
+            with st.spinner("Loading the sample workspace…"), _shared.error_box():
+                report = wh.ingest(_shared.settings().sample_dir / "workspace.json.gz")
+                st.session_state["data.last_report"] = (report.to_dict(), [])
+                st.rerun()
+    with right:
+        from core import importers
 
-    st.markdown("**Real public data** mapped into the format (their licences do not let us ship them: "
-                "upload Kaggle's *Sales Conversion Optimization* `KAG_conversion_data.csv`, or use the copies "
-                "in `../shared/datasets` when they are beside the project).")
-    datasets = importers.shared_datasets(_shared.settings().root)
-    choices = importers.available_examples(datasets)
-    kag = st.file_uploader("KAG_conversion_data.csv", type=["csv"], key="data.kag_csv")
-    example = st.selectbox("Example", ["upload above"] + choices, key="data.example",
-                           format_func=lambda n: importers.EXAMPLES.get(n, n))
-    ready = kag is not None or example != "upload above"
-    if st.button("Import the example", key="data.load_example", disabled=not ready, icon=":material/public:"):
-        with st.spinner("Mapping and loading…"), _shared.error_box():
-            if example == "upload above":
-                records, name = importers.import_fb_ad_conversion(kag), kag.name
-            else:
-                records, name = importers.load_example(example, datasets)["campaigns"], f"{example} example"
-            report = wh.ingest_records("campaigns", records, name=name)
-            st.session_state["data.last_report"] = (report.to_dict(), [])
-            st.rerun()
+        st.markdown("**Real public data** mapped into the format (their licences do not let us ship them: "
+                    "upload Kaggle's *Sales Conversion Optimization* `KAG_conversion_data.csv`, or use the copies "
+                    "in `../shared/datasets` when they are beside the project).")
+        datasets = importers.shared_datasets(_shared.settings().root)
+        choices = importers.available_examples(datasets)
+        kag = st.file_uploader("KAG_conversion_data.csv", type=["csv"], key="data.kag_csv")
+        example = st.selectbox("Example", ["upload above"] + choices, key="data.example",
+                               format_func=lambda n: importers.EXAMPLES.get(n, n))
+        ready = kag is not None or example != "upload above"
+        if st.button("Import the example", key="data.load_example", disabled=not ready, icon=":material/public:"):
+            with st.spinner("Mapping and loading…"), _shared.error_box():
+                if example == "upload above":
+                    records, name = importers.import_fb_ad_conversion(kag), kag.name
+                else:
+                    records, name = importers.load_example(example, datasets)["campaigns"], f"{example} example"
+                report = wh.ingest_records("campaigns", records, name=name)
+                st.session_state["data.last_report"] = (report.to_dict(), [])
+                st.rerun()
 
 st.subheader("Ingest history")
 history = wh.ingest_history()
@@ -120,10 +125,13 @@ with left:
         st.download_button("Download workspace.json", st.session_state["data.export_json"], "workspace.json",
                            "application/json", key="data.export_download")
 with right:
-    confirm = st.checkbox("I understand this deletes every table in the workspace", key="data.confirm_reset")
-    if st.button("Reset workspace", key="data.reset", type="secondary", disabled=not confirm,
-                 icon=":material/delete_forever:"):
-        wh.reset()
-        st.session_state.pop("data.last_report", None)
-        st.toast("Workspace emptied.")
-        st.rerun()
+    if not _shared.allowed("reset"):
+        st.caption("Resetting the workspace needs the admin role.")
+    else:
+        confirm = st.checkbox("I understand this deletes every table in the workspace", key="data.confirm_reset")
+        if st.button("Reset workspace", key="data.reset", type="secondary", disabled=not confirm,
+                     icon=":material/delete_forever:"):
+            wh.reset()
+            st.session_state.pop("data.last_report", None)
+            st.toast("Workspace emptied.")
+            st.rerun()

@@ -14,6 +14,7 @@ from core import competitors as comp
 from core.competitors import PoliteFetcher, UnsafeURLError, check_url, extract_page, find_offers, find_prices
 from core.warehouse import Warehouse
 from tests.competitor_site import FIXTURES, CompetitorSite
+from tests.net_fakes import PUBLIC_IP, RebindingResolver, RecordingConnector
 
 
 def _resolver(mapping: dict[str, str]):
@@ -60,23 +61,29 @@ def test_default_fetcher_refuses_the_local_server_and_its_literal_ip():
 
 def test_no_redirect_into_a_private_address():
     with CompetitorSite("acme") as site:
-        # "localhost" pretends to be public; its redirect to 127.0.0.1 must not be followed.
-        # (verify_peer off: locally every connection really lands on 127.0.0.1.)
-        fetcher = PoliteFetcher(delay_s=0, timeout_s=2, resolver=_resolver({"localhost": "93.184.216.34"}),
-                                verify_peer=False)
-        start = site.url.replace("127.0.0.1", "localhost")
-        res = fetcher.fetch(start + "go-internal")
+        # shop.test is public (played by the local site); its redirect to 127.0.0.1 must not be followed.
+        port = int(site.url.rsplit(":", 1)[1].strip("/"))
+        conn = RecordingConnector(public_to=port)
+        fetcher = PoliteFetcher(delay_s=0, timeout_s=2, resolver=_resolver({"shop.test": PUBLIC_IP}), connector=conn)
+        res = fetcher.fetch(f"http://shop.test:{port}/go-internal")
         assert res.outcome == "blocked" and "127.0.0.1" in res.final_url
         assert site.hits["/go-internal"] == 1 and site.hits["/pricing.html"] == 0
+        assert {ip for ip, _ in conn.dialled} == {PUBLIC_IP}
 
 
-def test_dns_rebinding_is_caught_at_connect_time():
+@pytest.mark.parametrize("public_answers", [1, 2, 5])
+def test_dns_rebinding_is_refused_before_any_byte_is_sent(public_answers):
+    """The name answers public to the check, then 127.0.0.1: the socket never reaches the local server."""
     with CompetitorSite("acme") as site:
-        # The name checks out as public but the connection lands on loopback: the response is refused.
-        fetcher = PoliteFetcher(delay_s=0, timeout_s=2, resolver=_resolver({"localhost": "93.184.216.34"}))
-        res = fetcher.fetch(site.url.replace("127.0.0.1", "localhost") + "pricing.html")
-        assert res.outcome == "blocked" and "connected to 127.0.0.1" in res.error
-        assert site.hits["/pricing.html"] == 0  # stopped at robots.txt, the first connection
+        port = int(site.url.rsplit(":", 1)[1].strip("/"))
+        resolver, conn = RebindingResolver(public_answers), RecordingConnector()
+        fetcher = PoliteFetcher(delay_s=0, timeout_s=2, retries=0, resolver=resolver, connector=conn)
+        res = fetcher.fetch(f"http://localhost:{port}/pricing.html")  # the OS would say 127.0.0.1
+        assert res.outcome in ("blocked", "robots", "error") and not res.ok  # robots.txt unreachable: disallow
+        assert sum(site.hits.values()) == 0  # not even robots.txt
+        assert all(ip == PUBLIC_IP for ip, _ in conn.dialled)  # only ever the address the guard approved
+        if public_answers == 1:
+            assert res.outcome == "blocked" and "127.0.0.1 (loopback)" in res.error and conn.dialled == []
 
 
 # ------------------------------------------------------------------ politeness against a local server

@@ -191,3 +191,111 @@ def test_cli_seo_missing_file_exits_2(tmp_path, capsys):
     rc = main(["seo", "--text-file", str(tmp_path / "nope.txt"), "--format", "json"])
     err = capsys.readouterr().err
     assert rc == 2 and "No such text file" in err and len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ one test per check (each can fail alone)
+
+
+def _m(text: str, **kw) -> seo.TextMeasures:
+    return seo.measure(text, **kw)
+
+
+def test_check_keyword_density_bands_and_suggests_how_many_more():
+    good = seo.check_keyword_density(_m("Dental care. " + "Brush teeth daily. " * 30, keyword="dental care"))
+    assert good.status == "good" and good.value == pytest.approx(100 / 92, abs=0.01) and good.suggestion == ""
+    low = seo.check_keyword_density(_m("Dental care. " + "Brush teeth daily. " * 83, keyword="dental care"))
+    assert low.status == "ok" and 'about 1 more time(s): it appears 1x in 251 words' in low.suggestion
+    none = seo.check_keyword_density(_m("Brush your teeth. " * 20, keyword="dental care"))
+    assert none.status == "bad" and 'Use "dental care" about 1 more time(s)' in none.suggestion
+    stuffed = seo.check_keyword_density(_m("Dental care, dental care, dental care.", keyword="dental care"))
+    assert stuffed.status == "bad" and "synonyms" in stuffed.suggestion
+    assert seo.check_keyword_density(_m("Dental care. " + "Brush teeth. " * 20, keyword="dental care"),
+                                     (0.5, 5.0)).status == "good"
+
+
+def test_check_keyword_in_first_paragraph():
+    yes = seo.check_keyword_in_first_paragraph(_m("Dental care first.\n\nThen more.", keyword="dental care"))
+    no = seo.check_keyword_in_first_paragraph(_m("Hello.\n\nDental care later.", keyword="dental care"))
+    assert (yes.status, no.status) == ("good", "bad") and "opening paragraph" in no.suggestion
+
+
+def test_check_keyword_in_title_with_and_without_a_title():
+    assert seo.check_keyword_in_title(_m("Body.", keyword="teeth", title="Healthy teeth")).status == "good"
+    missing = seo.check_keyword_in_title(_m("Body.", keyword="teeth"))
+    assert missing.status == "bad" and missing.suggestion.startswith("Add a title")
+    other = seo.check_keyword_in_title(_m("Body.", keyword="teeth", title="A guide"))
+    assert other.status == "bad" and "near the start" in other.suggestion
+
+
+def test_check_keyword_in_headings_counts_subheadings():
+    c = seo.check_keyword_in_headings(_m("# T\n\nx\n\n## Dental care tips\n\ny\n\n## Other\n\nz", keyword="dental care"))
+    assert (c.status, c.value) == ("good", "1/2")
+    assert seo.check_keyword_in_headings(_m("Just text.", keyword="dental care")).status == "ok"
+
+
+def test_check_title_length_bands():
+    assert seo.check_title_length(_m("x", title="A" * 45)).status == "good"
+    assert seo.check_title_length(_m("x", title="A" * 25)).status == "ok"
+    long_ = seo.check_title_length(_m("x", title="A" * 80))
+    assert long_.status == "bad" and "80 now" in long_.suggestion
+    assert seo.check_title_length(_m("x")).status == "bad"
+
+
+def test_check_meta_description_length_bands():
+    assert seo.check_meta_description_length(_m("x", meta="m" * 140)).status == "good"
+    short = seo.check_meta_description_length(_m("x", meta="m" * 90))
+    assert short.status == "ok" and "Expand" in short.suggestion
+    assert seo.check_meta_description_length(_m("x")).status == "bad"
+
+
+def test_check_keyword_in_meta():
+    assert seo.check_keyword_in_meta(_m("x", keyword="teeth", meta="White teeth fast")).status == "good"
+    assert seo.check_keyword_in_meta(_m("x", keyword="teeth", meta="Nothing here")).status == "ok"
+
+
+def test_check_flesch_reading_ease_bands():
+    assert seo.check_flesch_reading_ease(_m(SIMPLE)).status == "good"
+    hard = seo.check_flesch_reading_ease(_m("Notwithstanding considerable organisational complexity, comprehensive "
+                                            "interdisciplinary collaboration facilitates institutional effectiveness."))
+    assert hard.status == "bad" and "shorter sentences" in hard.suggestion
+
+
+def test_check_long_sentences_share():
+    long_sentence = " ".join(["word"] * 25) + "."
+    c = seo.check_long_sentences(_m(long_sentence + " Short one. Short two."))
+    assert c.value == pytest.approx(33.3) and c.status == "ok" and "longest 25" in c.suggestion
+    assert seo.check_long_sentences(_m(SIMPLE)).status == "good"
+
+
+def test_check_passive_voice_share_and_example():
+    c = seo.check_passive_voice(_m("The ball was thrown by the boy. The dog ran. The cat sat."))
+    assert c.status == "bad" and c.value == pytest.approx(33.3) and "The ball was thrown" in c.suggestion
+    assert seo.check_passive_voice(_m(SIMPLE)).status == "good"
+
+
+def test_check_transition_words_share():
+    assert seo.check_transition_words(_m("However, it works. Therefore, we go. Also fine.")).status == "good"
+    assert seo.check_transition_words(_m("It works. We go. All fine. Done.")).status == "bad"
+    assert seo.check_transition_words(_m("Two sentences. Only.")).status == "good"  # too few to judge
+
+
+def test_check_paragraph_length():
+    assert seo.check_paragraph_length(_m("word " * 120)).status == "good"
+    c = seo.check_paragraph_length(_m("word " * 210))
+    assert c.status == "bad" and c.value == 210
+
+
+def test_check_subheading_distribution():
+    assert seo.check_subheading_distribution(_m("word " * 200)).status == "good"
+    c = seo.check_subheading_distribution(_m(("word " * 100 + "\n\n") * 4))
+    assert c.status == "bad" and c.value == 400
+
+
+def test_checks_for_profiles():
+    m = _m(ARTICLE, keyword="dental care", meta=META)
+    assert [c.name for c in seo.checks_for(m)] == [
+        "keyword_density", "keyword_in_first_paragraph", "keyword_in_title", "keyword_in_headings", "title_length",
+        "meta_description_length", "keyword_in_meta", "flesch_reading_ease", "long_sentences", "passive_voice",
+        "transition_words", "paragraph_length", "subheading_distribution"]
+    assert [c.name for c in seo.checks_for(_m(SIMPLE), profile="short")] == [
+        "flesch_reading_ease", "long_sentences", "passive_voice"]

@@ -1,0 +1,47 @@
+"""Competitor intelligence: a polite, SSRF-safe crawler, page extraction and comparisons.
+
+One concern per file, each usable alone:
+
+* the SSRF guard and the pinned connection live in :mod:`core.net` (:func:`check_url`).
+* ``fetch`` -- :class:`PoliteFetcher` honours robots.txt, sends one request at a
+  time per host with a delay, a clear user agent, timeouts, a size cap (it streams
+  and stops), a content-type check and retries with backoff on 429/5xx. It refuses
+  URLs that resolve to loopback, private, link-local, metadata or other non-public
+  addresses and follows redirects by hand, checking every hop, unless it is built
+  with ``allow_private=True`` (``Settings.allow_private_urls``; the tests use it
+  against a local server).
+* ``extract`` -- :func:`extract_page` reads title, meta description, headings,
+  the main text without navigation and boilerplate, prices with their periods,
+  offers, calls to action and (with spaCy) organisations, products, money and places.
+* ``crawl`` -- :func:`crawl_site` walks one site breadth-first within its start host
+  and a page budget, one row per attempt.
+* ``storage`` -- remembered sites and every fetch, stored with
+  ``wh.save_state("competitors_fetches", ...)`` so a re-crawl can be compared with the one before.
+* ``analysis`` -- distinctive keywords per competitor (TF-IDF against the others),
+  NMF topics, a similarity map (cosine similarity, classical MDS to 2-D), a price
+  table and a change log between two crawls.
+"""
+
+from core.competitors.analysis import (Comparison, asdict_shallow, change_log, classical_mds, compare,
+                                       competitor_documents, ctas_table, distinctive_keywords, entities_table,
+                                       offers_table, price_table, similarity, topics)
+from core.competitors.crawl import FETCH_COLUMNS, crawl_site, fetch_record, new_crawl_id, same_site
+from core.competitors.extract import (CTA_RE, ENTITY_LABELS, OFFER_PATTERNS, OFFER_RE, PRICE_RE, entities,
+                                      extract_page, find_offers, find_prices)
+from core.competitors.fetch import HTML_TYPES, USER_AGENT, Fetch, PoliteFetcher, fetcher_from_settings
+from core.net import Resolver, UnsafeURLError, check_url
+from core.competitors.storage import (FETCH_TABLE, SITES_TABLE, add_site, crawl_all, crawls, fetches, latest,
+                                      remove_site, sites, store_fetches)
+from core.errors import BadInputError, NotEnoughDataError
+
+__all__ = [
+    "PoliteFetcher", "Fetch", "UnsafeURLError", "check_url", "extract_page", "find_prices", "find_offers",
+    "entities", "crawl_site", "crawl_all", "add_site", "sites", "remove_site", "store_fetches", "fetches",
+    "latest", "price_table", "offers_table", "distinctive_keywords", "topics", "similarity", "change_log",
+    "compare", "Comparison", "fetcher_from_settings", "classical_mds",
+    # also public before the split
+    "USER_AGENT", "HTML_TYPES", "FETCH_TABLE", "SITES_TABLE", "FETCH_COLUMNS", "Resolver", "PRICE_RE",
+    "OFFER_PATTERNS", "OFFER_RE", "CTA_RE", "ENTITY_LABELS", "same_site", "new_crawl_id", "fetch_record",
+    "crawls", "ctas_table", "entities_table", "competitor_documents", "asdict_shallow",
+    "BadInputError", "NotEnoughDataError",
+]

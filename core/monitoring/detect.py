@@ -1,0 +1,194 @@
+"""From baselines to alert masks: the three steps of ``Monitor.fit`` after the baselines.
+
+* :func:`count_evidence`: for one count channel (leads, conversions, clicks), the
+  tail probabilities of a day, three and five days, the run of low days, the run of
+  zero days and a CUSUM, turned into open / keep masks of a drop and of a tracking stop;
+* :func:`spend_checks`: overspend on a day against the budget, under-delivery over
+  consecutive days against the campaign's usual pacing;
+* :func:`root_cause`: one root cause per campaign-day (a click collapse explains fewer
+  leads; zero results are tracking; leads before conversions), with hysteresis and the
+  rule that a new incident needs fresh evidence.
+
+Every function takes and returns (campaign x day) arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.monitoring.stats import cusum, hysteresis, nb_cdf, nb_zero, run_sums, settle, window_sum
+from core.monitoring.vocabulary import Sensitivity
+
+
+def count_evidence(y: np.ndarray, r: dict[str, np.ndarray], present: np.ndarray, spent: np.ndarray,
+                   s: Sensitivity, *, holiday: np.ndarray, min_history_days: int, slow_leaks: bool = True,
+                   no_leads: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Evidence of a drop and of a stop of one count channel.
+
+    Parameters
+    ----------
+    y : observed counts; r : the channel's baseline pass (``mu``, ``alpha``, ``rate_n``, ``n_days``)
+    present, spent : campaign-days with data, and with spend
+    s : the sensitivity's thresholds
+    holiday : per day, whether one-day tests need ten times stronger evidence
+    slow_leaks : add the CUSUM (results only: a slow leak no single day shows)
+    no_leads : campaign-days without the leads they should have had (conversions only:
+        zero conversions there are the leads' story, not theirs)
+
+    Returns
+    -------
+    (masks, stats): masks ``drop_open``, ``drop_keep``, ``drop_single``, ``track_single``,
+    ``track_open``, ``track_keep``; stats ``observed``, ``expected``, ``alpha``, ``p``,
+    ``zero_run``, ``zero_expected``, ``ready``.
+    """
+    # p-value strictness: holidays (whose effect is learned, but from few days) need ten times more
+    # (one- and three-day tests only: a run of several days is not explained by one holiday)
+    p_day = np.where(holiday, s.p_open * 0.1, s.p_open)[None, :]
+    p_open = s.p_open
+    keep_ratio = (1 + s.ratio) / 2
+    mu = r["mu"]
+    ready = present & np.isfinite(mu) & (mu > 0) & (r["n_days"] >= min_history_days)
+    # relative variance of an exponentially weighted rate: (sum w^2 / sum w) / (weighted count),
+    # about half of 1 / count, inflated by the overdispersion
+    rate_var = 0.5 * (1.0 + r["alpha"]) / np.maximum(np.nan_to_num(r["rate_n"]), 1.0)
+    alpha = r["alpha"] + rate_var
+    mu0 = np.where(ready, mu, 0.0)
+    amu2 = np.where(ready, r["alpha"] * mu0 * mu0, 0.0)
+    low = ready & (y <= keep_ratio * mu)  # tail probabilities matter only on low days
+    p1 = nb_cdf(y, np.where(low, mu, np.nan), alpha)
+    # three-day evidence: sums over the last three days with their own expectations
+    y3, m3 = window_sum(np.where(ready, y, 0.0), 3), window_sum(mu0, 3)
+    p3 = nb_cdf(y3, np.where(low & (m3 > 0), m3, np.nan),
+                window_sum(amu2, 3) / np.maximum(m3, 1e-9) ** 2 + rate_var)
+    y5, m5 = window_sum(np.where(ready, y, 0.0), 5), window_sum(mu0, 5)
+    p5 = nb_cdf(y5, np.where(low & (m5 > 0), m5, np.nan),
+                window_sum(amu2, 5) / np.maximum(m5, 1e-9) ** 2 + rate_var)
+    # run evidence: the days in a row that came in low (or at zero), tested as one sum
+    n_r, y_r, m_r, a_r = run_sums(low, y, mu0, amu2, spent)
+    p_r = nb_cdf(y_r, np.where(n_r > 0, m_r, np.nan), a_r / np.maximum(m_r, 1e-9) ** 2 + rate_var)
+    zero = ready & (y == 0)
+    zbreak = spent
+    if no_leads is not None:
+        zero, zbreak = zero & ~no_leads, spent & ~no_leads
+    n_z, _, m_z, a_z = run_sums(zero, y, mu0, amu2, zbreak, cap=42)
+    p_z = np.where(n_z > 0, nb_zero(m_z, a_z / np.maximum(m_z, 1e-9) ** 2 + rate_var), 1.0)
+    single = low & (y <= s.ratio * mu) & (mu >= s.min_expected) & (p1 < p_day)
+    drop_open = single | low & (
+        ((y <= s.ratio * mu) & (mu >= s.min_expected) & (p1 < p_day))
+        | ((y <= s.ratio * mu) & (m3 >= 2 * s.min_expected) & (y3 <= s.ratio * m3) & (p3 < p_day))
+        | ((y <= s.ratio * mu) & (m_r >= 2 * s.min_expected) & (y_r <= s.ratio * m_r)
+           & (p_r < p_open))
+        | ((y <= s.ratio * mu) & (m5 >= 3 * s.min_expected) & (y5 <= s.ratio * m5) & (p5 < p_open)))
+    if slow_leaks:
+        c_open, c_keep = cusum(y, mu, r["alpha"], ready, low, ratio=s.ratio, h=float(-np.log(p_open)))
+        drop_open = drop_open | (c_open & (mu >= 0.5))
+        drop_keep = low & ((p1 < s.p_keep) | c_keep)
+    else:
+        drop_keep = low & (p1 < s.p_keep)
+    track_open = (n_z > 0) & (m_z >= 2 * s.min_expected) & (p_z < p_open)
+    track_keep = (n_z > 0) & (p_z < s.p_keep)
+    masks = {"drop_open": drop_open, "drop_keep": drop_keep, "drop_single": single,
+             "track_single": track_open & (n_z == 1), "track_open": track_open, "track_keep": track_keep}
+    stats = {"observed": y, "expected": np.where(present, mu, np.nan), "alpha": alpha,
+             "p": np.fmin.reduce([np.nan_to_num(p, nan=1.0) for p in (p1, p3, p5, p_r, p_z)]),
+             "zero_run": n_z, "zero_expected": m_z, "ready": ready}
+    return masks, stats
+
+
+def spend_checks(spend: np.ndarray, budget: np.ndarray, sp: dict[str, np.ndarray], present: np.ndarray,
+                 s: Sensitivity) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Overspend on a day, under-delivery over ``s.under_days`` consecutive days.
+
+    ``sp`` is the spend baseline pass (``expected``, ``sd``, ``n``, ``level``). Returns
+    (overspend mask, under-delivery mask, the spend stats for the chart).
+    """
+    C, D = present.shape
+    exp_sp, sd_sp = sp["expected"], sp["sd"]
+    usual_max = np.where(sp["n"] >= 5, exp_sp * np.exp(4 * sd_sp) / np.where(budget > 0, budget, 1.0), 0.0)
+    over_thr = np.maximum(s.overspend, np.nan_to_num(usual_max))
+    had_budget = np.zeros_like(present)
+    had_budget[:, 1:] = budget[:, :-1] > 0  # a budget set to 0 yesterday-to-today, yet spending
+    over = present & (((budget > 0) & (spend > over_thr * budget) & (spend - budget >= 5.0))
+                      | ((budget <= 0) & had_budget & (spend >= 20.0)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z_sp = np.log(np.maximum(spend, 1e-3) / exp_sp) / sd_sp
+    under_day = (present & (budget > 0) & np.isfinite(exp_sp) & (exp_sp >= 5.0) & (sp["n"] >= 5)
+                 & (spend <= s.under * exp_sp) & (spend <= 0.7 * budget) & (z_sp < -4.0)
+                 & (spend <= s.under * np.nan_to_num(sp["level"], nan=np.inf)))
+    under = _under_runs(under_day, present, s.under_days)
+    stats = {"observed": spend, "expected": np.where(present, exp_sp, np.nan),
+             "lower": np.where(present, exp_sp * np.exp(-4 * sd_sp), np.nan),
+             "upper": np.where(present & (budget > 0), np.maximum(exp_sp * np.exp(4 * sd_sp),
+                                                                  over_thr * budget), np.nan),
+             "p": np.ones((C, D)), "zero_run": np.zeros((C, D)), "zero_expected": np.zeros((C, D)),
+             "ready": present & (sp["n"] >= 5)}
+    return over, under, stats
+
+
+def _under_runs(under_day: np.ndarray, present: np.ndarray, days: int) -> np.ndarray:
+    """Days of a run of at least ``days`` under-delivering days (absent days neither extend nor end it)."""
+    C, D = under_day.shape
+    under_run = np.zeros((C, D), dtype=int)
+    run_i = np.zeros(C, dtype=int)
+    for d in range(D):
+        run_i = np.where(under_day[:, d], run_i + 1, np.where(present[:, d], 0, run_i))
+        under_run[:, d] = np.where(under_day[:, d], run_i, 0)
+    under = under_run >= days
+    # the first days of a run that reached the limit belong to the same incident
+    for back in range(1, days):
+        shifted = np.zeros_like(under)
+        shifted[:, :-back] = under[:, back:] & (under_run[:, back:] == days)
+        under |= shifted & under_day
+    return under
+
+
+def _recent(*others: np.ndarray) -> np.ndarray:
+    """Campaign-days with an incident of any of ``others`` in the 14 days before."""
+    seen = np.logical_or.reduce(others)
+    out = np.zeros_like(seen)
+    for back in range(1, 15):  # as far back as a run sum reaches
+        out[:, back:] |= seen[:, :-back]
+    return out
+
+
+def root_cause(kinds: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One root cause per campaign-day from the channels' evidence (:func:`count_evidence`).
+
+    A click collapse explains fewer leads; zeros are tracking; a leads drop explains
+    fewer conversions. A new incident needs fresh evidence: several-day sums that may
+    reach back into an incident that ended in the last two weeks (of any kind) do not
+    open another one alone.
+
+    Returns masks ``ctr_collapse``, ``tracking_stopped``, ``cpl_jump``, ``cpa_jump``
+    and ``tracking_leads`` (the tracking stop is of leads, else of conversions).
+    """
+    lk, ck = kinds["leads"], kinds["conversions"]
+    ctr = hysteresis(kinds["clicks"]["drop_open"], kinds["clicks"]["drop_keep"])
+    # a first pass with plain hysteresis tells which incidents may have fed the several-day sums
+    track_l = hysteresis(lk["track_open"] & ~ctr, lk["track_keep"] & ~ctr)
+    track_c = hysteresis(ck["track_open"] & ~ctr & ~track_l, ck["track_keep"] & ~ctr & ~track_l)
+    track_any = track_l | track_c
+    cpl = hysteresis(lk["drop_open"] & ~ctr & ~track_any, lk["drop_keep"] & ~ctr & ~track_any)
+    cpa = hysteresis(ck["drop_open"] & ~ctr & ~track_any & ~cpl, ck["drop_keep"] & ~ctr & ~track_any & ~cpl)
+    r_track = _recent(ctr, cpl, cpa)
+    track_l = settle(lk["track_open"] & ~ctr, lk["track_single"], lk["track_keep"] & ~ctr, r_track)
+    track_c = settle(ck["track_open"] & ~ctr & ~track_l, ck["track_single"],
+                     ck["track_keep"] & ~ctr & ~track_l, r_track)
+    track_any = track_l | track_c
+    cpl = settle(lk["drop_open"] & ~ctr & ~track_any, lk["drop_single"], lk["drop_keep"] & ~ctr & ~track_any,
+                 _recent(ctr, track_any))
+    cpa = settle(ck["drop_open"] & ~ctr & ~track_any & ~cpl, ck["drop_single"],
+                 ck["drop_keep"] & ~ctr & ~track_any & ~cpl, _recent(ctr, track_any))
+    return {"ctr_collapse": ctr, "tracking_stopped": track_any, "cpl_jump": cpl, "cpa_jump": cpa,
+            "tracking_leads": track_l}
+
+
+def quiet_repeats(track_any: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Days of an open tracking incident that say nothing new (under one result expected).
+
+    An open tracking incident of a small campaign is not re-announced on such days (a
+    zero is ordinary there); it stays open until a result comes.
+    """
+    cont = np.zeros_like(track_any)
+    cont[:, 1:] = track_any[:, :-1]
+    return track_any & cont & (expected < 1.0)

@@ -1,0 +1,311 @@
+"""The Monitor estimator: fit scores every campaign-day against the days before it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from core.errors import BadInputError, NotEnoughDataError
+from core.monitoring.baseline import Grid, build_grid, count_pass, spend_pass
+from core.monitoring.detect import count_evidence, quiet_repeats, root_cause, spend_checks
+from core.monitoring.incidents import incidents, resolve_since
+from core.monitoring.stats import day_types, nb_quantile_band, spend_elasticity
+from core.monitoring.vocabulary import ALERT_COLUMNS, CHANNELS, SENSITIVITY, Sensitivity
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _money(x: float) -> str:
+    return f"${x:,.0f}" if abs(x) >= 10 else f"${x:,.2f}"
+
+
+def _about(x: float) -> str:
+    return f"{x:,.0f}" if x >= 10 else (f"{x:.1f}" if x < 1.95 else f"{x:.0f}")
+
+
+
+class Monitor(BaseEstimator):
+    """Detects underperforming or abnormal campaign-days.
+
+    Parameters
+    ----------
+    sensitivity : {"low", "normal", "high"}
+        How much evidence opens an alert (see :data:`SENSITIVITY`).
+    half_life : float
+        Days after which a past day counts half in a campaign's baseline rate.
+    min_history_days : int
+        Days of history a campaign needs before its rates are checked.
+    history_days : int or None
+        Only the last this many days of the data are read (default 456: a quarter to
+        check or replay after a year of warm-up; baselines forget in weeks). None reads all.
+    country : str or None
+        Country whose public holidays need stronger evidence (ISO code).
+    random_state : int or None
+        Unused (the monitor is deterministic); kept for the estimator contract.
+
+    Attributes
+    ----------
+    stats_ : dict
+        Per metric, (campaign x day) arrays: observed, expected, band, p-value.
+    flags_ : dict
+        Per kind, the (campaign x day) alert mask.
+    alerts_ : DataFrame
+        Every alert over the whole history (columns :data:`ALERT_COLUMNS` plus extras).
+    incidents_ : DataFrame
+        Alerts grouped into incidents.
+    last_date_ : Timestamp
+        The last day of the data.
+    """
+
+    def __init__(self, *, sensitivity: str = "normal", half_life: float = 28.0, min_history_days: int = 14,
+                 history_days: int | None = 456, country: str | None = "US",
+                 random_state: int | None = None) -> None:
+        self.sensitivity = sensitivity
+        self.half_life = half_life
+        self.min_history_days = min_history_days
+        self.history_days = history_days
+        self.country = country
+        self.random_state = random_state
+
+    # ---- fit
+
+    def fit(self, frame: pd.DataFrame) -> "Monitor":
+        """Score every campaign-day of ``frame`` against the days before it.
+
+        The steps: the (campaign x day) grid of the recent history, the baselines
+        (:mod:`core.monitoring.baseline`), the count evidence of each channel and the
+        spend checks, then one root cause per campaign-day (:mod:`core.monitoring.detect`).
+
+        Parameters
+        ----------
+        frame : DataFrame
+            Campaign-days with the contract columns (``wh.campaigns()``).
+        """
+        s = self._thresholds(frame)
+        g = build_grid(self._recent_history(frame))
+        weekday = g.dates.weekday.to_numpy()
+        daytype = day_types(g.dates, self.country)
+        holiday = daytype > 0
+        v, pres = g.values, g.present
+        passes, sp = self._baselines(g, weekday, daytype)
+        spent = pres & (v["spend"] > 0)
+        kinds: dict[str, dict[str, np.ndarray]] = {}
+        stats: dict[str, dict[str, np.ndarray]] = {}
+        for name, (obs, _) in CHANNELS.items():
+            no_leads = ((v["leads"] == 0) & (np.nan_to_num(passes["leads"]["mu"]) >= 1.0)
+                        if name == "conversions" else None)
+            kinds[name], stats[name] = count_evidence(
+                v[obs], passes[name], pres, spent, s, holiday=holiday, min_history_days=self.min_history_days,
+                slow_leaks=name != "clicks", no_leads=no_leads)
+        over, under, stats["spend"] = spend_checks(v["spend"], v["daily_budget"], sp, pres, s)
+        cause = root_cause(kinds)
+        track_l = cause.pop("tracking_leads")
+        self.track_metric_ = np.where(track_l, "leads", "conversions")
+        self.grid_ = g
+        self.stats_ = stats
+        self.flags_ = {**cause, "overspend": over, "underdelivery": under}
+        self.holiday_ = holiday
+        self.last_date_ = g.dates[-1]
+        exp_track = np.where(track_l, np.nan_to_num(stats["leads"]["expected"]),
+                             np.nan_to_num(stats["conversions"]["expected"]))
+        self.quiet_ = quiet_repeats(cause["tracking_stopped"], exp_track)
+        every = self._alerts()
+        self.incidents_ = incidents(every, last_date=self.last_date_)
+        self.alerts_ = every[~every.pop("_quiet")].reset_index(drop=True) if len(every) else every
+        return self
+
+    def _thresholds(self, frame: pd.DataFrame | None) -> Sensitivity:
+        """Validate the settings and the frame; the sensitivity's thresholds."""
+        if self.sensitivity not in SENSITIVITY:
+            raise BadInputError(f"sensitivity must be one of {', '.join(SENSITIVITY)}, not {self.sensitivity!r}.")
+        if frame is None or len(frame) == 0:
+            raise NotEnoughDataError("There are no campaign-days to monitor yet: load campaign data first.")
+        return SENSITIVITY[self.sensitivity]
+
+    def _recent_history(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Only the last ``history_days`` days (baselines forget in weeks)."""
+        if not self.history_days:
+            return frame
+        dates = pd.to_datetime(frame["date"])
+        return frame[dates > dates.max() - pd.Timedelta(days=int(self.history_days))]
+
+    def _baselines(self, g: Grid, weekday: np.ndarray, daytype: np.ndarray
+                   ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, np.ndarray]]:
+        """Expected counts per channel (results scale as ``spend ** elasticity``) and expected spend."""
+        v, pres = g.values, g.present
+        beta = spend_elasticity(v["leads"] + v["conversions"], v["spend"], pres)
+        exposure = {"spend": v["spend"] ** beta, "impressions": v["impressions"]}
+        self.elasticity_ = beta
+        passes = {name: count_pass(v[obs], exposure[exp], pres, weekday, g.platform_idx, half_life=self.half_life,
+                                   wd_half_life=120.0, alpha_prior=0.05, outlier_z=3.5, market=True,
+                                   daytype=daytype)
+                  for name, (obs, exp) in CHANNELS.items()}
+        sp = spend_pass(v["spend"], v["daily_budget"], pres, weekday, half_life=self.half_life)
+        return passes, sp
+
+    # ---- outputs
+
+    def _alerts(self) -> pd.DataFrame:
+        g, fl = self.grid_, self.flags_
+        rows: list[dict[str, Any]] = []
+        for kind, mask in fl.items():
+            cs, ds = np.nonzero(mask)
+            for c, d in zip(cs.tolist(), ds.tolist()):
+                rows.append({**self._alert_row(kind, c, d),
+                             "_quiet": bool(kind == "tracking_stopped" and self.quiet_[c, d])})
+        if not rows:
+            return pd.DataFrame(columns=ALERT_COLUMNS + ["campaign_name", "platform", "p_value", "spend", "since",
+                                                         "_quiet"])
+        out = pd.DataFrame(rows)
+        meta = g.campaigns.set_index("campaign_id")
+        for col in ("campaign_name", "platform"):
+            out[col] = out["campaign_id"].map(meta[col]) if col in meta else None
+        return out.sort_values(["date", "campaign_id", "kind"]).reset_index(drop=True)
+
+    def _alert_row(self, kind: str, c: int, d: int) -> dict[str, Any]:
+        g, st_ = self.grid_, self.stats_
+        v = g.values
+        spend, budget = float(v["spend"][c, d]), float(v["daily_budget"][c, d])
+        cid = str(g.campaigns["campaign_id"].iat[c])
+        day = g.dates[d]
+        if kind == "tracking_stopped":
+            lead_z = self.track_metric_[c, d] == "leads"
+            metric, other = ("leads", "conversions") if lead_z else ("conversions", "leads")
+        elif kind == "cpl_jump":
+            metric, other = "leads", "conversions"
+        elif kind == "cpa_jump":
+            metric, other = "conversions", "leads"
+        elif kind == "ctr_collapse":
+            metric, other = "clicks", None
+        else:
+            metric, other = "spend", None
+        s = st_[metric]
+        obs, exp = float(s["observed"][c, d]), float(np.nan_to_num(s["expected"][c, d]))
+        ratio = obs / exp if exp > 0 else np.nan
+        if kind == "tracking_stopped":
+            run = int(s["zero_run"][c, d])
+            o_val = float(v[other][c, d])
+            o_exp = float(np.nan_to_num(st_[other]["expected"][c, d]))
+            also = f"; {other} also 0" if o_val == 0 and o_exp >= 0.5 else (
+                f"; {other} still {o_val:.0f}" if o_val > 0 else "")
+            days = f" ({_ordinal(run)} day at 0)" if run > 1 else ""
+            msg = (f"{metric.capitalize()} 0 vs about {_about(exp)} expected at {_money(spend)} spend{days}"
+                   f"{also}: check tracking")
+            severity = "high" if s["zero_expected"][c, d] >= 10 else "medium"
+        elif kind in ("cpl_jump", "cpa_jump"):
+            unit = "lead" if metric == "leads" else "conversion"
+            cost_now = f"{_money(spend / obs)}" if obs > 0 else "no result"
+            msg = (f"{metric.capitalize()} {obs:.0f} vs about {_about(exp)} expected at {_money(spend)} spend: "
+                   f"cost per {unit} {cost_now} vs about {_money(spend / exp) if exp > 0 else '?'}")
+            severity = "high" if ratio <= 0.25 else ("medium" if ratio <= 0.5 else "low")
+        elif kind == "ctr_collapse":
+            imp = float(v["impressions"][c, d])
+            msg = (f"Clicks {obs:,.0f} vs about {_about(exp)} expected from {imp:,.0f} impressions: "
+                   f"click-through {obs / imp:.2%} vs about {exp / imp:.2%}" if imp > 0 else
+                   f"Clicks {obs:,.0f} vs about {_about(exp)} expected")
+            severity = "high" if ratio <= 0.25 else ("medium" if ratio <= 0.5 else "low")
+        elif kind == "overspend":
+            if budget > 0:
+                msg = (f"Spend {_money(spend)} vs a daily budget of {_money(budget)} ({spend / budget:.1f}x): "
+                       f"check budget caps and pacing")
+                severity = "high" if spend >= 2 * budget else ("medium" if spend >= 1.5 * budget else "low")
+            else:
+                msg = f"Spend {_money(spend)} on a day with no budget set: check the campaign is meant to run"
+                severity = "high"
+            exp = budget
+        else:  # underdelivery
+            run = 1
+            k = d - 1
+            while k >= 0 and self.flags_["underdelivery"][c, k]:
+                run, k = run + 1, k - 1
+            days = f" ({_ordinal(run)} day in a row)" if run > 1 else ""
+            msg = (f"Spend {_money(spend)} vs about {_money(exp)} expected on a {_money(budget)} budget{days}: "
+                   f"check approvals, bids and targeting")
+            severity = "high" if spend <= 0.1 * exp else ("medium" if spend <= 0.3 * exp else "low")
+        return {"campaign_id": cid, "date": day.date().isoformat(), "metric": metric, "kind": kind,
+                "severity": severity, "observed": round(obs, 2), "expected": round(exp, 2), "message": msg,
+                "p_value": float(s["p"][c, d]), "spend": round(spend, 2),
+                "since": self._since(kind, metric, c, d).date().isoformat()}
+
+    def _since(self, kind: str, metric: str, c: int, d: int) -> pd.Timestamp:
+        """When the problem behind an alert began: the first day of its run of zeros or short days."""
+        g = self.grid_
+        if kind == "tracking_stopped":
+            bad = g.values[metric][c] == 0
+        elif kind == "underdelivery":
+            bad = self.flags_["underdelivery"][c]
+        else:
+            return g.dates[d]
+        k = d
+        while k > 0 and (bad[k - 1] or not g.present[c, k - 1]) and d - k < 90:
+            k -= 1
+        while k < d and not g.present[c, k]:
+            k += 1
+        return g.dates[k]
+
+    def scores(self, campaign_id: str | None = None) -> pd.DataFrame:
+        """One row per campaign-day and metric: observed, expected, band, alert, kind.
+
+        Built on demand from the fitted arrays (all campaigns, or one).
+        """
+        check_is_fitted(self, "flags_")
+        g = self.grid_
+        C, D = g.present.shape
+        ids = g.campaigns["campaign_id"].to_numpy()
+        rows = np.arange(C) if campaign_id is None else np.nonzero(ids == str(campaign_id))[0]
+        metric_of = {"cpl_jump": "leads", "cpa_jump": "conversions", "ctr_collapse": "clicks",
+                     "overspend": "spend", "underdelivery": "spend"}
+        frames = []
+        for metric, s in self.stats_.items():
+            alert = np.zeros((len(rows), D), dtype=bool)
+            kind = np.full((len(rows), D), "", dtype=object)
+            for k, mask in self.flags_.items():
+                m = mask[rows]
+                if k == "tracking_stopped":
+                    m = m & (self.track_metric_[rows] == metric)
+                elif metric_of[k] != metric:
+                    continue
+                alert |= m
+                kind = np.where(m, k, kind)
+            if "lower" in s:
+                lo, hi = s["lower"][rows], s["upper"][rows]
+            else:  # the negative-binomial band, only for the campaigns asked for
+                ready = s["ready"][rows]
+                lo, hi = nb_quantile_band(np.where(ready, s["expected"][rows], np.nan), s["alpha"][rows])
+            frames.append(pd.DataFrame({
+                "campaign_id": np.repeat(ids[rows], D), "date": np.tile(g.dates.to_numpy(), len(rows)),
+                "metric": metric, "observed": s["observed"][rows].ravel(), "expected": s["expected"][rows].ravel(),
+                "lower": lo.ravel(), "upper": hi.ravel(),
+                "alert": alert.ravel(), "kind": kind.ravel(), "present": g.present[rows].ravel()}))
+        out = pd.concat(frames, ignore_index=True)
+        return out[out["present"]].drop(columns="present").reset_index(drop=True)
+
+    def predict(self, since: str | date | None = None) -> pd.DataFrame:
+        """Alerts on or after ``since`` (default: the last 7 days of the data)."""
+        check_is_fitted(self, "alerts_")
+        start = resolve_since(since, self.last_date_)
+        a = self.alerts_
+        return a[pd.to_datetime(a["date"]) >= start].reset_index(drop=True) if len(a) else a
+
+    def incidents(self, since: str | date | None = None) -> pd.DataFrame:
+        """Incidents that were open at some point on or after ``since``."""
+        check_is_fitted(self, "incidents_")
+        start = resolve_since(since, self.last_date_)
+        i = self.incidents_
+        if not len(i):
+            return i
+        return i[pd.to_datetime(i["last_alert"]) >= start].reset_index(drop=True)
+
+    def series(self, campaign_id: str, metric: str) -> pd.DataFrame:
+        """Observed vs expected band for one campaign and metric (for the chart)."""
+        s = self.scores(campaign_id)
+        return s[s["metric"] == metric].reset_index(drop=True)
+
+

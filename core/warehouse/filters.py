@@ -1,0 +1,45 @@
+"""The sidebar filter and the WHERE clause it becomes (values bound as parameters)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The shared sidebar filter: a date range, platforms and objectives (empty = all)."""
+
+    start: date | None = None
+    end: date | None = None
+    platforms: tuple[str, ...] = ()
+    objectives: tuple[str, ...] = ()
+
+    def shifted_back(self) -> "Filters":
+        """The previous period of equal length (for change-against tiles)."""
+        if self.start is None or self.end is None:
+            return self
+        days = (self.end - self.start).days + 1
+        return Filters(self.start - pd.Timedelta(days=days), self.start - pd.Timedelta(days=1),
+                       self.platforms, self.objectives)
+
+
+def where(filters: Filters | None, date_col: str, *, objectives: bool = True) -> tuple[str, dict[str, Any]]:
+    f = filters or Filters()
+    clauses, params = ["TRUE"], {}
+    if f.start is not None:
+        clauses.append(f"CAST({date_col} AS DATE) >= $start")
+        params["start"] = f.start
+    if f.end is not None:
+        clauses.append(f"CAST({date_col} AS DATE) <= $end")
+        params["end"] = f.end
+    if f.platforms:
+        clauses.append("platform IN (SELECT unnest($platforms))")
+        params["platforms"] = [p.lower() for p in f.platforms]
+    if objectives and f.objectives:
+        clauses.append("objective IN (SELECT unnest($objectives))")
+        params["objectives"] = [o.lower() for o in f.objectives]
+    return " AND ".join(clauses), params
