@@ -40,9 +40,10 @@ def sample_index(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     return np.arange(n) if n <= size else np.sort(rng.choice(n, size=size, replace=False))
 
 
-def gaussian_mixture(k: int, *, random_state: int = 0, restarts: int = GMM_RESTARTS) -> GaussianMixture:
+def gaussian_mixture(k: int, *, random_state: int = 0, restarts: int | None = None) -> GaussianMixture:
     """The one mixture the segments use: full covariances, floored variance, a few restarts."""
-    return GaussianMixture(n_components=k, covariance_type="full", n_init=restarts, reg_covar=GMM_VARIANCE_FLOOR,
+    return GaussianMixture(n_components=k, covariance_type="full", n_init=restarts or GMM_RESTARTS,
+                           reg_covar=GMM_VARIANCE_FLOOR,
                            random_state=random_state)
 
 
@@ -58,12 +59,13 @@ def _entropy(p: np.ndarray) -> float:
     return float(-np.sum(p * np.log(np.clip(p, 1e-300, None))))
 
 
-def merge_components(proba: np.ndarray, threshold: float = MERGE_ENTROPY) -> np.ndarray:
+def merge_components(proba: np.ndarray, threshold: float | None = None) -> np.ndarray:
     """Which segment each mixture component belongs to, after merging the ones that overlap.
 
     ``proba`` is customers x components (posterior probabilities). Returns an int array
     component -> segment (0..g-1, numbered in component order).
     """
+    threshold = MERGE_ENTROPY if threshold is None else threshold
     groups = [[j] for j in range(proba.shape[1])]
     cols = [proba[:, j] for j in range(proba.shape[1])]
     while len(cols) > 1:
@@ -86,7 +88,7 @@ def merge_components(proba: np.ndarray, threshold: float = MERGE_ENTROPY) -> np.
 
 
 def mixture_segments(X: np.ndarray, components: int, *, merge: bool, random_state: int = 0,
-                     restarts: int = GMM_RESTARTS) -> tuple[GaussianMixture, np.ndarray]:
+                     restarts: int | None = None) -> tuple[GaussianMixture, np.ndarray]:
     """A mixture of ``components`` fitted on X and its component -> segment map (identity unless ``merge``)."""
     gm = gaussian_mixture(components, random_state=random_state, restarts=restarts).fit(X)
     cmap = merge_components(gm.predict_proba(X)) if merge and components > 1 else np.arange(components)
