@@ -26,7 +26,8 @@ import re
 
 # C0 controls, DEL, C1 controls, and the bidi embeddings/overrides/isolates.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>$~|])")
+# An underscore between two letters or digits (OPENAI_API_KEY) never starts emphasis, so it stays as written.
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>$~|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
 
 def _visible(match: re.Match[str]) -> str:

@@ -124,16 +124,27 @@ def split_url(url: str) -> tuple[str, int]:
         raise UnsafeURLError(f"{url!r} has a bad port.") from exc
 
 
+def is_ip_literal(host: str) -> bool:
+    """True when ``host`` is an IP address written out (no name to resolve, so nothing to rebind)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def resolve_checked(host: str, port: int, *, allow_private: bool = False,
                     resolver: Resolver = socket.getaddrinfo, what: str = "") -> list[str]:
     """The addresses of ``host``, all of them checked (one blocked address refuses the host)."""
     try:
         infos = resolver(host, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise UnreachableError(f"Cannot reach {host}: the name does not resolve ({exc}).", "Unknown host") from exc
+        raise UnreachableError(f"Cannot reach the site {host}: the name does not resolve (check the spelling).",
+                               "Unknown host") from None
     addrs = list(dict.fromkeys(str(info[4][0]).split("%", 1)[0] for info in infos or []))
     if not addrs:
-        raise UnreachableError(f"Cannot reach {host}: the name does not resolve.", "Unknown host")
+        raise UnreachableError(f"Cannot reach the site {host}: the name does not resolve (check the spelling).",
+                               "Unknown host")
     if not allow_private:
         for addr in addrs:
             reason = blocked_reason(ipaddress.ip_address(addr))
@@ -229,7 +240,7 @@ def reach_error(exc: Exception, host: str) -> str:
     """A network failure in a user's words ("cannot reach the site ..."), never an errno."""
     name = type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):
-        return f"{name}: cannot reach {host} in time (it did not answer within the timeout)"
+        return f"{name}: cannot reach the site {host} in time (no answer within the timeout)"
     text = str(exc).lower()
     if "refused" in text:
         why = "the connection was refused"
@@ -241,7 +252,7 @@ def reach_error(exc: Exception, host: str) -> str:
         why = "its TLS certificate could not be verified"
     else:
         why = "the connection failed"
-    return f"cannot reach {host}: {why}"
+    return f"cannot reach the site {host}: {why}"
 
 
 def fetch_bytes(url: str, *, allow_private: bool = False, resolver: Resolver = socket.getaddrinfo,
@@ -296,5 +307,5 @@ def _read_capped(resp: Any, max_bytes: int) -> bytes:
 
 
 __all__ = ["UnsafeURLError", "UnreachableError", "Resolver", "blocked_reason", "embedded_ipv4", "split_url",
-           "resolve_checked", "check_url", "PinnedBackend", "PinnedTransport", "pinned_client", "tcp_connect",
+           "resolve_checked", "is_ip_literal", "check_url", "PinnedBackend", "PinnedTransport", "pinned_client", "tcp_connect",
            "fetch_bytes", "post_json", "reach_error"]

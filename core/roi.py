@@ -511,6 +511,45 @@ def what_if(model: ROIModel, plan: Mapping[str, Any], *, days: float = 365 / 12)
             "daily_revenue": daily * (1 + pred)}
 
 
+_COMBINATION = ("platform", "ad_type", "bidding_strategy")
+_AUDIENCE = ("gender", "location", "interests")
+
+
+def what_if_novelty(months: pd.DataFrame, plan: Mapping[str, Any]) -> dict[str, Any]:
+    """How far a what-if lies from the history: never-seen combinations and budgets outside those run.
+
+    Returns ``seen`` (True when the platform x ad type x bidding combination, the audience and the
+    budget were all run before), ``combination_seen``, ``warnings`` (sentences naming what is new) and ``budget_range``
+    (the daily spends the same combination ran at, or None).
+    """
+    def label(cols: Sequence[str]) -> str:
+        return " + ".join(str(plan.get(c)) for c in cols)
+
+    warnings = []
+    same = months
+    for c in _COMBINATION:
+        same = same[same[c].astype(str) == str(plan.get(c))]
+    if same.empty:
+        warnings.append(f"The combination {label(_COMBINATION)} never ran in the history: the figure below is the "
+                        "model's extrapolation from its parts, not a measured return.")
+    else:
+        aud = same
+        for c in _AUDIENCE:
+            aud = aud[aud[c].astype(str) == str(plan.get(c))]
+        if aud.empty:
+            warnings.append(f"{label(_COMBINATION)} never ran for the audience {label(_AUDIENCE)}: an extrapolation.")
+    budget_range = None
+    if not same.empty:
+        lo, hi = float(same["daily_spend"].min()), float(same["daily_spend"].max())
+        budget_range = (lo, hi)
+        daily = float(plan.get("daily_budget", plan.get("daily_spend", 0.0)) or 0.0)
+        if daily > hi * 1.5 or daily < lo / 1.5:
+            warnings.append(f"{label(_COMBINATION)} ran at ${lo:,.0f} to ${hi:,.0f} a day; ${daily:,.0f} a day is "
+                            "outside what the history shows, so the figure is an extrapolation.")
+    return {"seen": not warnings, "combination_seen": not same.empty, "warnings": warnings,
+            "budget_range": budget_range}
+
+
 def curve_agreement(model: ROIModel, campaigns: pd.DataFrame) -> pd.DataFrame:
     """Where the ROI model and the recommendation engine both speak: each line item's
     expected daily revenue at its current daily spend from both, and their ratio.

@@ -21,8 +21,9 @@ import streamlit as st
 from core.access import AccessPolicy
 from core.config import Settings
 from core.escape import markdown as md
-from core.errors import WorkbenchError
+from core.errors import WorkbenchError, WorkspaceLockedError
 from core.warehouse import Filters, Warehouse
+from core.worker import share
 
 FILTER_KEYS = ("filters.range", "filters.platforms", "filters.objectives")
 
@@ -52,10 +53,32 @@ def _secrets() -> dict[str, Any]:
     try:
         return {k: v for k, v in st.secrets.items() if isinstance(v, (str, int, float, bool))}
     except FileNotFoundError:
-        # No secrets file: run on the environment alone (offline mode where a key is needed).
+        # No secrets file (or, with the same error, a malformed one: secrets_problem() says so):
+        # run on the environment alone (offline mode where a key is needed).
         return {}
     except Exception:  # a malformed secrets file must not take the app down
         return {}
+
+
+def secrets_problem(paths: list[Path] | None = None) -> str | None:
+    """A warning naming a secrets file that exists but cannot be read, or None.
+
+    Streamlit reports a malformed ``secrets.toml`` with the error it uses for a missing
+    one, so without this check the workbench would silently run without its keys.
+    """
+    import tomllib
+
+    from streamlit import config
+
+    for path in paths if paths is not None else [Path(p) for p in config.get_option("secrets.files")]:
+        if not path.is_file():
+            continue
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+            return (f"{path} could not be read ({exc}), so the settings in it (such as OPENAI_API_KEY) are "
+                    "ignored and the workbench runs without them. Fix the file and restart the workbench.")
+    return None
 
 
 def _secrets_tree() -> dict[str, Any]:
@@ -128,14 +151,16 @@ def settings() -> Settings:
     return Settings.from_mapping({**os.environ, **_secrets()})
 
 
-@st.cache_resource
-def _warehouse_at(path: str) -> Warehouse:
-    return Warehouse.open(path)
+@st.cache_resource(max_entries=4)
+def _warehouse_at(path: str, kind: str, generation: int, db: str) -> Warehouse:
+    return share.open_for_app(path, kind, db)
 
 
 def warehouse() -> Warehouse:
-    """The persistent workspace, opened once per server process."""
-    return _warehouse_at(str(settings().db_path))
+    """The persistent workspace, opened once per server process; while the monitor worker
+    (``python -m core watch``) owns the file, its newest snapshot (core/worker/share.py)."""
+    db = str(settings().db_path)
+    return _warehouse_at(*share.app_target(db), db)
 
 
 def data_version() -> int:
@@ -179,6 +204,9 @@ def _choices(column: str, version: int) -> list[str]:
 
 def sidebar_filters() -> None:
     """The shared sidebar filter; every page reads it through :func:`filters`."""
+    problem = secrets_problem()
+    if problem:
+        st.warning(md(problem), icon=":material/key_off:")
     lo, hi = _date_bounds(data_version())
     with st.sidebar:
         st.caption("Filters apply to every page")
@@ -211,6 +239,8 @@ def error_box() -> Iterator[None]:
     except WorkbenchError as exc:
         # The message may carry a file name or a value: shown as text, never as Markdown.
         st.error(f"**{md(exc.title)}.** {md(exc.message)}")
+        if isinstance(exc, WorkspaceLockedError):
+            st.stop()  # no page can run without its workspace: one titled error, not a traceback per page
 
 
 def empty_note(what: str = "campaign data") -> bool:

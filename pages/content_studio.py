@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core import content_studio as cs
-from core import seo
+from core import llm, seo
 from core.escape import markdown as md
 from pages import _shared
 
@@ -31,7 +31,7 @@ st.session_state.setdefault(K + "templates", False)
 if not cfg.llm_enabled:
     st.session_state[K + "templates"] = True
 if cfg.llm_enabled:
-    st.caption(f"AI service: model `{cfg.openai_model}` at {cfg.openai_base_url or 'api.openai.com'} "
+    st.caption(f"AI service: model `{cfg.openai_model.replace('`', chr(39))}` at {md(llm.where(cfg))} "
                "(Chat Completions API). Copy is checked against each platform's limits and scored for SEO.")
 else:
     st.info(f"{cs.NO_SERVICE} Until then, **template mode** assembles copy from templates filled with your "

@@ -7,14 +7,25 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.errors import ValidationError, WorkbenchError
+from core import competitors
+from core.connectors import ingest_paths, mapping
 from core.escape import markdown as md
-from core.warehouse import IngestReport
+from core.connectors.csv_exports import PARSERS
 from pages import _shared
 
+# Contract fields a CSV column can fill, in the order the mapping step asks for them.
+MAP_FIELDS = [f for f in PARSERS if f not in mapping.CONSTANT_FIELDS] + ["platform"]
+
+
+def _client() -> str | None:
+    """The client chosen in the sidebar (once clients exist), else the default one."""
+    return getattr(_shared, "client", lambda: None)()
+
+
 st.title("Data")
-st.caption("Load your team's history as JSON: campaigns, posts, comments and customers "
-           "(see docs/data-format.md). Re-loading a file replaces its rows; it never double-counts.")
+st.caption("Load your team's history as JSON (campaigns, posts, comments, customers) or the ad platforms' own "
+           "exports, recognised by their content (see docs/data-format.md). Re-loading a file replaces its rows; "
+           "it never double-counts.")
 
 wh = _shared.warehouse()
 counts = wh.counts()
@@ -27,32 +38,65 @@ can_upload = _shared.allowed("upload")
 if can_upload:
     st.subheader("Upload")
     with st.form("data.upload_form", clear_on_submit=True):
-        files = st.file_uploader("Workspace files", type=["json", "ndjson", "jsonl", "gz"], accept_multiple_files=True,
-                                 key="data.files", help="A workspace object, a JSON array, NDJSON, optionally gzip.")
+        files = st.file_uploader(
+            "Workspace files or platform exports", type=["json", "ndjson", "jsonl", "gz", "csv", "tsv", "txt"],
+            accept_multiple_files=True, key="data.files",
+            help="The workbench's JSON, or the ad platforms' own exports as they come: Meta insights and ad sets, "
+                 "Google Ads SearchStream responses, Meta / Google / LinkedIn / Microsoft CSV downloads.")
         table = st.selectbox("Table (when the file does not say)", ["guess from the records", "campaigns", "posts",
                                                                     "comments", "customers"], key="data.table")
         skip_bad = st.checkbox("Skip bad records (load the good ones and list the rest)", key="data.skip_bad")
         submitted = st.form_submit_button("Load", type="primary", icon=":material/upload:")
 
     if submitted and files:
-        total, problems = IngestReport(), []
+        problems: list = []
         progress = st.progress(0.0, text="Loading…")
-        with tempfile.TemporaryDirectory() as tmp:
-            for i, upload in enumerate(files, start=1):
-                progress.progress((i - 1) / len(files), text=f"Loading {upload.name} ({i} of {len(files)})…")
-                path = Path(tmp) / Path(upload.name).name
-                path.write_bytes(upload.getvalue())
-                try:
-                    total.merge(wh.ingest(path, name=upload.name, skip_bad=skip_bad,
-                                          table=None if table.startswith("guess") else table))
-                except ValidationError as exc:
-                    problems.append((upload.name, exc))
-                except WorkbenchError as exc:
-                    problems.append((upload.name, exc))
-        progress.progress(1.0, text="Done")
-        st.session_state["data.last_report"] = (total.to_dict(), [(n, str(e), getattr(e, "violations", None))
-                                                                  for n, e in problems])
-        st.rerun()
+        with tempfile.TemporaryDirectory() as tmp, _shared.error_box():
+            paths = []
+            for upload in files:
+                paths.append(Path(tmp) / Path(upload.name).name)
+                paths[-1].write_bytes(upload.getvalue())
+            # One call for all files: the files of one export (ad sets and insights) complete each other.
+            total = ingest_paths(wh, paths, names=[u.name for u in files], account_id=_client(), skip_bad=skip_bad,
+                                 table=None if table.startswith("guess") else table, errors=problems,
+                                 progress=lambda i, n, name: progress.progress(i / n, text=f"Loading {name} ({i + 1} "
+                                                                                          f"of {n})…"))
+            progress.progress(1.0, text="Done")
+            unknown = {n: u.getvalue() for u in files for n, e in problems if n == u.name and e.title == "Unknown CSV"}
+            if unknown:
+                st.session_state["data.unmapped"] = next(iter(unknown.items()))
+            st.session_state["data.last_report"] = (total.to_dict(), [(n, str(e), getattr(e, "violations", None))
+                                                                      for n, e in problems])
+            st.rerun()
+
+    unmapped = st.session_state.get("data.unmapped")
+    if unmapped:
+        map_name, raw = unmapped
+        st.subheader(f"Map {map_name}")
+        st.caption("The workbench does not know this CSV's columns. Pick the column for each field once: the mapping "
+                   "is kept, and the next file with the same columns loads without asking.")
+        with tempfile.TemporaryDirectory() as tmp, _shared.error_box():
+            map_path = Path(tmp) / Path(map_name).name
+            map_path.write_bytes(raw)
+            det, preview, guess = mapping.preview(map_path, map_name)
+            st.dataframe(preview, hide_index=True, width="stretch")
+            with st.form("data.mapping_form"):
+                options = ["(none)"] + det.headers
+                grid = st.columns(3)
+                picked = {f: grid[i % 3].selectbox(f, options, index=options.index(guess[f]) if f in guess else 0,
+                                                   key=f"data.map.{f}") for i, f in enumerate(MAP_FIELDS)}
+                fixed = {f: grid[i % 3].text_input(f"{f} (one value for every row)", key=f"data.map_const.{f}")
+                         for i, f in enumerate(mapping.CONSTANT_FIELDS)}
+                go = st.form_submit_button("Keep this mapping and load the file", type="primary")
+            if go:
+                kept = mapping.Mapping(columns={f: c for f, c in picked.items() if c != "(none)"},
+                                       constants={f: v.strip() for f, v in fixed.items() if v.strip()},
+                                       header_line=det.header_line, delimiter=det.delimiter, encoding=det.encoding)
+                mapping.save(wh, det.headers, kept)
+                report = ingest_paths(wh, [map_path], names=[map_name], account_id=_client())
+                st.session_state["data.last_report"] = (report.to_dict(), [])
+                st.session_state.pop("data.unmapped")
+                st.rerun()
 
 last = st.session_state.get("data.last_report")
 if last:
@@ -84,6 +128,7 @@ if can_upload:
         if st.button("Load the sample workspace", key="data.load_sample", icon=":material/dataset:"):
             with st.spinner("Loading the sample workspace…"), _shared.error_box():
                 report = wh.ingest(_shared.settings().sample_dir / "workspace.json.gz")
+                competitors.load_snapshots(wh)  # the sample's rivals, crawled from local snapshots
                 st.session_state["data.last_report"] = (report.to_dict(), [])
                 st.rerun()
     with right:

@@ -28,9 +28,19 @@ def build_app(ctx: Any):
     except ValueError as exc:
         raise BadInputError(f"WORKBENCH_API_RATE_PER_MINUTE and WORKBENCH_API_MAX_BODY_BYTES are whole numbers "
                             f"({exc}).") from exc
-    service = Service(ctx.settings, ctx.warehouse())
+    service = Service(ctx.settings, _workspace(ctx))
     return create_app(service, keys, limiter=RateLimiter(per_minute=per_minute),
                       log=RequestLog(env.get("WORKBENCH_API_LOG") or None), max_body=max_body)
+
+
+def _workspace(ctx: Any):
+    """``--data`` files in memory, or the workspace file read the app's way (snapshots while a worker runs)."""
+    if getattr(ctx.args, "data", None):
+        return ctx.warehouse()
+    from core.worker.share import app_workspace, open_for_app
+
+    db = str(getattr(ctx.args, "db", None) or ctx.settings.db_path)
+    return lambda: open_for_app(*app_workspace(db), db)
 
 
 def run_serve_api(args: Any, ctx: Any) -> dict[str, Any]:

@@ -48,12 +48,17 @@ class WarmCache:
 
 
 class Service:
-    """One workspace (the file, or ``--data`` files in memory) and its warm models."""
+    """One workspace (the file, or ``--data`` files in memory) and its warm models.
 
-    def __init__(self, settings: Settings, warehouse: Warehouse) -> None:
+    ``workspace`` is a warehouse, or a function returning the one to use now: with a
+    ``watch`` worker running, the file is the worker's and each request reads its newest
+    snapshot (the app's own way in, :func:`core.worker.share.app_workspace`).
+    """
+
+    def __init__(self, settings: Settings, workspace: Warehouse | Callable[[], Warehouse]) -> None:
         # The API never posts to the monitor's webhook: a GET must not notify anyone.
         self.settings = dataclasses.replace(settings, webhook_url=None)
-        self.warehouse = warehouse
+        self._workspace = workspace
         self.cache = WarmCache()
         self._score_lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -64,6 +69,10 @@ class Service:
         self.seo(text="Warm up.", keyword=None, title=None, meta=None)
 
     # ---- plumbing
+
+    @property
+    def warehouse(self) -> Warehouse:
+        return self._workspace() if callable(self._workspace) else self._workspace
 
     def _run(self, handler: Callable[[argparse.Namespace, Any], dict[str, Any]], **args: Any) -> dict[str, Any]:
         from core.cli import Context, _clean
@@ -123,10 +132,36 @@ class Service:
     def ingest(self, filename: str, data: bytes, *, account: str | None) -> dict[str, Any]:
         from core.cli import run_ingest
 
+        inbox = _worker_inbox(self.warehouse)
+        if inbox is not None:
+            return _queue(inbox, filename, data)
         with tempfile.TemporaryDirectory() as tmp, self._write_lock:
             path = Path(tmp) / _safe_name(filename)
             path.write_bytes(data)
             return self._run(run_ingest, files=[str(path)], table=None, skip_bad=False, account=account)
+
+
+def _worker_inbox(wh: Warehouse) -> Path | None:
+    """The running worker's inbox when ``wh`` is its snapshot (the worker then owns the file)."""
+    from core.worker.share import SnapshotWarehouse, read_heartbeat
+
+    if not isinstance(wh, SnapshotWarehouse):
+        return None
+    beat = read_heartbeat(wh.db_path) or {}
+    return Path(beat["inbox"]) if beat.get("inbox") else None
+
+
+def _queue(inbox: Path, filename: str, data: bytes) -> dict[str, Any]:
+    """Hand an upload to the worker: written beside, then renamed in, so it is never read half-written."""
+    import time
+    import uuid
+
+    name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}-{_safe_name(filename)}"
+    tmp = inbox / f".{name}.part"
+    tmp.write_bytes(data)
+    tmp.rename(inbox / name)
+    return {"queued": name, "inbox": str(inbox),
+            "note": "the watch worker owns the workspace: it ingests the file on its next turn"}
 
 
 def _validated_customers(records: list[dict[str, Any]]):

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
 
 import httpx
+from protego import Protego
 
 from core.net import Resolver, UnreachableError, UnsafeURLError, check_url, pinned_client, reach_error, tcp_connect
 
@@ -97,7 +97,7 @@ class PoliteFetcher:
                                          timeout_s=timeout_s, headers=headers)
         self._host_locks: dict[str, threading.Lock] = {}
         self._last: dict[str, float] = {}
-        self._robots: dict[str, RobotFileParser | None] = {}
+        self._robots: dict[str, Protego | None] = {}
         self._robots_error: dict[str, str] = {}
         self._guard = threading.Lock()
 
@@ -124,29 +124,30 @@ class PoliteFetcher:
             if wait > 0:
                 time.sleep(wait)
 
-    def robots(self, url: str) -> RobotFileParser | None:
-        """The host's robots.txt rules (None: could not be read -> nothing allowed, per RFC 9309 on 5xx)."""
+    def robots(self, url: str) -> Protego | None:
+        """The host's robots.txt rules (None: the address was refused).
+
+        Read by RFC 9309 (Protego, the parser Scrapy uses): wildcards, ``$``, the longest
+        match wins and Allow wins a tie. A 4xx means no rules (everything allowed); a 5xx
+        or an unreachable server means full disallow, as the RFC says.
+        """
         host = self._host(url)
         if host not in self._robots:
-            rp = RobotFileParser()
             res = self._get(host + "/robots.txt", accept_any=True, cap=500_000)
             if res.status == 200 and res.outcome == "ok":
-                rp.parse(res.body.decode("utf-8", "replace").splitlines())
-                self._robots[host] = rp
+                self._robots[host] = Protego.parse(res.body.decode("utf-8", "replace"))
             elif 400 <= res.status < 500:
-                rp.allow_all = True  # no robots.txt: everything allowed
-                self._robots[host] = rp
+                self._robots[host] = Protego.parse("")
             elif res.outcome == "blocked":
                 self._robots[host] = None
                 self._robots_error[host] = res.error
             else:
-                rp.disallow_all = True  # server error or unreachable: assume full disallow
-                self._robots[host] = rp
+                self._robots[host] = Protego.parse("User-agent: *\nDisallow: /\n")
         return self._robots[host]
 
     def allowed(self, url: str) -> bool:
         rp = self.robots(url)
-        return rp is not None and rp.can_fetch(self.user_agent, url)
+        return rp is not None and rp.can_fetch(url, self.user_agent)
 
     # ---- fetching
     def fetch(self, url: str) -> Fetch:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import json
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from core.connectors import csv_exports, google, mapping, meta
 from core.connectors.detect import Detected, detect
@@ -35,13 +35,17 @@ def _report_type():
 
 
 def ingest_paths(wh: Any, paths: Iterable[str | Path], *, account_id: str | None = None, table: str | None = None,
-                 skip_bad: bool = False, names: list[str] | None = None) -> Any:
+                 skip_bad: bool = False, names: list[str] | None = None,
+                 errors: list[tuple[str, Exception]] | None = None,
+                 progress: Callable[[int, int, str], None] | None = None) -> Any:
     """Load every file into ``wh`` for one client; returns the merged :class:`IngestReport`.
 
     Every file is recognised before anything loads, so a platform error object refuses
     the call at once. Each file then loads in its own transaction: a bad one raises
     :class:`BadInputError` naming it (or, with ``skip_bad``, is listed under ``skipped``)
-    and leaves the workspace as it was before that file.
+    and leaves the workspace as it was before that file. Given an ``errors`` list, each
+    refused file is appended to it as (name, error) and the others still load (the Data
+    page shows them all); ``progress(i, n, name)`` is called before each file.
     """
     IngestReport = _report_type()
     account = account_id or DEFAULT_ACCOUNT
@@ -53,18 +57,26 @@ def ingest_paths(wh: Any, paths: Iterable[str | Path], *, account_id: str | None
         try:
             found.append((i, p, n, detect(p, n)))
         except BadInputError as exc:
-            if not skip_bad:
+            if errors is not None:
+                errors.append((n, exc))
+            elif skip_bad:
+                report.skipped.append({"file": n, "index": None, "field": None, "reason": str(exc)})
+            else:
                 raise
-            report.skipped.append({"file": n, "index": None, "field": None, "reason": str(exc)})
     found.sort(key=lambda f: (_PHASE.get(f[3].kind, 1), f[0]))
     try:
-        for _, p, n, det in found:
+        for k, (_, p, n, det) in enumerate(found):
+            if progress is not None:
+                progress(k, len(found), n)
             try:
                 report.merge(ingest_one(wh, p, n, det, account_id=account, table=table, skip_bad=skip_bad))
             except BadInputError as exc:
-                if not skip_bad or getattr(exc, "violations", None) is not None:
+                if errors is not None:
+                    errors.append((n, exc))
+                elif not skip_bad or getattr(exc, "violations", None) is not None:
                     raise
-                report.skipped.append({"file": n, "index": None, "field": None, "reason": str(exc)})
+                else:
+                    report.skipped.append({"file": n, "index": None, "field": None, "reason": str(exc)})
     finally:
         # An ad set export's budget is the budget of the last day its account's rows cover once
         # this call's files are in (a snapshot loaded before any insights waits for them).

@@ -98,3 +98,18 @@ def suggest(headers: list[str]) -> dict[str, str]:
                 out[fld] = hit
                 break
     return out
+
+
+def preview(path: Any, name: str, rows: int = 20) -> tuple[Any, Any, dict[str, str]]:
+    """What the Data page's mapping step shows: (detected layout, first rows, suggested mapping)."""
+    from pathlib import Path
+
+    from core.connectors.detect import detect
+    from core.warehouse import exports
+
+    det = detect(Path(path), name)
+    if det.kind in ("contract", "meta_insights", "meta_adsets", "google_performance", "google_conversions"):
+        raise BadInputError(f"{name}: not a CSV; it loads without a mapping.", "Not a CSV")
+    frame = exports.peek_csv(Path(path), header_line=det.header_line, delimiter=det.delimiter,
+                             encoding=det.encoding, rows=rows)
+    return det, frame, suggest(det.headers)

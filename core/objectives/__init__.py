@@ -8,7 +8,6 @@ and constraints in business language ("no more than 40% on Facebook", "at least
 $500 a month on Google", "keep LinkedIn off", "at most 8 line items").
 
 Every field records where it came from (``text``, ``default`` or ``flag``). A brief
-Every field records where it came from (``text``, ``default`` or ``flag``). A brief
 that leaves out the budget, or contradicts itself, is not guessed: the parse keeps
 a list of ``questions`` and :func:`resolve_objective` raises
 :class:`~core.errors.BadInputError` with the question unless explicit flags answer it.
@@ -29,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+from core.objectives.describe import describe_objective
 from core.objectives.llm import parse_brief_llm
 from core.objectives.numbers import words_to_numbers
 from core.objectives.objective import Objective
@@ -39,7 +39,7 @@ from core.objectives.vocabulary import COUNTRIES, GOALS, PERIOD_DAYS, PERIODS, P
 
 __all__ = [
     "COUNTRIES", "GOALS", "PERIODS", "PERIOD_DAYS", "PLATFORM_ALIASES", "US_CITIES", "US_STATES",
-    "Objective", "ParseState", "parse_brief", "parse_brief_llm", "read_amounts", "read_audience", "read_budget",
+    "Objective", "ParseState", "describe_objective", "parse_brief", "parse_brief_llm", "read_amounts", "read_audience", "read_budget",
     "read_goal", "read_limits", "read_platforms", "read_shares", "require_complete", "resolve_objective",
     "words_to_numbers",
 ]

@@ -35,6 +35,7 @@ class Objective:
     platform_min: dict[str, float] = field(default_factory=dict)
     platform_max: dict[str, float] = field(default_factory=dict)
     max_line_items: int | None = None
+    budget_options: list[dict[str, Any]] = field(default_factory=list)   # budgets a brief states that disagree
     source: dict[str, str] = field(default_factory=dict)
     questions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -33,6 +33,11 @@ from core.objectives.vocabulary import (_BARE_BUDGET, _BARE_PERIOD, _CONV_WORDS,
                                         _PLATFORM_RE, _REVENUE_WORDS, _UPPER_CUES, PERIOD_DAYS)
 
 
+# "Keep Bing at $20 a day minimum": a floor written after the amount (and its period)
+_MIN_AFTER = re.compile(r"^\s*(?:(?:a|an|per|each|every|/)\s*(?:day|week|month|quarter|year)\s*)?(?:as\s+a\s+)?"
+                        r"(?:minimum|min\b|at\s+(?:the\s+)?least|or\s+more|floor)", re.I)
+
+
 @dataclass
 class _Amount:
     start: int
@@ -168,7 +173,7 @@ def classify_amount(st: ParseState, a: _Amount) -> None:
         return
     cue_left = left[-40:]
     cue_left = cue_left[max((m.end() for m in _PLATFORM_RE.finditer(cue_left)), default=0):]
-    if re.search(_LOWER_CUES, cue_left, re.I):
+    if re.search(_LOWER_CUES, cue_left, re.I) or _MIN_AFTER.match(right):
         a.role, a.platform = "platform_min", target
     elif re.search(_UPPER_CUES, cue_left, re.I) or (len(plats) == 1 and re.search(_UPPER_CUES, right[:30], re.I)):
         a.role, a.platform = "platform_max", target
@@ -229,6 +234,7 @@ def _set_budget(obj: Objective, budgets: list[_Amount]) -> None:
     default_period = periods[0] if periods else "month"
     daily = {round(a.value / PERIOD_DAYS[a.period or default_period], 2) for a in budgets}
     if len(daily) > 1:
+        obj.budget_options = [{"budget": float(a.value), "period": a.period or default_period} for a in budgets]
         shown = " and ".join(f"{_fmt_money(a.value, obj.currency)} a {a.period or default_period}" for a in budgets)
         obj.questions.append(f"The brief states two different budgets ({shown}); which one should the plan spend?")
     first = budgets[0]

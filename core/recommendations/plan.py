@@ -346,3 +346,27 @@ def curve_frame(model: ResponseModel, plan: Plan, metric: str | None = None, poi
                                   "hi": hi, "current": r["current_daily_spend"], "recommended": r["daily_budget"]}))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
+
+
+def forecast_range(model: ResponseModel, plan: Plan, *, metric: str | None = None, level: float = 0.8,
+                   days: float = 365 / 12, random_state: int = 0) -> dict[str, Any]:
+    """The plan's outcome over ``days`` (a month by default) as a range: its mean and a ``level`` interval.
+
+    The interval carries the curves' posterior uncertainty and the day-to-day noise of outcomes
+    (quasi-Poisson, with each line item's dispersion), summed over the period.
+    """
+    metric = metric or plan.objective.goal
+    items = plan.items
+    if items.empty or metric not in model.fits_:
+        return {"metric": metric, "mean": 0.0, "lo": 0.0, "hi": 0.0, "level": level, "days": days}
+    keys, x = items["key"].tolist(), items["daily_budget"].to_numpy(float)
+    fit = model.fits_[metric]
+    draws = model.predict_draws(x, metric, keys=keys).sum(0) * days            # (n_draws,)
+    mean_daily = model.predict(x, metric, keys=keys)
+    noise_var = float((mean_daily * fit.dispersion[model._rows(keys)]).sum() * days)
+    rng = np.random.default_rng(random_state)
+    sim = draws[:, None] + rng.standard_normal((len(draws), 20)) * np.sqrt(noise_var)
+    a = (1 - level) / 2
+    lo, hi = np.quantile(sim, [a, 1 - a])
+    return {"metric": metric, "mean": float(mean_daily.sum() * days), "lo": float(max(lo, 0.0)), "hi": float(hi),
+            "level": level, "days": days}

@@ -145,7 +145,8 @@ def load(db: "Connection", name: str, digest: str, stage, finish=None) -> Export
             _log(cur, name, digest, result.loaded, result.replaced)
             if result.loaded or result.replaced or result.attributes:
                 _exec(cur, "UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
-            for t in ("__rows", "__mi", "__gp", "__gc", "__csv"):
+            _exec(cur, "DROP VIEW IF EXISTS __gr")
+            for t in ("__batches", "__gp", "__gc", "__csv"):
                 _exec(cur, f"DROP TABLE IF EXISTS {t}")
             _exec(cur, "COMMIT")
         except BaseException:
@@ -154,23 +155,27 @@ def load(db: "Connection", name: str, digest: str, stage, finish=None) -> Export
     return result
 
 
-def _merge_rows(cur: Cursor, account_id: str) -> tuple[int, int]:
-    """Merge ``__rows`` (contract columns, storage types) into campaigns by key; (new, replaced)."""
+def _merge_rows(cur: Cursor, account_id: str, rows_sql: str, params: dict[str, Any]) -> tuple[int, int]:
+    """Merge the contract rows ``rows_sql`` selects from ``__staged`` into campaigns by key; (new, replaced).
+
+    Rows are replaced by key against ``__staged`` (same keys as the selected rows), so the
+    selection streams straight into the INSERT: no intermediate table of a million rows.
+    """
     cols = _campaign_columns(cur)
     keys = _keys(cur)
-    select = [f"$account AS account_id" if c == "account_id" else c for c in cols if c in ROW_COLUMNS
-              or c == "account_id"]
     names = [c for c in cols if c in ROW_COLUMNS or c == "account_id"]
-    params = {"account": account_id} if "account_id" in cols else {}
-    _exec(cur, f"CREATE OR REPLACE TEMP TABLE __final AS SELECT {', '.join(select)} FROM __rows", params)
-    match = " AND ".join(f"campaigns.{k} = f.{k}" for k in keys)
-    replaced = _exec(cur, f"SELECT count(*) FROM campaigns WHERE EXISTS (SELECT 1 FROM __final f WHERE {match})"
-                           ).fetchone()[0]
-    if replaced:
-        _exec(cur, f"DELETE FROM campaigns WHERE EXISTS (SELECT 1 FROM __final f WHERE {match})")
-    inserted = _exec(cur, f"INSERT INTO campaigns ({', '.join(names)}) SELECT {', '.join(names)} FROM __final"
-                           ).fetchone()[0]
-    _exec(cur, "DROP TABLE __final")
+    select = ["$account AS account_id" if c == "account_id" else c for c in names]
+    params = {**params, "account": account_id}
+    acc = "campaigns.account_id = $account AND " if "account_id" in cols else ""
+    match = acc + " AND ".join(f"campaigns.{k} = s.{k}" for k in keys if k != "account_id")
+    replaced = 0
+    if _exec(cur, "SELECT count(*) > 0 FROM campaigns").fetchone()[0]:
+        replaced = _exec(cur, f"SELECT count(*) FROM campaigns WHERE EXISTS (SELECT 1 FROM __staged s WHERE {match})",
+                         params).fetchone()[0]
+        if replaced:
+            _exec(cur, f"DELETE FROM campaigns WHERE EXISTS (SELECT 1 FROM __staged s WHERE {match})", params)
+    inserted = _exec(cur, f"INSERT INTO campaigns ({', '.join(names)}) SELECT {', '.join(select)} FROM ({rows_sql})",
+                     params).fetchone()[0]
     return int(inserted) - int(replaced), int(replaced)
 
 
@@ -197,11 +202,16 @@ def refresh_budgets(cur: Cursor, account_id: str, source: str) -> None:
     # DuckDB does not bind parameters inside an ASOF join: both sides are filtered first.
     _exec(cur, "CREATE OR REPLACE TEMP TABLE __snaps AS SELECT line_item_id, as_of, daily_budget FROM export_budgets "
                 "WHERE account_id = $account AND source = $source AND as_of IS NOT NULL", params)
+    first = _exec(cur, "SELECT min(as_of) FROM __snaps").fetchone()[0]
+    if first is None:            # no known budget: every export-made row already holds NULL
+        _exec(cur, "DROP TABLE __snaps")
+        return
+    # A day before the first snapshot can only be unknown, and rows are written with NULL.
     _exec(cur, f"""
         CREATE OR REPLACE TEMP TABLE __days AS
         SELECT c.campaign_id, c.date, m.line_item_id, m.shared_budget FROM campaigns c
         JOIN export_campaign_ids m ON m.account_id = $account AND m.source = $source AND m.campaign_id = c.campaign_id
-        WHERE {acc}""", params)
+        WHERE {acc} AND (c.date >= $first OR c.daily_budget IS NOT NULL)""", {**params, "first": first})
     _exec(cur, """
         CREATE OR REPLACE TEMP TABLE __bud AS
         SELECT d.campaign_id, d.date, CASE WHEN d.shared_budget THEN NULL ELSE b.daily_budget END AS daily_budget
@@ -297,14 +307,13 @@ def upsert_budgets(cur: Cursor, account_id: str, source: str, relation: str) -> 
                 f"daily_budget FROM {relation}", params)
 
 
-def _stage_rows_with_attributes(cur: Cursor, account_id: str, source: str, staged: str) -> None:
-    """``__rows`` from ``staged`` metric rows joined with the line items' known attributes.
+def _rows_with_attributes() -> str:
+    """Contract rows from ``__staged`` metric rows joined with the line items' known attributes.
 
-    ``staged`` has date, platform, campaign_id, line_item_id, campaign_name, objective (or
-    NULL), currency and the six metrics.
+    ``__staged`` has date, platform, campaign_id, line_item_id, campaign_name, objective (or
+    NULL), ad_type, bidding_strategy, currency and the six metrics.
     """
-    _exec(cur, f"""
-        CREATE OR REPLACE TEMP TABLE __rows AS
+    return """
         SELECT s.date, s.platform, s.campaign_id, coalesce(s.campaign_name, li.campaign_name) AS campaign_name,
                coalesce(s.objective, li.objective, 'unknown') AS objective,
                coalesce(li.ad_type, s.ad_type, 'unknown') AS ad_type,
@@ -313,9 +322,9 @@ def _stage_rows_with_attributes(cur: Cursor, account_id: str, source: str, stage
                     gender := li.gender, interests := li.interests, location := li.location) END AS audience,
                CAST(NULL AS DOUBLE) AS daily_budget, s.spend, s.impressions, s.clicks, s.leads, s.conversions,
                s.revenue, s.currency
-        FROM {staged} s
-        LEFT JOIN export_line_items li ON li.account_id = $account AND li.source = $source
-             AND li.line_item_id = s.line_item_id""", {"account": account_id, "source": source})
+        FROM __staged s
+        LEFT JOIN (SELECT * FROM export_line_items WHERE account_id = $account AND source = $source) li
+             ON li.line_item_id = s.line_item_id"""
 
 
 # ---------------------------------------------------------------------- Meta: insights
@@ -353,21 +362,6 @@ def load_meta_insights(db: "Connection", path: Path, name: str, digest: str, *, 
     def stage(cur: Cursor) -> ExportResult:
         result = ExportResult()
         params = {"path": str(path)}
-        try:
-            _exec(cur, f"CREATE OR REPLACE TEMP TABLE __pages AS SELECT data, error::VARCHAR AS error, "
-                        f"paging::VARCHAR AS paging FROM {_pages_sql('path', layout, META_ROW, gzip, size)}", params)
-        except duckdb.Error as exc:
-            raise _json_error(name, exc) from exc
-        err, no_data = _exec(cur, "SELECT any_value(error) FILTER (error IS NOT NULL), "
-                                   "count(*) FILTER (data IS NULL AND error IS NULL) FROM __pages").fetchone()
-        if err:
-            msg = json.loads(err).get("message", err) if err.startswith("{") else err
-            raise _refuse(name, f"the platform returned an error: {str(msg)[:200].rstrip('.')}")
-        if no_data:
-            raise _refuse(name, f"{no_data} page(s) without a \"data\" array")
-        _exec(cur, "CREATE OR REPLACE TEMP TABLE __mi AS SELECT unnest(data, recursive := false) AS r FROM __pages")
-        _exec(cur, "DROP TABLE __pages")
-        _check_meta(cur, name)
         purchase = "CASE " + " ".join(
             f"WHEN list_contains(list_transform(r.actions, lambda a: a.action_type), {_lit(t)}) THEN {_lit(t)}"
             for t in purchase_actions) + " END"
@@ -375,23 +369,43 @@ def load_meta_insights(db: "Connection", path: Path, name: str, digest: str, *, 
             f"WHEN list_contains(list_transform(r.action_values, lambda a: a.action_type), {_lit(t)}) THEN {_lit(t)}"
             for t in purchase_actions) + " END"
         q = {**_map_params("plat", platforms), **_map_params("obj", objectives)}
-        _exec(cur, f"""
+        # One pass over the rows: map and sum per (ad set, platform, day), and count what is
+        # wrong in each group, so the checks read the (smaller) result instead of the rows. A page
+        # without rows (an error object) still yields one empty row that carries its error.
+        sql = f"""
             CREATE OR REPLACE TEMP TABLE __metric AS
-            SELECT CAST(r.date_start AS DATE) AS date,
+            SELECT TRY_CAST(r.date_start AS DATE) AS date,
                    {_map_sql('plat', 'lower(r.publisher_platform)', 'lower(r.publisher_platform)')} AS platform,
                    r.adset_id AS line_item_id, any_value(r.account_id) AS source_account_id,
                    any_value(r.adset_name) AS adset_name,
                    any_value({_map_sql('obj', 'upper(r.objective)', 'NULL')}) AS objective,
                    coalesce(any_value(r.account_currency), 'USD') AS currency,
-                   sum(CAST(coalesce(r.spend, '0') AS DOUBLE)) AS spend,
-                   sum(CAST(coalesce(r.impressions, '0') AS BIGINT)) AS impressions,
-                   sum(CAST(coalesce(r.inline_link_clicks, r.clicks, '0') AS BIGINT)) AS clicks,
+                   sum(TRY_CAST(coalesce(r.spend, '0') AS DOUBLE)) AS spend,
+                   sum(TRY_CAST(coalesce(r.impressions, '0') AS BIGINT)) AS impressions,
+                   sum(TRY_CAST(coalesce(r.inline_link_clicks, r.clicks, '0') AS BIGINT)) AS clicks,
                    sum(coalesce({_action_value('r.actions', _lit(lead_action))}, 0)) AS leads,
                    sum(coalesce({_action_value('r.actions', purchase)}, 0)) AS conversions,
                    sum(coalesce({_action_value('r.action_values', f'coalesce({purchase}, {purchase_v})')}, 0))
-                       AS revenue
-            FROM __mi GROUP BY ALL""", q)
-        _exec(cur, "DROP TABLE __mi")
+                       AS revenue,
+                   count(*) AS n_rows, count(*) FILTER (r.date_start <> r.date_stop) AS n_spans,
+                   count(*) FILTER ((r.spend IS NOT NULL AND TRY_CAST(r.spend AS DOUBLE) IS NULL)
+                       OR (r.impressions IS NOT NULL AND TRY_CAST(r.impressions AS BIGINT) IS NULL)
+                       OR TRY_CAST(coalesce(r.inline_link_clicks, r.clicks, '0') AS BIGINT) IS NULL) AS n_bad,
+                   any_value(page_error) AS page_error, count(*) FILTER (no_data) AS n_no_data
+            FROM (SELECT unnest(coalesce(data, [NULL::{META_ROW}]), recursive := false) AS r,
+                         CAST(error AS VARCHAR) AS page_error, data IS NULL AND error IS NULL AS no_data
+                  FROM {_pages_sql('path', layout, META_ROW, gzip, size)}) GROUP BY ALL"""
+        try:
+            _exec(cur, sql, {**q, **params})
+        except duckdb.Error as exc:
+            raise _json_error(name, exc) from exc
+        err, no_data = _exec(cur, "SELECT any_value(page_error), sum(n_no_data) FROM __metric").fetchone()
+        if err:
+            msg = json.loads(err).get("message", err) if err.startswith("{") else err
+            raise _refuse(name, f"the platform returned an error: {str(msg)[:200].rstrip('.')}")
+        if no_data:
+            raise _refuse(name, f"{no_data} page(s) without a \"data\" array")
+        _check_meta(cur, name)
         # A line item is an ad set on one platform: an ad set that delivers on several gets
         # one contract line item per platform, "<adset_id>-<platform>" (and a shared budget).
         _exec(cur, """
@@ -401,7 +415,8 @@ def load_meta_insights(db: "Connection", path: Path, name: str, digest: str, *, 
                    CASE WHEN n_platforms > 1 THEN adset_name || ' (' || platform || ')' ELSE adset_name END
                       AS campaign_name,
                    CAST(NULL AS VARCHAR) AS ad_type, CAST(NULL AS VARCHAR) AS bidding_strategy
-            FROM (SELECT *, count(DISTINCT platform) OVER (PARTITION BY line_item_id) AS n_platforms FROM __metric)""")
+            FROM (SELECT * EXCLUDE (n_rows, n_spans, n_bad, page_error, n_no_data), count(DISTINCT platform) OVER (PARTITION BY line_item_id)
+                  AS n_platforms FROM __metric)""")
         _exec(cur, "DROP TABLE __metric")
         _finish_metric_file(cur, account_id, "meta", result)
         return result
@@ -411,13 +426,10 @@ def load_meta_insights(db: "Connection", path: Path, name: str, digest: str, *, 
 
 def _check_meta(cur: Cursor, name: str) -> None:
     n, no_adset, spans, no_platform, bad_number, no_date = _exec(cur, """
-        SELECT count(*), count(*) FILTER (r.adset_id IS NULL), count(*) FILTER (r.date_start <> r.date_stop),
-               count(*) FILTER (r.publisher_platform IS NULL),
-               count(*) FILTER ((r.spend IS NOT NULL AND TRY_CAST(r.spend AS DOUBLE) IS NULL)
-                   OR (r.impressions IS NOT NULL AND TRY_CAST(r.impressions AS BIGINT) IS NULL)
-                   OR TRY_CAST(coalesce(r.inline_link_clicks, r.clicks, '0') AS BIGINT) IS NULL),
-               count(*) FILTER (TRY_CAST(r.date_start AS DATE) IS NULL)
-        FROM __mi""").fetchone()
+        SELECT coalesce(sum(n_rows), 0), coalesce(sum(n_rows) FILTER (line_item_id IS NULL), 0), sum(n_spans),
+               coalesce(sum(n_rows) FILTER (platform IS NULL), 0), sum(n_bad),
+               coalesce(sum(n_rows) FILTER (date IS NULL), 0)
+        FROM __metric""").fetchone()
     if n == 0:
         raise _refuse(name, "the insights pages hold no rows")
     if no_adset:
@@ -440,8 +452,7 @@ def _finish_metric_file(cur: Cursor, account_id: str, source: str, result: Expor
                    any_value(source_account_id) AS source_account_id, any_value(platform) AS platform,
                    bool_or(n_platforms > 1) AS shared_budget FROM __staged GROUP BY campaign_id""")
     _record_ids(cur, account_id, source)
-    _stage_rows_with_attributes(cur, account_id, source, "__staged")
-    result.loaded, result.replaced = _merge_rows(cur, account_id)
+    result.loaded, result.replaced = _merge_rows(cur, account_id, _rows_with_attributes(), params)
     _exec(cur, "DROP TABLE __staged")
     _exec(cur, "DROP TABLE __ids")
     refresh_budgets(cur, account_id, source)
@@ -522,15 +533,20 @@ def _read_stream(cur: Cursor, path: Path, name: str, gzip: bool, required: list[
         lacking = [f for f in required if f not in have]
         if lacking:
             raise _refuse(name, f"the query lacks {', '.join(lacking)} (fieldMask {mask[:120]})")
-    _exec(cur, "CREATE OR REPLACE TEMP TABLE __gr AS SELECT unnest(results, recursive := false) AS r FROM __batches "
+    # The rows are read where they lie (a view), not copied: one pass checks them, one maps them.
+    _exec(cur, "CREATE OR REPLACE TEMP VIEW __gr AS SELECT unnest(results, recursive := false) AS r FROM __batches "
                 "WHERE results IS NOT NULL")
-    _exec(cur, "DROP TABLE __batches")
-    n, no_id, no_date = _exec(cur, "SELECT count(*), count(*) FILTER (r.campaign.id IS NULL), "
-                                    "count(*) FILTER (TRY_CAST(r.segments.date AS DATE) IS NULL) FROM __gr").fetchone()
+    n, no_id, no_date, bad = _exec(cur, """SELECT count(*), count(*) FILTER (r.campaign.id IS NULL),
+        count(*) FILTER (TRY_CAST(r.segments.date AS DATE) IS NULL),
+        count(*) FILTER ((r.metrics.costMicros IS NOT NULL AND TRY_CAST(r.metrics.costMicros AS HUGEINT) IS NULL)
+            OR (r.metrics.impressions IS NOT NULL AND TRY_CAST(r.metrics.impressions AS BIGINT) IS NULL)
+            OR (r.metrics.clicks IS NOT NULL AND TRY_CAST(r.metrics.clicks AS BIGINT) IS NULL)) FROM __gr""").fetchone()
     if n == 0:
         raise _refuse(name, "the SearchStream response holds no rows")
     if no_id or no_date:
         raise _refuse(name, f"{no_id + no_date} row(s) without campaign.id or segments.date")
+    if bad:
+        raise _refuse(name, f"{bad} row(s) with costMicros, impressions or clicks that are not whole numbers")
 
 
 _CUSTOMER = ("coalesce(r.customer.id, regexp_extract(coalesce(r.campaign.resourceName, ''), "
@@ -552,12 +568,6 @@ def load_google_performance(db: "Connection", path: Path, name: str, digest: str
     def stage(cur: Cursor) -> ExportResult:
         result = ExportResult()
         _read_stream(cur, path, name, gzip, required)
-        bad = _exec(cur, "SELECT count(*) FROM __gr WHERE (r.metrics.costMicros IS NOT NULL AND "
-                          "TRY_CAST(r.metrics.costMicros AS HUGEINT) IS NULL) OR (r.metrics.impressions IS NOT NULL "
-                          "AND TRY_CAST(r.metrics.impressions AS BIGINT) IS NULL) OR (r.metrics.clicks IS NOT NULL "
-                          "AND TRY_CAST(r.metrics.clicks AS BIGINT) IS NULL)").fetchone()[0]
-        if bad:
-            raise _refuse(name, f"{bad} row(s) with costMicros, impressions or clicks that are not whole numbers")
         # Zero metrics are absent in proto3 JSON: absent means 0. Micros are summed as integers, exact.
         _exec(cur, f"""CREATE OR REPLACE TEMP TABLE __gp AS
             SELECT {_CUSTOMER} AS source_account_id, r.campaign.id AS line_item_id, CAST(r.segments.date AS DATE) AS date,
@@ -568,7 +578,8 @@ def load_google_performance(db: "Connection", path: Path, name: str, digest: str
                    sum(CAST(coalesce(r.metrics.impressions, '0') AS BIGINT)) AS impressions,
                    sum(CAST(coalesce(r.metrics.clicks, '0') AS BIGINT)) AS clicks
             FROM __gr GROUP BY ALL""")
-        _exec(cur, "DROP TABLE __gr")
+        _exec(cur, "DROP VIEW __gr")
+        _exec(cur, "DROP TABLE __batches")
         params = {"account": account_id, "source": "google", **_map_params("bid", bids),
                   **_map_params("chan", channels)}
         # Attributes as the file states them now (the last day's row of each campaign).
@@ -649,7 +660,8 @@ def load_google_conversions(db: "Connection", path: Path, name: str, digest: str
                    sum(coalesce(r.metrics.conversionsValue, 0)) FILTER (upper(r.segments.conversionActionCategory)
                        = $purchase) AS revenue
             FROM __gr GROUP BY ALL""", params)
-        _exec(cur, "DROP TABLE __gr")
+        _exec(cur, "DROP VIEW __gr")
+        _exec(cur, "DROP TABLE __batches")
         _exec(cur, "DELETE FROM export_google_conversions g WHERE account_id = $account AND EXISTS "
                     "(SELECT 1 FROM __gc c WHERE c.campaign_id = g.campaign_id AND c.date = g.date)", params)
         _exec(cur, "INSERT INTO export_google_conversions SELECT $account, source_account_id, campaign_id, date, "

@@ -9,7 +9,7 @@ from typing import Any
 from core.errors import BadInputError
 from core.worker.mail import SmtpSettings
 from core.worker.replay import day_files, sample_campaigns
-from core.worker.service import WatchConfig, Worker
+from core.worker.service import Advisor, WatchConfig, Worker
 
 
 def run_watch(args, ctx) -> dict[str, Any]:
@@ -25,18 +25,9 @@ def run_watch(args, ctx) -> dict[str, Any]:
     cfg = WatchConfig(inbox=Path(args.inbox), db=Path(args.db or settings.db_path), webhook=url, smtp=smtp,
                       interval_s=float(args.interval), once=bool(args.once),
                       sensitivity=args.sensitivity, country=settings.country or None)
-    worker = Worker(cfg, actions=_actions(cfg))
+    worker = Worker(cfg, advisor=Advisor(country=cfg.country))
     worker.run()
     return {"inbox": str(cfg.inbox), **worker.stats}
-
-
-def _actions(cfg: WatchConfig):
-    """The proposed action per alert (response curves), or None when that part is unavailable."""
-    try:
-        from core.worker.actions import alert_actions
-    except ImportError:
-        return None
-    return alert_actions
 
 
 def run_replay(args, ctx) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from core.connectors import ingest_paths
 from core.errors import WorkbenchError, WorkspaceLockedError
 from core.monitoring import ALERT_COLUMNS, KINDS, Monitor
 from core.monitoring.notify import post_webhook
@@ -49,6 +50,7 @@ class WatchConfig:
     first_days: int = 7  # a first check of a workspace looks at its last week, like ``monitor``
     lookback_days: int = 3  # alerts a new day adds to the days just before it (a run that reached its limit)
     max_backoff_s: float = 60.0
+    max_batch: int = 31  # files taken into one check when a queue built up
 
 
 def message_text(alerts: list[dict[str, Any]]) -> str:
@@ -60,18 +62,44 @@ def message_text(alerts: list[dict[str, Any]]) -> str:
     return f"Campaign monitor: {n} new alert{'s' if n != 1 else ''}: {head}{more}"
 
 
-def alert_records(alerts: pd.DataFrame, actions: Callable[[pd.DataFrame], pd.Series] | None = None
-                  ) -> list[dict[str, Any]]:
+def alert_records(alerts: pd.DataFrame, actions: pd.Series | None = None) -> list[dict[str, Any]]:
     """Alerts as JSON-ready objects (the monitor's columns, name, platform and proposed action)."""
     if not len(alerts):
         return []
     a = alerts.copy()
-    a["action"] = actions(a) if actions is not None else ""
+    a["action"] = actions if actions is not None else ""
     for col in ALERT_FIELDS:
         if col not in a:
             a[col] = None
     return [{k: (None if pd.isna(v) else v) for k, v in rec.items()}
             for rec in a[ALERT_FIELDS].to_dict(orient="records")]
+
+
+class Advisor:
+    """Proposed actions for the worker's alerts, on response curves refitted on a schedule.
+
+    The curves are fitted after the first check and again once ``every`` new files came
+    in ("retrain on schedule"), always after that check's alerts were delivered, so a fit
+    never delays an alert.
+    """
+
+    def __init__(self, *, every: int = 7, country: str | None = "US") -> None:
+        self.every, self.country = every, country
+        self.model = None
+        self._since = None  # files since the last fit (None: never fitted)
+
+    def text(self, alerts: pd.DataFrame, campaigns: pd.DataFrame) -> pd.Series:
+        from core.monitoring.actions import action_text, situation
+
+        return action_text(alerts, situation(campaigns, model=self.model))
+
+    def after_check(self, campaigns: pd.DataFrame, new_files: int) -> None:
+        self._since = (self._since or 0) + new_files if self._since is not None else None
+        if self._since is None or self._since >= self.every:
+            from core.monitoring.actions import fit_curves
+
+            self.model = fit_curves(campaigns, country=self.country)
+            self._since = 0
 
 
 @dataclass
@@ -94,10 +122,11 @@ class Worker:
     cfg: WatchConfig
     clock: Callable[[], float] = time.time
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True)
-    actions: Callable[[pd.DataFrame], pd.Series] | None = None
+    advisor: Advisor | None = None
     stats: dict[str, int] = field(default_factory=lambda: {"processed": 0, "rejected": 0, "alerts": 0})
     _stop: bool = False
     _wh: Warehouse | None = None
+    _frame: pd.DataFrame | None = None
     _hooks: dict[str, _Backoff] = field(default_factory=lambda: {"webhook": _Backoff(), "email": _Backoff()})
 
     # ---- lifecycle
@@ -158,31 +187,52 @@ class Worker:
     def _turn(self, settler: inbox_.Settler) -> None:
         if share.apply_requests(self._wh, self.cfg.db):
             self._publish()
-        for path in settler.ready(inbox_.candidates(self.cfg.inbox)):
-            self.process(path)
-            if self._stop:
-                break
+        ready = settler.ready(inbox_.candidates(self.cfg.inbox))
+        if ready:
+            self.process(ready[:self.cfg.max_batch])
         self.deliver()
         self._beat()
 
-    def process(self, path: Path) -> None:
-        """Ingest one file, check, queue, move it away, deliver, publish."""
-        self.log(f"watch: ingesting {path.name}")
-        try:
-            self._wh.ingest(path)
-        except WorkbenchError as exc:
-            self._rejected(path, str(exc))
+    def process(self, paths: list[Path] | Path) -> None:
+        """Ingest the files in name order, check once, queue, move them away, deliver, publish.
+
+        A queue that built up (files dropped faster than one check) is taken in one batch:
+        one check covers every day the batch brought, so the last file's alerts are not
+        held behind a check per file.
+        """
+        paths = [paths] if isinstance(paths, Path) else list(paths)
+        t0 = time.perf_counter()
+        loaded = []
+        for path in paths:
+            self.log(f"watch: ingesting {path.name}")
+            try:
+                ingest_paths(self._wh, [path])  # any format ingest takes, platform exports included
+            except WorkbenchError as exc:
+                self._rejected(path, str(exc))
+                continue
+            except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the watch
+                self._rejected(path, f"{path.name}: could not be read ({type(exc).__name__}: {exc})")
+                continue
+            loaded.append(path)
+            if self._stop:  # SIGTERM: finish this file (check it too), leave the rest for the next start
+                break
+        if not loaded:
             return
-        except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the watch
-            self._rejected(path, f"{path.name}: could not be read ({type(exc).__name__}: {exc})")
-            return
+        t1 = time.perf_counter()
         found = self.check()
-        inbox_.move(path, inbox_.PROCESSED)
-        self.stats["processed"] += 1
+        t2 = time.perf_counter()
+        for path in loaded:
+            inbox_.move(path, inbox_.PROCESSED)
+        self.stats["processed"] += len(loaded)
         self.deliver()
         self._publish()
-        self._beat(last_file=path.name, last_file_at=self.clock(), last_check_at=self.clock(),
+        t3 = time.perf_counter()
+        self.log(f"watch: {len(loaded)} file(s) in {t3 - t0:.1f} s (ingest {t1 - t0:.1f}, check {t2 - t1:.1f}, "
+                 f"deliver and publish {t3 - t2:.1f})")
+        self._beat(last_file=loaded[-1].name, last_file_at=self.clock(), last_check_at=self.clock(),
                    last_found=found)
+        if self.advisor is not None and self._frame is not None:
+            self.advisor.after_check(self._frame, len(loaded))
 
     def _rejected(self, path: Path, reason: str) -> None:
         dest = inbox_.reject(path, reason)
@@ -195,6 +245,7 @@ class Worker:
         """Check the days not checked before; queue new alerts and move the watermark together."""
         wh = self._wh
         frame = wh.campaigns()
+        self._frame = frame if len(frame) else None
         if not len(frame):
             return 0
         mon = Monitor(sensitivity=self.cfg.sensitivity, country=self.cfg.country).fit(frame)
@@ -211,7 +262,13 @@ class Worker:
         if len(alerts):
             keys = alerts.apply(ledger.alert_key, axis=1)
             alerts = alerts[~keys.isin(known)]
-        records = alert_records(alerts, self.actions)
+        actions = None
+        if self.advisor is not None and len(alerts):
+            try:
+                actions = self.advisor.text(alerts, frame)
+            except Exception as exc:  # noqa: BLE001 - an alert goes out even when its proposal fails
+                self.log(f"watch: no proposed action ({type(exc).__name__}: {exc})")
+        records = alert_records(alerts, actions)
         ledger.record_check(wh, records, last, channels={"webhook": bool(self.cfg.webhook),
                                                          "email": self.cfg.smtp is not None})
         self.stats["alerts"] += len(records)

@@ -93,6 +93,7 @@ def publish_snapshot(wh: Warehouse, db: str | Path) -> Path:
 # ------------------------------------------------------------------ app side
 
 _open: dict[str, Warehouse] = {}
+_generation: dict[str, int] = {}  # bumped when this process lets go of a file it held
 _guard = threading.Lock()
 
 
@@ -166,6 +167,7 @@ def _hand_over(db: str) -> str | None:
         snap = publish_snapshot(wh, db)
         wh.close()
         del _open[db]
+        _generation[db] = _generation.get(db, 0) + 1
         return str(snap)
 
 
@@ -174,6 +176,14 @@ def _close(db: str) -> None:
         wh = _open.pop(db, None)
         if wh is not None:
             wh.close()
+            _generation[db] = _generation.get(db, 0) + 1
+
+
+def app_target(db: str | Path) -> tuple[str, str, int]:
+    """:func:`app_workspace` plus a generation number for the app's cache key (a file this
+    process let go of is opened afresh when it comes back)."""
+    path, kind = app_workspace(db)
+    return path, kind, _generation.get(str(db), 0)
 
 
 def open_for_app(path: str, kind: str, db: str | Path) -> Warehouse:

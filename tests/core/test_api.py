@@ -275,3 +275,28 @@ def test_40_concurrent_calls_on_a_real_server(service, keys):
         server.should_exit = True
         thread.join(10)
     assert codes == [200] * 40
+
+
+def test_with_a_worker_running_reads_its_snapshot_and_queues_uploads(tmp_path, keys, example_file, service):
+    from core.api.cli import _workspace
+    from core.worker import share
+
+    db, inbox = tmp_path / "workspace.duckdb", tmp_path / "inbox"
+    inbox.mkdir()
+    owner = Warehouse.open(db)  # the worker's hold on the file
+    owner.ingest(example_file)
+    snap = share.publish_snapshot(owner, db)
+    share.write_heartbeat(db, state="watching", inbox=str(inbox), snapshot=str(snap))
+
+    class Ctx:
+        settings = service.settings
+        args = type("A", (), {"data": None, "db": str(db)})()
+
+    app = create_app(Service(service.settings, _workspace(Ctx())), keys, log=RequestLog(None))
+    with TestClient(app) as c:
+        r = c.get("/v1/alerts", headers=auth())
+        assert r.status_code == 200  # read from the snapshot: no lock error while the worker holds the file
+        r = c.post("/v1/ingest", files={"file": ("more.json", example_file.read_bytes())}, headers=auth())
+        assert r.status_code == 200 and r.json()["queued"].endswith("more.json")
+    assert [p.name for p in inbox.iterdir()] == [r.json()["queued"]]
+    owner.close()

@@ -17,6 +17,7 @@ from core.cli import main
     ("*bold* _it_ `code` ~~gone~~ $x^2$ a|b", r"\*bold\* \_it\_ \`code\` \~\~gone\~\~ \$x^2\$ a\|b"),
     (":red[alarm]", r":red\[alarm\]"),
     ("back\\slash", r"back\\slash"),
+    ("set OPENAI_API_KEY", "set OPENAI_API_KEY"),
     ("two\nlines\r\n# heading", "two lines # heading"),
     ("esc\x1b[31m bel\x07", r"esc\\x1b\[31m bel\\x07"),  # the visible escape renders as \x1b
     ("comma-separated 1.5 (ok)", "comma-separated 1.5 (ok)"),  # plain punctuation reads as written

@@ -106,7 +106,7 @@ def test_proxies_from_the_environment_are_ignored(monkeypatch):
 def test_unreachable_reads_as_words_not_an_errno():
     with pytest.raises(net.UnreachableError) as err:
         net.fetch_bytes("http://shop.test/x", resolver=StaticResolver(PUBLIC_IP), connector=RecordingConnector())
-    assert err.value.message == "cannot reach shop.test: the network is unreachable."
+    assert err.value.message == "cannot reach the site shop.test: the network is unreachable."
     assert "Errno" not in err.value.message
 
 
@@ -150,3 +150,40 @@ def test_webhook_post_refuses_dns_rebinding_before_any_byte_is_sent(public_answe
                           resolver=RebindingResolver(public_answers), connector=conn, timeout_s=2)
     assert server.connections == 0 and server.bytes_received == 0
     assert all(ip == PUBLIC_IP for ip, _ in conn.dialled)
+
+
+def test_monitoring_webhook_refuses_dns_rebinding_before_any_byte_is_sent():
+    from core.monitoring import post_webhook
+    from core.errors import ConfigError
+
+    with CountingServer() as server:
+        conn = RecordingConnector()
+        with pytest.raises(ConfigError, match="refused.*127.0.0.1 .loopback"):
+            post_webhook(f"http://localhost:{server.port}/hook", {"text": "hi"}, retries=2, sleep=lambda s: None,
+                         resolver=RebindingResolver(public_answers=1), connector=conn)  # rebinds on the retry
+        with pytest.raises(Exception, match="could not be reached"):  # public for good: dialled there only
+            post_webhook(f"http://localhost:{server.port}/hook", {"text": "hi"}, retries=1, sleep=lambda s: None,
+                         resolver=RebindingResolver(public_answers=99), connector=conn)
+    assert server.connections == 0 and server.bytes_received == 0
+    assert conn.dialled and all(ip == PUBLIC_IP for ip, _ in conn.dialled)
+
+
+def test_monitoring_webhook_reaches_an_address_written_in_its_url():
+    from core.monitoring import post_webhook
+
+    with CountingServer() as server:
+        assert post_webhook(f"http://127.0.0.1:{server.port}/hook", {"text": "hi"}, retries=0) == 200
+        with pytest.raises(Exception, match="refused"):  # a name that resolves to loopback is not the same
+            post_webhook(f"http://localhost:{server.port}/hook", {"text": "hi"}, retries=0)
+    assert server.requests == ["POST /hook"]
+
+
+
+def test_an_unknown_host_reads_as_cannot_reach_the_site():
+    def no_such_host(host, port, *args, **kwargs):
+        raise __import__("socket").gaierror(-2, "Name or service not known")
+
+    with pytest.raises(net.UnsafeURLError) as err:
+        net.check_url("https://no-such-clinic.test/", resolver=no_such_host)
+    assert err.value.message == ("Cannot reach the site no-such-clinic.test: the name does not resolve "
+                                 "(check the spelling).") and "Errno" not in err.value.message

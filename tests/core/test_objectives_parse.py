@@ -122,3 +122,30 @@ def test_parse_brief_is_the_readers_in_order():
     text = "Dental leads in Austin, $6,000 a month, Google and Facebook only, women 35-54, max 40% on Facebook"
     st = _state(text, read_amounts, read_budget, read_shares, read_platforms, read_goal, read_audience, read_limits)
     assert st.obj == parse_brief(text, use_spacy=False)
+
+
+@pytest.mark.parametrize("text", ["Keep Bing at $20 a day minimum, $3,000 a month, Google and Bing",
+                                  "$3,000 a month on Google and Bing. Keep Bing at $20 a day minimum",
+                                  "$20 a day minimum on Bing; $3k a month"])
+def test_a_floor_written_after_the_amount_is_a_platform_minimum(text):
+    o = parse_brief(text, use_spacy=False)
+    assert o.budget == 3000.0 and o.period == "month" and o.platform_min == {"bing": 20.0} and not o.questions
+    assert o.platforms in ([], ["bing", "google"])                   # never "Bing only"
+
+
+def test_two_budgets_are_kept_as_options():
+    o = parse_brief("Our budget is $6,000 a month but we can only do $100 a day", use_spacy=False)
+    assert o.budget_options == [{"budget": 6000.0, "period": "month"}, {"budget": 100.0, "period": "day"}]
+
+
+def test_describe_objective_speaks_a_marketers_language():
+    from core.objectives import describe_objective
+
+    o = parse_brief("More leads in Austin, $6,000 a month, Google and Bing, keep Bing at $20 a day minimum, "
+                    "women 35-54, no TikTok, at most 40% on google", use_spacy=False)
+    said = describe_objective(o)
+    assert said == ["You want more leads (enquiries, sign-ups, bookings).",
+                    "You spend $6,000 a month (about $197 a day).", "Only on Bing and Google.", "Nothing on TikTok.",
+                    "At least $20 a day on Bing.", "No more than 40% of the budget on Google.",
+                    "Reach: Women aged 35-54 in Texas."]
+    assert "my default" in describe_objective(parse_brief("$100 a day", use_spacy=False))[0]

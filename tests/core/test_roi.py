@@ -222,3 +222,16 @@ def test_what_if_agrees_with_the_recommendation_engine_on_the_sample(sample):
     assert np.median(np.abs(ratios - 1)) < 0.15            # typical line item within 15%
     assert np.mean(np.abs(ratios - 1) < 0.35) >= 0.8       # four in five within 35%
     assert ours / theirs == pytest.approx(1.0, abs=0.15)   # in total within 15%
+
+
+def test_what_if_novelty_names_what_was_never_run(data):
+    from core.roi import campaign_months, what_if_novelty
+
+    months = campaign_months(data[0] if isinstance(data, tuple) else data)
+    row = months.iloc[0].to_dict()
+    ok = what_if_novelty(months, {**row, "daily_budget": row["daily_spend"]})
+    assert ok["seen"] and ok["combination_seen"] and ok["budget_range"][0] <= row["daily_spend"]
+    new = what_if_novelty(months, {**row, "ad_type": "hologram", "daily_budget": row["daily_spend"]})
+    assert not new["seen"] and not new["combination_seen"] and "never ran" in new["warnings"][0]
+    big = what_if_novelty(months, {**row, "daily_budget": ok["budget_range"][1] * 10})
+    assert big["combination_seen"] and not big["seen"] and "outside" in big["warnings"][0]

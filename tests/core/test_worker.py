@@ -318,3 +318,16 @@ def test_cli_watch_once_and_replay(tmp_path, capsys):
     assert out["processed"] == 4 and out["rejected"] == 0
     assert main(["watch", "--inbox", str(tmp_path / "in"), "--webhook", "ftp://x", "--once"]) == 2
     assert main(["replay", "--days", "0", "--inbox", str(tmp_path / "in"), "--source", str(src)]) == 2
+
+
+def test_platform_exports_in_the_inbox_go_through_the_connectors(tmp_path):
+    fixtures = ROOT / "tests" / "fixtures" / "platforms"
+    (tmp_path / "inbox").mkdir()
+    for name in ("google_ads_report.csv", "meta_error.json"):
+        (tmp_path / "inbox" / name).write_bytes((fixtures / name).read_bytes())
+    w = _worker(tmp_path)
+    assert w.run() == 0 and w.stats["processed"] == 1 and w.stats["rejected"] == 1
+    wh = Warehouse.open(tmp_path / "ws.duckdb")
+    assert set(wh.campaigns()["platform"]) == {"google"}
+    wh.close()
+    assert "meta_error.json" in (tmp_path / "inbox" / "rejected" / "meta_error.json.reason.txt").read_text()

@@ -70,3 +70,18 @@ def test_user_text_in_an_error_is_shown_as_text_not_markdown(db_path):
     (err,) = error_texts(at)
     assert "URL refused" in err and not re.search(r"(?<!\\)[\[\]<]", err)  # every bracket escaped
     assert r"!\[\](http://evil.test/p.png)\[click\]" in err and "\x1b" not in err and r"\x1b" in err
+
+
+def test_the_sample_shows_three_competitors_with_price_changes(db_path, capsys):
+    from core.cli import main
+
+    assert main(["load-sample", "--db", str(db_path), "--format", "json"]) == 0
+    assert '"competitors": {"competitors": 3, "crawls": 2' in capsys.readouterr().out
+    at = open_page("competitors", timeout=120)
+    assert not at.exception and not error_texts(at)
+    frames = [d.value for d in at.dataframe]
+    prices = next(f for f in frames if "amount" in f.columns)
+    assert set(prices["competitor"]) == {"Lone Star Smiles", "Prairie Implant Center", "Red River Family Dental"}
+    changes = next(f for f in frames if "change" in f.columns)
+    assert (changes["change"] == "price moved").sum() >= 3
+    assert "Single implant with crown: USD 2995 (-8%)" in changes["after"].tolist()

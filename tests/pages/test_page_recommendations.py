@@ -1,4 +1,4 @@
-"""Recommendations page: brief -> editable objective -> plan, curves, budget slider, backtest."""
+"""Recommendations page: brief -> form at once -> plan, curves, budget slider, scenarios, report, backtest."""
 
 from __future__ import annotations
 
@@ -27,24 +27,78 @@ def _plan(at):
     return at
 
 
+def _read(at, brief):
+    at.text_area(key="recommendations.brief").set_value(brief)
+    at.button(key="FormSubmitter:recommendations.brief_form-Read the brief").click().run()
+    return at
+
+
 def test_brief_is_read_back_and_planned(rec_db):
     at = open_page("recommendations", timeout=120)
     assert not at.exception and not error_texts(at)
-    # the parsed objective is shown back, editable
+    # the parsed objective is shown back, editable, and in a marketer's words
     assert at.number_input(key="recommendations.budget").value == 6000.0
     assert at.selectbox(key="recommendations.period").value == "month"
     assert at.multiselect(key="recommendations.platforms").value == ["facebook", "google"]
     assert at.selectbox(key="recommendations.gender").value == "female"
+    said = " ".join(m.value for m in at.markdown)
+    assert "You spend $6,000 a month" in said and "Only on Facebook and Google" in said
     _plan(at)
     assert not at.exception, at.exception
     assert not error_texts(at), error_texts(at)
     labels = [m.label for m in at.metric]
-    assert "Expected leads/day" in labels and "Expected CPL" in labels and "Weekly error (WAPE)" in labels
+    assert {"Expected leads a month", "Expected CPL", "Revenue a month", "Forecast error, week by week"} <= set(labels)
+    uplift = next(m for m in at.metric if m.label == "Expected leads a month")
+    assert "vs today's mix" in uplift.delta                      # never a bare "+489%"
     plan = _plan_table(at)
-    assert set(plan["platform"]) <= {"facebook", "google"}
+    assert set(plan["platform"]) <= {"facebook", "google"} and "revenue" in plan.columns
     assert plan["daily_budget"].sum() <= 6000 * 12 / 365 + 0.01
     assert len(at.get("plotly_chart")) >= 4          # allocation, curves, budget sweep, backtest
-    assert any(b.label == "CSV" for b in at.get("download_button")) or at.get("download_button")
+    assert any(b.proto.label == "Plan report (HTML)" for b in at.get("download_button"))
+
+
+def test_a_new_brief_fills_the_form_at_once_and_is_planned(rec_db):
+    at = open_page("recommendations", timeout=120)
+    _read(at, "We want more leads, $90 a day on Instagram only, men 45-64")
+    assert at.number_input(key="recommendations.budget").value == 90.0
+    assert at.selectbox(key="recommendations.period").value == "day"
+    assert at.multiselect(key="recommendations.platforms").value == ["instagram"]
+    assert at.selectbox(key="recommendations.gender").value == "male"
+    assert at.slider(key="recommendations.ages").value == (45, 64)
+    _plan(at)
+    assert not at.exception and not error_texts(at), error_texts(at)
+    plan = _plan_table(at)
+    assert set(plan["platform"]) == {"instagram"} and plan["daily_budget"].sum() <= 90 + 1e-6
+    assert all("men" in a or "all" in a for a in plan["audience"])
+
+
+def test_a_platform_minimum_is_a_minimum_and_a_missing_budget_is_offered(rec_db):
+    at = open_page("recommendations", timeout=120)
+    _read(at, "More leads please. Keep Instagram at $20 a day minimum")
+    assert not at.warning or not any("What budget" in w.value for w in at.warning)
+    offered = at.number_input(key="recommendations.budget").value
+    assert offered > 0 and at.multiselect(key="recommendations.platforms").value == []
+    assert any("last 90 days" in c.value for c in at.caption)
+    limits = at.get("arrow_data_frame") or at.dataframe
+    _plan(at)
+    assert not at.exception and not error_texts(at), error_texts(at)
+    plan = _plan_table(at)
+    assert len(set(plan["platform"])) > 1                            # not "Instagram only"
+    assert plan.loc[plan["platform"] == "instagram", "daily_budget"].sum() >= 20 - 1e-6
+    assert limits is not None
+
+
+def test_two_budgets_are_offered_as_a_choice_not_a_refusal(rec_db):
+    at = open_page("recommendations", timeout=120)
+    _read(at, "Leads. Our budget is $6,000 a month but we can only do $100 a day")
+    radio = at.radio(key="recommendations.budget_pick0")
+    assert "two budgets" in radio.label
+    radio.set_value(1).run()
+    assert at.number_input(key="recommendations.budget").value == 100.0
+    assert at.selectbox(key="recommendations.period").value == "day"
+    _plan(at)
+    assert not error_texts(at), error_texts(at)
+    assert _plan_table(at)["daily_budget"].sum() <= 100 + 1e-6
 
 
 def test_editing_the_objective_changes_the_plan(rec_db):
@@ -60,13 +114,31 @@ def test_editing_the_objective_changes_the_plan(rec_db):
     assert not at.exception
 
 
-def test_a_brief_without_budget_is_asked_back(rec_db):
+def test_scenarios_are_saved_and_compared(rec_db):
     at = open_page("recommendations", timeout=120)
-    at.text_area(key="recommendations.brief").set_value("We want more leads on Facebook")
-    at.button(key="FormSubmitter:recommendations.brief_form-Read the brief").click().run()
-    assert any("What budget" in w.value for w in at.warning)
+    at.text_input(key="recommendations.client").set_value("Acme Dental")
+    _read(at, "More leads, $4,000 a month, Google and Facebook")
     _plan(at)
-    assert any("What budget" in e for e in error_texts(at))
+    at.text_input(key="recommendations.scenario_name").set_value("Base $4k")
+    at.button(key="recommendations.save_scenario").click().run()
+    _read(at, "More leads, $2,000 a month, Google only")
+    _plan(at)
+    at.text_input(key="recommendations.scenario_name").set_value("Google $2k")
+    at.button(key="recommendations.save_scenario").click().run()
+    assert not at.exception and not error_texts(at), error_texts(at)
+    side = next(d.value for d in at.dataframe if "figure" in d.value.columns)
+    assert {"Base $4k", "Google $2k"} <= set(side.columns)
+    assert "leads a day" in set(side["figure"]) and "spend on facebook ($/day)" in set(side["figure"])
+
+
+def test_the_brief_survives_a_page_change(rec_db):
+    at = open_page("recommendations", timeout=120)
+    _read(at, "Sales, $70 a day, Facebook only")
+    at.switch_page("pages/overview.py").run()
+    at.switch_page("pages/recommendations.py").run()
+    assert at.text_area(key="recommendations.brief").value == "Sales, $70 a day, Facebook only"
+    assert at.number_input(key="recommendations.budget").value == 70.0
+    assert at.selectbox(key="recommendations.goal").value == "conversions"
 
 
 def test_empty_workspace_gets_a_friendly_note(db_path):

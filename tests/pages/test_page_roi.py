@@ -48,3 +48,19 @@ def test_empty_workspace_gets_a_friendly_note(db_path):
     at = open_page("roi")
     assert not at.exception and not error_texts(at)
     assert any("No campaign data" in i.value for i in at.info)
+
+
+def test_what_if_warns_on_a_combination_never_seen(db_path):
+    campaigns = _load(db_path, seed=2, n_items=10, days=400)
+    at = open_page("roi", timeout=120)
+    assert not at.warning                                   # the default what-if is a combination that ran
+    assert "R²" not in at.success[0].value                 # the jargon sits behind "details"
+    seen = set(map(tuple, campaigns[["platform", "ad_type"]].drop_duplicates().to_numpy()))
+    pair = next((p, a) for p in campaigns["platform"].unique() for a in campaigns["ad_type"].unique()
+                if (p, a) not in seen)
+    at.selectbox(key="roi.w_platform").set_value(pair[0])
+    at.selectbox(key="roi.w_ad_type").set_value(pair[1])
+    at.button(key="FormSubmitter:roi.whatif-Predict").click().run()
+    assert not at.exception
+    assert any("never ran" in w.value for w in at.warning)
+    assert next(m.value for m in at.metric if m.label == "Predicted ROI") == "not measured"
