@@ -152,6 +152,6 @@ def silhouette(X: np.ndarray, labels: np.ndarray, *, noise: int = -1, random_sta
         return float("nan")
     rng = np.random.default_rng(random_state)
     idx = np.flatnonzero(mask)
-    if len(idx) > SAMPLE_FOR_SILHOUETTE * 2:
-        idx = np.sort(rng.choice(idx, SAMPLE_FOR_SILHOUETTE * 2, replace=False))
+    if len(idx) > SAMPLE_FOR_SILHOUETTE:  # pairwise distances: 2,000 customers cost 1/4 of 4,000
+        idx = np.sort(rng.choice(idx, SAMPLE_FOR_SILHOUETTE, replace=False))
     return float(silhouette_score(X[idx], labels[idx]))
