@@ -15,6 +15,7 @@ silhouette-chosen k-means; then the chosen k, stability and names on the real se
 
 Run: ``.venv/bin/python bench/segments.py [--speed] [--customers 100000] [--method gmm] [--repeat 3]``
 or ``.venv/bin/python bench/segments.py --quality [--n 3000] [--seeds 101,102]``
+or ``.venv/bin/python bench/segments.py --choices`` (transforms, dequantising and k rules on the tuning bases)
 """
 
 from __future__ import annotations
@@ -125,6 +126,55 @@ def quality(args: argparse.Namespace) -> None:
     real_sets()
 
 
+def _variant_matrix(customers: pd.DataFrame, transform: str, jitter: bool) -> np.ndarray:
+    """The features under an alternative transform (for --choices), missing values at the median."""
+    from sklearn.preprocessing import PowerTransformer, QuantileTransformer, StandardScaler
+
+    from core.segments.features import LOG_FEATURES, row_jitter
+
+    f = customer_features(customers)
+    cols = usable_features(f)
+    X = f[cols].astype(float)
+    X = X.fillna(X.median())
+    if jitter:
+        whole = [c for c in cols if np.all(np.mod(X[c], 1) == 0)]
+        X[whole] = X[whole].to_numpy() + row_jitter(X.index, whole)
+    if transform == "rank":
+        return QuantileTransformer(output_distribution="normal", n_quantiles=500, random_state=0).fit_transform(X)
+    logged = X.apply(lambda s: np.log1p(s.clip(lower=0)) if s.name in LOG_FEATURES else s)
+    if transform == "log":
+        return StandardScaler().fit_transform(logged)
+    return PowerTransformer().fit_transform(logged)
+
+
+def choices(args: argparse.Namespace) -> None:
+    """Transforms x dequantising x how k is picked, on the generators tuned on (seeds 1-2)."""
+    from core.segments import selection
+
+    rows = []
+    for name in TUNED_ON:
+        for seed in (1, 2):
+            for groups in (4, 5, 6):
+                customers, truth = GENERATORS[name](args.n, groups=groups, seed=seed)
+                for transform in ("log", "rank", "yeo-johnson"):
+                    for jitter in (False, True):
+                        X = _variant_matrix(customers, transform, jitter)
+                        curve = selection.bic_curve(X, range(2, 9))
+                        comps = selection.best_k(curve)
+                        for rule in ("bic", "bic+merge"):
+                            gm, cmap = selection.mixture_segments(X, comps, merge=rule == "bic+merge")
+                            labels = selection.mixture_labels(gm, cmap, X)
+                            rows.append({"transform": transform, "jitter": jitter, "rule": rule, "groups": groups,
+                                         "k": int(cmap.max()) + 1, "ari": adjusted_rand_score(truth, labels)})
+                sil = silhouette_curve(_variant_matrix(customers, "yeo-johnson", True), range(2, 9))
+                rows.append({"transform": "yeo-johnson", "jitter": True, "rule": "k-means silhouette",
+                             "groups": groups, "k": int(sil.loc[sil["score"].idxmax(), "k"]), "ari": np.nan})
+                print(f"{name} seed={seed} groups={groups} done", flush=True)
+    df = pd.DataFrame(rows).assign(right_k=lambda d: d["k"] == d["groups"])
+    print(df.groupby(["rule", "transform", "jitter"]).agg(ari=("ari", "mean"), right_k=("right_k", "mean"),
+                                                         cases=("k", "size")).round(3).to_string())
+
+
 def real_sets() -> None:
     sets = {}
     cp = DATASETS / "customer-personality-marketing-campaign" / "marketing_campaign.csv"
@@ -160,6 +210,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quality", action="store_true")
     ap.add_argument("--speed", action="store_true")
+    ap.add_argument("--choices", action="store_true", help="compare transforms and k rules on the tuning bases")
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--method", default="gmm", choices=("gmm", "kmeans", "dbscan"))
     ap.add_argument("--repeat", type=int, default=3)
@@ -169,9 +220,11 @@ def main() -> None:
     ap.add_argument("--out", help="write the per-case quality table here (CSV)")
     args = ap.parse_args()
     with threadpool_limits(limits=1):
+        if args.choices:
+            choices(args)
         if args.quality:
             quality(args)
-        if args.speed or not args.quality:
+        if args.speed or not (args.quality or args.choices):
             speed(args)
 
 
