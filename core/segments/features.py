@@ -11,7 +11,7 @@ like Gaussian clouds: a missing field takes the column's median; whole numbers g
 fixed per-customer jitter in [0, 1) so that a count of 1 is not a spike a mixture
 component can collapse onto; counts, money and days are ``log1p``-ed, then every column
 is Yeo-Johnson transformed and standardised. Its state is a few arrays (no pickle).
-The choice of these steps is measured in ``bench/segments.py --quality``.
+These steps won on the tuning bases (``bench/segments.py --choices``: log, rank and Yeo-Johnson, with and without the jitter).
 """
 
 from __future__ import annotations
