@@ -61,3 +61,9 @@ class NotEnoughDataError(WorkbenchError):
     """The workspace holds too little data for the requested model."""
 
     title = "Not enough data"
+
+
+class AccountError(BadInputError):
+    """No client chosen where the workspace holds several, or a client id that is not one."""
+
+    title = "Choose a client"

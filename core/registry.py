@@ -38,6 +38,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from core.config import account_of_models_dir
 from core.errors import ConfigError
 
 META = "meta.json"
@@ -136,6 +137,8 @@ def save(root: str | Path, stem: str, arrays: Mapping[str, np.ndarray], *, model
     passport = {
         "id": artifact_id,
         "stem": stem,
+        # The client whose data made it: a client's models live in its own folder (Settings.for_account).
+        "account": account_of_models_dir(Path(root)),
         "model_type": model_type,
         "version": int(version),
         "config": dict(config),
@@ -229,6 +232,10 @@ def check_passport(passport: Mapping[str, Any], *, model_type: str, version: int
 
 
 def _check_files(root: str | Path, stem: str, passport: Mapping[str, Any]) -> Path:
+    account = account_of_models_dir(Path(root))
+    if passport.get("account", account) != account:
+        raise ModelMismatchError(f"Model {passport['id']} was trained on client {passport['account']!r}'s data, "
+                                 f"not {account!r}'s: retrain it for this client.")
     folder = _stem_dir(Path(root), stem) / passport["id"]
     for name, digest in (passport.get("files") or {}).items():
         path = folder / name

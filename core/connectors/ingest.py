@@ -9,7 +9,6 @@ one export complete each other (ad sets before insights, performance before conv
 
 from __future__ import annotations
 
-import inspect
 import json
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -48,7 +47,10 @@ def ingest_paths(wh: Any, paths: Iterable[str | Path], *, account_id: str | None
     page shows them all); ``progress(i, n, name)`` is called before each file.
     """
     IngestReport = _report_type()
-    account = account_id or DEFAULT_ACCOUNT
+    # Platform exports always go to one client: the chosen one, else the warehouse view's (the
+    # workspace's only client); contract files keep their own account_id unless one was chosen.
+    chosen = account_id
+    account = _client_of(wh, chosen)
     paths = [Path(p) for p in paths]
     labels = list(names) if names is not None else [p.name for p in paths]
     found: list[tuple[int, Path, str, Detected]] = []
@@ -69,7 +71,8 @@ def ingest_paths(wh: Any, paths: Iterable[str | Path], *, account_id: str | None
             if progress is not None:
                 progress(k, len(found), n)
             try:
-                report.merge(ingest_one(wh, p, n, det, account_id=account, table=table, skip_bad=skip_bad))
+                report.merge(ingest_one(wh, p, n, det, account_id=account, table=table, skip_bad=skip_bad,
+                                        chosen=chosen))
             except BadInputError as exc:
                 if errors is not None:
                     errors.append((n, exc))
@@ -87,6 +90,11 @@ def ingest_paths(wh: Any, paths: Iterable[str | Path], *, account_id: str | None
     return _tidy_warnings(report, {det.kind for *_, det in found})
 
 
+def _client_of(wh: Any, chosen: str | None) -> str:
+    """The client platform exports go to: the chosen one, else the view's (AccountError when ambiguous)."""
+    return chosen or getattr(wh, "account", None) or DEFAULT_ACCOUNT
+
+
 def _tidy_warnings(report: Any, kinds: set[str]) -> Any:
     """One copy of each warning; none about a file of this same call that completes the others."""
     seen: list[str] = []
@@ -102,11 +110,11 @@ def _tidy_warnings(report: Any, kinds: set[str]) -> Any:
 
 
 def ingest_one(wh: Any, path: Path, name: str, det: Detected, *, account_id: str = DEFAULT_ACCOUNT,
-               table: str | None = None, skip_bad: bool = False) -> Any:
-    """Load one recognised file (see :func:`ingest_paths`)."""
+               table: str | None = None, skip_bad: bool = False, chosen: str | None = None) -> Any:
+    """Load one recognised file (see :func:`ingest_paths`); ``chosen`` is the client the user picked, if any."""
     IngestReport = _report_type()
     if det.kind == "contract":
-        return _ingest_contract(wh, path, name, table=table, skip_bad=skip_bad, account_id=account_id)
+        return _ingest_contract(wh, path, name, table=table, skip_bad=skip_bad, account_id=chosen)
     if table not in (None, "campaigns"):
         raise BadInputError(f"{name}: a {det.kind.replace('_', ' ')} export holds campaigns, not {table}.")
     from core.warehouse import exports
@@ -156,11 +164,10 @@ def csv_plan(wh: Any, name: str, det: Detected) -> csv_exports.Plan:
     return kept.plan(det.headers)
 
 
-def _ingest_contract(wh: Any, path: Path, name: str, *, table: str | None, skip_bad: bool, account_id: str) -> Any:
-    kwargs: dict[str, Any] = {"name": name, "table": table, "skip_bad": skip_bad}
-    if "account_id" in inspect.signature(wh.ingest).parameters:
-        kwargs["account_id"] = account_id
-    return wh.ingest(path, **kwargs)
+def _ingest_contract(wh: Any, path: Path, name: str, *, table: str | None, skip_bad: bool,
+                     account_id: str | None) -> Any:
+    # A chosen client replaces the file's account_id; without one each row keeps its own.
+    return wh.ingest(path, name=name, table=table, skip_bad=skip_bad, account=account_id)
 
 
 def _json_pages(path: Path, name: str, det: Detected) -> list[dict[str, Any]]:

@@ -21,17 +21,17 @@ TREND_GRAINS = ("day", "week", "month")
 TREND_BY = ("platform", "objective", "ad_type", "bidding_strategy", "campaign_id")
 
 
-def totals(db: Connection, filters: Filters | None = None) -> dict[str, float]:
-    clause, params = where(filters, "date")
+def totals(db: Connection, filters: Filters | None = None, account: str | None = None) -> dict[str, float]:
+    clause, params = where(filters, "date", account=account)
     df = db.df(f"SELECT {SUMS}, count(*) AS rows FROM campaigns WHERE {clause}", params)
     return {k: (0.0 if pd.isna(v) else float(v)) for k, v in df.iloc[0].items()}
 
 
 def trend(db: Connection, filters: Filters | None = None, grain: str = "day",
-          by: str | None = "platform") -> pd.DataFrame:
+          by: str | None = "platform", account: str | None = None) -> pd.DataFrame:
     if grain not in TREND_GRAINS:
         raise ValueError(grain)
-    clause, params = where(filters, "date")
+    clause, params = where(filters, "date", account=account)
     group = f"date_trunc('{grain}', date)"
     by_sql = f", {by}" if by else ""
     if by and by not in TREND_BY:
@@ -43,11 +43,12 @@ def trend(db: Connection, filters: Filters | None = None, grain: str = "day",
     return df
 
 
-def breakdown(db: Connection, filters: Filters | None = None, by: str = "platform") -> pd.DataFrame:
+def breakdown(db: Connection, filters: Filters | None = None, by: str = "platform",
+              account: str | None = None) -> pd.DataFrame:
     cols = BREAKDOWNS.get(by)
     if cols is None:
         raise ValueError(by)
-    clause, params = where(filters, "date")
+    clause, params = where(filters, "date", account=account)
     if by == "campaign":
         select = "campaign_id, any_value(campaign_name) AS campaign_name, any_value(platform) AS platform"
         group = "GROUP BY campaign_id"

@@ -30,7 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from core import schema
 from core.errors import BadInputError
+from core.warehouse import clients
 
 if TYPE_CHECKING:
     from core.warehouse.connection import Connection
@@ -107,10 +109,10 @@ def setup(cur: Cursor) -> None:
         _exec(cur, ddl)
 
 
-def _log(cur: Cursor, name: str, digest: str, loaded: int, replaced: int) -> None:
-    _exec(cur, 
-        "INSERT INTO ingest_log SELECT coalesce(max(ingest_id), 0) + 1, $f, $h, now(), 'campaigns', $l, $r, 0 "
-        "FROM ingest_log", {"f": name, "h": digest, "l": loaded, "r": replaced})
+def _log(cur: Cursor, name: str, digest: str, loaded: int, replaced: int, account_id: str) -> None:
+    _exec(cur,
+        "INSERT INTO ingest_log SELECT coalesce(max(ingest_id), 0) + 1, $f, $h, now(), 'campaigns', $l, $r, 0, $a "
+        "FROM ingest_log", {"f": name, "h": digest, "l": loaded, "r": replaced, "a": account_id})
 
 
 def _json_error(name: str, exc: Exception) -> BadInputError:
@@ -135,16 +137,21 @@ def _map_params(param: str, pairs: list[tuple[str, str]]) -> dict[str, list[str]
 # ----------------------------------------------------------------- the transaction
 
 
-def load(db: "Connection", name: str, digest: str, stage, finish=None) -> ExportResult:
-    """Run ``stage(cur) -> ExportResult`` and the merge in one transaction; roll back on any error."""
+def load(db: "Connection", name: str, digest: str, stage, finish=None, *,
+         account_id: str = schema.DEFAULT_ACCOUNT) -> ExportResult:
+    """Run ``stage(cur) -> ExportResult`` and the merge in one transaction; roll back on any error.
+
+    The rows are the client ``account_id``'s: it joins the client registry and its data version moves.
+    """
     with db.lock, db.cursor() as cur:
         setup(cur)
         _exec(cur, "BEGIN TRANSACTION")
         try:
             result = stage(cur)
-            _log(cur, name, digest, result.loaded, result.replaced)
+            _log(cur, name, digest, result.loaded, result.replaced, account_id)
+            clients.register(cur, None, account_id)
             if result.loaded or result.replaced or result.attributes:
-                _exec(cur, "UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+                clients.bump(cur, "data_version", [account_id])
             _exec(cur, "DROP VIEW IF EXISTS __gr")
             for t in ("__batches", "__gp", "__gc", "__csv"):
                 _exec(cur, f"DROP TABLE IF EXISTS {t}")
@@ -236,7 +243,7 @@ def settle_budgets(db: "Connection", account_id: str, source: str) -> None:
             if pending:
                 resolve_pending_budgets(cur, account_id, source)
                 refresh_budgets(cur, account_id, source)
-                _exec(cur, "UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+                clients.bump(cur, "data_version", [account_id])
             _exec(cur, "COMMIT")
         except BaseException:
             _exec(cur, "ROLLBACK")
@@ -421,7 +428,7 @@ def load_meta_insights(db: "Connection", path: Path, name: str, digest: str, *, 
         _finish_metric_file(cur, account_id, "meta", result)
         return result
 
-    return load(db, name, digest, stage)
+    return load(db, name, digest, stage, account_id=account_id)
 
 
 def _check_meta(cur: Cursor, name: str) -> None:
@@ -494,7 +501,7 @@ def load_line_items(db: "Connection", name: str, digest: str, *, account_id: str
         refresh_budgets(cur, account_id, source)
         return result
 
-    return load(db, name, digest, stage)
+    return load(db, name, digest, stage, account_id=account_id)
 
 
 # ---------------------------------------------------------------------- Google
@@ -629,7 +636,7 @@ def load_google_performance(db: "Connection", path: Path, name: str, digest: str
                 "revenue are 0 until the conversions query (segments.conversionActionCategory) is loaded.")
         return result
 
-    return load(db, name, digest, stage)
+    return load(db, name, digest, stage, account_id=account_id)
 
 
 def _google_objectives(cur: Cursor, account_id: str, awareness: list[str], sales: list[str]) -> None:
@@ -700,7 +707,7 @@ def load_google_conversions(db: "Connection", path: Path, name: str, digest: str
         result.attributes = int(n)
         return result
 
-    return load(db, name, digest, stage)
+    return load(db, name, digest, stage, account_id=account_id)
 
 
 # ---------------------------------------------------------------------- CSV downloads
@@ -800,7 +807,7 @@ def load_csv(db: "Connection", path: Path, name: str, digest: str, *, account_id
         _finish_metric_file(cur, account_id, source, result)
         return result
 
-    return load(db, name, digest, stage)
+    return load(db, name, digest, stage, account_id=account_id)
 
 
 def _check_csv(cur: Cursor, name: str, plan) -> None:

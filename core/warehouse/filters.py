@@ -27,9 +27,14 @@ class Filters:
                        self.platforms, self.objectives)
 
 
-def where(filters: Filters | None, date_col: str, *, objectives: bool = True) -> tuple[str, dict[str, Any]]:
+def where(filters: Filters | None, date_col: str, *, objectives: bool = True,
+          account: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The filter as a WHERE clause, within one client's rows when ``account`` is given."""
     f = filters or Filters()
     clauses, params = ["TRUE"], {}
+    if account is not None:
+        clauses.append("account_id = $account")
+        params["account"] = account
     if f.start is not None:
         clauses.append(f"CAST({date_col} AS DATE) >= $start")
         params["start"] = f.start

@@ -13,7 +13,7 @@ from core import schema
 if TYPE_CHECKING:
     from core.warehouse.sniff import Sniff
 
-SYSTEM_TABLES = ("ingest_log", "meta")
+SYSTEM_TABLES = ("ingest_log", "meta", "clients")
 MAX_VALUE_SHOWN = 40
 
 # --------------------------------------------------------------------------- DDL
@@ -21,6 +21,7 @@ MAX_VALUE_SHOWN = 40
 AUDIENCE_TYPE = "STRUCT(age_min INTEGER, age_max INTEGER, gender VARCHAR, interests VARCHAR[], location VARCHAR)"
 
 STORAGE_TYPE = {
+    "account": "VARCHAR",
     "string": "VARCHAR",
     "platform": "VARCHAR",
     "enum": "VARCHAR",
@@ -48,6 +49,13 @@ SYSTEM_DDL = (
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value BIGINT)",
     "INSERT INTO meta VALUES ('data_version', 0) ON CONFLICT DO NOTHING",
     "INSERT INTO meta VALUES ('state_version', 0) ON CONFLICT DO NOTHING",
+    # Clients (issue 12): the ingest log names the client(s) a file went to; each client has
+    # its own data and state versions (``data_version:<id>``), drawn from the global counter so
+    # that two clients never share a version once written and caches keyed by version never mix them.
+    f"ALTER TABLE ingest_log ADD COLUMN IF NOT EXISTS account_id VARCHAR DEFAULT '{schema.DEFAULT_ACCOUNT}'",
+    f"INSERT INTO meta SELECT key || ':{schema.DEFAULT_ACCOUNT}', value FROM meta "
+    "WHERE key IN ('data_version', 'state_version') ON CONFLICT DO NOTHING",
+    "CREATE TABLE IF NOT EXISTS clients (account_id VARCHAR PRIMARY KEY, name VARCHAR, created_at TIMESTAMPTZ)",
 )
 
 
@@ -60,10 +68,11 @@ SYSTEM_DDL = (
 # same final casts to storage types (``finalize``): one contract, two speeds.
 
 WORK_TYPE = {
-    "string": "VARCHAR", "platform": "VARCHAR", "enum": "VARCHAR", "count": "DOUBLE", "amount": "DOUBLE",
+    "account": "VARCHAR", "string": "VARCHAR", "platform": "VARCHAR", "enum": "VARCHAR", "count": "DOUBLE", "amount": "DOUBLE",
     "int": "DOUBLE", "date": "DATE", "datetime": "VARCHAR",
     "audience": "STRUCT(age_min DOUBLE, age_max DOUBLE, gender VARCHAR, interests VARCHAR[], location VARCHAR)",
 }
+ACCOUNT_SQL_RE = schema.ACCOUNT_PATTERN
 KIND_NAME = {"count": "a whole number", "amount": "a number", "int": "a whole number",
              "date": "a YYYY-MM-DD date", "datetime": "an ISO 8601 date-time"}
 DATETIME_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}.*)?$"
@@ -100,6 +109,9 @@ def field_rules(f: schema.Field, prefix: str = "") -> list[tuple[str, str, str]]
     v = prefix + f.name
     if f.kind in ("count", "amount", "int"):
         return number_rules(f.name, v, f.kind, f.bounds)
+    if f.kind == "account":
+        return [(f.name, f"trim({v}) <> '' AND NOT regexp_full_match(trim({v}), {literal(ACCOUNT_SQL_RE)})",
+                 f"'not a client id: ' || {shown(v)}")]
     if f.kind == "enum":
         allowed = ", ".join(literal(c) for c in f.choices)
         # The plain comparison first: clean exports skip the string functions.
@@ -135,12 +147,24 @@ def table_rules(t: schema.Table, prefix: str = "") -> list[tuple[str, str, str]]
     return out
 
 
-def finalize(t: schema.Table) -> dict[str, str]:
-    """Storage expression per stored column, from the working columns."""
+def account_expr(v: str, account: str | None) -> str:
+    """The stored client of a row: the chosen client, else the file's, else the default."""
+    if account is not None:
+        return literal(schema.check_account_id(account))  # checked against a strict pattern: safe to inline
+    return f"coalesce(nullif(trim({v}), ''), {literal(schema.DEFAULT_ACCOUNT)})"
+
+
+def finalize(t: schema.Table, account: str | None = None) -> dict[str, str]:
+    """Storage expression per stored column, from the working columns.
+
+    ``account`` (the client chosen while ingesting) replaces whatever client the file names.
+    """
     out: dict[str, str] = {}
     for f in t.fields:
         v = f.name
-        if f.kind == "platform" or f.kind == "enum":
+        if f.kind == "account":
+            out[v] = account_expr(v, account)
+        elif f.kind == "platform" or f.kind == "enum":
             out[v] = f"lower(trim({v}))"
         elif f.kind in ("count", "int"):
             out[v] = f"CAST({v} AS {STORAGE_TYPE[f.kind]})"
@@ -167,7 +191,7 @@ OFFSET_SQL = (
 
 
 
-def guarded_select(t: schema.Table, source: str) -> str:
+def guarded_select(t: schema.Table, source: str, account: str | None = None) -> str:
     """Storage-typed columns from working values, raising on the first contract violation.
 
     Each stored column carries the rules about its own value, so one streaming
@@ -176,7 +200,7 @@ def guarded_select(t: schema.Table, source: str) -> str:
     """
     rules = table_rules(t)
     cols = []
-    for col, expr in finalize(t).items():
+    for col, expr in finalize(t, account).items():
         guards = [cond for label, cond, _ in rules if label.split(".")[0] == col]
         if col in t.field_names and t.get(col).required:
             guards.insert(0, f"{col} IS NULL")
