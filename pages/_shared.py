@@ -507,6 +507,18 @@ def table(name: str, filters: Filters | None = None) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
+def _customer_values(account: str, version: int) -> pd.DataFrame:
+    from core import clv
+
+    return clv.customer_values(workspace().for_account(account).customers())[1]
+
+
+def customer_values() -> pd.DataFrame:
+    """The chosen client's customers' predicted value (core.clv), refitted only when their data changes."""
+    return _customer_values(client(), data_version())
+
+
+@st.cache_data(show_spinner=False)
 def _date_bounds(account: str, version: int) -> tuple[date | None, date | None]:
     return workspace().for_account(account).date_range()
 
