@@ -1,10 +1,15 @@
 """Entry point: routes to the pages and draws the shared sidebar. No logic here."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from pages import _shared
 
-st.set_page_config(page_title="Marketing workbench", page_icon=":material/insights:", layout="wide")
+# A local file: a ":material/...:" page icon makes every page load fetch the favicon from fonts.gstatic.com.
+st.set_page_config(page_title="Marketing workbench", page_icon=str(Path(__file__).parent / "assets" / "icon.png"),
+                   layout="wide")
+_shared.require_sign_in()
 
 # section -> (page stem, title, icon).
 SECTIONS = {

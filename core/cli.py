@@ -23,6 +23,7 @@ import pandas as pd
 
 from core.config import Settings
 from core.errors import BadInputError, WorkbenchError
+from core.escape import json_text, terminal
 from core.warehouse import Warehouse
 
 # command -> (module, function). A module not written yet makes its command report so.
@@ -35,12 +36,16 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "forecast": ("core.scheduling", "run_forecast"),
     "sentiment": ("core.sentiment", "run_sentiment"),
     "segment": ("core.segments", "run_segment"),
+    "clv": ("core.clv", "run_clv"),
     "roi": ("core.roi", "run_roi"),
     "bandit": ("core.bandits", "run_bandit"),
     "generate": ("core.content_studio", "run_generate"),
     "seo": ("core.seo", "run_seo"),
     "train": ("core.cli", "run_train"),
     "retrain": ("core.lifecycle", "run_retrain"),
+    "watch": ("core.worker", "run_watch"),
+    "replay": ("core.worker", "run_replay"),
+    "serve-api": ("core.api.cli", "run_serve_api"),
 }
 
 
@@ -135,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", default="auto")
     p.add_argument("--method", choices=("kmeans", "gmm", "dbscan"), default="kmeans")
 
+    p = sub.add_parser("clv", help="customer lifetime value (BG/NBD + Gamma-Gamma)")
+    _common(p)
+    p.add_argument("--as-of", help="YYYY-MM-DD (default: the latest date in the customers table)")
+    p.add_argument("--horizon-days", type=float, default=365)
+    p.add_argument("--transactions", metavar="PATH",
+                   help="an order log (customer_id,date,amount CSV) instead of the customers table")
+
     p = sub.add_parser("roi", help="ROI per campaign and what drives it")
     _common(p)
 
@@ -172,6 +184,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true")
     p.add_argument("--force", action="store_true")
     _common(p)
+
+    p = sub.add_parser("watch", help="watch an inbox: ingest each new file, check, alert (until SIGTERM)")
+    p.add_argument("--inbox", required=True, metavar="DIR")
+    p.add_argument("--db", metavar="PATH")
+    p.add_argument("--webhook", help="POST new alerts to this URL (Slack-compatible)")
+    p.add_argument("--interval", type=float, default=1.0, metavar="SECONDS", help="how often to look (default 1)")
+    p.add_argument("--once", action="store_true", help="process what is there and exit")
+    p.add_argument("--sensitivity", choices=("low", "normal", "high"), default="normal")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = sub.add_parser("replay", help="feed the sample's last N days into an inbox, one file per day")
+    p.add_argument("--days", type=int, required=True)
+    p.add_argument("--speed", type=float, default=0.2, help="days per second (default 0.2; 0: all at once)")
+    p.add_argument("--inbox", default="data/inbox", metavar="DIR")
+    p.add_argument("--source", metavar="FILE", help="a contract workspace file (default: the embedded sample)")
+    p.add_argument("--no-history", action="store_true", help="skip the history file before the days")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = sub.add_parser("serve-api", help="serve the models over HTTP (FastAPI on uvicorn)")
+    _common(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
     return parser
 
 
@@ -179,13 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_ingest(args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
-    wh = ctx.warehouse()
-    from core.warehouse import IngestReport
+    # Contract files and platform exports alike, recognised by content (core.connectors).
+    from core.connectors import ingest_paths
 
-    total = IngestReport()
-    for f in args.files:
-        total.merge(wh.ingest(f, table=args.table, skip_bad=args.skip_bad))
-    return total.to_dict()
+    report = ingest_paths(ctx.warehouse(), args.files, account_id=getattr(args, "account", None), table=args.table,
+                          skip_bad=args.skip_bad)
+    return report.to_dict()
 
 
 def run_train(args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
@@ -253,13 +286,18 @@ def _resolve(command: str) -> Callable[[argparse.Namespace, Context], dict[str, 
     return getattr(module, func)
 
 
+def _line(exc: Exception) -> str:
+    """One clean error line: the first line, with any control character a value carried made visible."""
+    return terminal(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, keep="")
+
+
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except BadInputError as exc:
-        print(str(exc), file=sys.stderr)
+        print(terminal(str(exc)), file=sys.stderr)
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
@@ -267,16 +305,16 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     try:
         payload = _resolve(args.command)(args, ctx)
     except BadInputError as exc:
-        print(str(exc).splitlines()[0], file=sys.stderr)
+        print(_line(exc), file=sys.stderr)
         return 2
     except WorkbenchError as exc:
-        print(str(exc).splitlines()[0], file=sys.stderr)
+        print(_line(exc), file=sys.stderr)
         return 1
     finally:
         ctx.close()
     payload = _clean(payload)
     if getattr(args, "format", "table") == "json":
-        print(json.dumps(payload, ensure_ascii=False))
+        print(json_text(json.dumps(payload, ensure_ascii=False)))  # C1 controls survive json.dumps
     else:
-        print(render_table(payload))
+        print(terminal(render_table(payload)))
     return 0

@@ -28,6 +28,9 @@ class Settings:
     db_path: Path = PROJECT_ROOT / "data" / "workspace.duckdb"
     models_dir: Path = PROJECT_ROOT / "models"
     sample_dir: Path = PROJECT_ROOT / "data" / "sample"
+    #: Labelled and public data sets (training, evaluation, the Open Bandit sample), never shipped;
+    #: default ``shared/datasets`` beside ``root``.
+    datasets_dir: Path | None = None
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
@@ -40,6 +43,10 @@ class Settings:
     country: str = "US"
     hf_model: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.datasets_dir is None:
+            object.__setattr__(self, "datasets_dir", Path(self.root).parent / "shared" / "datasets")
+
     @classmethod
     def from_mapping(cls, env: Mapping[str, Any] | None = None) -> "Settings":
         """Build settings from a mapping such as ``os.environ`` merged with secrets."""
@@ -51,6 +58,7 @@ class Settings:
             db_path=Path(env.get("WORKBENCH_DB") or root / "data" / "workspace.duckdb"),
             models_dir=Path(env.get("WORKBENCH_MODELS") or root / "models"),
             sample_dir=root / "data" / "sample",
+            datasets_dir=Path(env["WORKBENCH_DATASETS"]) if env.get("WORKBENCH_DATASETS") else None,
             openai_api_key=key,
             openai_base_url=(env.get("OPENAI_BASE_URL") or "").strip() or None,
             openai_model=env.get("OPENAI_MODEL") or "gpt-4o-mini",

@@ -9,7 +9,10 @@ what the code expects, or whose files changed since they were saved, is refused 
 :class:`ModelMismatchError` rather than silently giving wrong answers.
 
 ``models/<stem>/CURRENT`` names the artifact in use; :func:`save` moves it unless
-``promote=False``. Arrays are stored as ``.npz`` (no pickle), everything else as JSON.
+``promote=False``. Arrays are stored as ``.npz`` (no pickle), everything else as JSON:
+small JSON documents (``documents=``) sit beside the arrays, hashed in the passport like
+them, and :func:`load_document` checks the hash before it returns one. This is the one
+way the workbench saves a model.
 
 Examples
 --------
@@ -27,6 +30,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,6 +44,7 @@ META = "meta.json"
 ARRAYS = "arrays.npz"
 CURRENT = "CURRENT"
 _STEM = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
 
 
 class ModelMismatchError(ConfigError):
@@ -86,7 +91,8 @@ def save(root: str | Path, stem: str, arrays: Mapping[str, np.ndarray], *, model
          config: Mapping[str, Any], params: Mapping[str, Any] | None = None,
          data: Mapping[str, Any] | None = None, metrics: Mapping[str, Any] | None = None,
          extra: Mapping[str, Any] | None = None, promote: bool = True,
-         artifact_id: str | None = None) -> dict[str, Any]:
+         artifact_id: str | None = None, documents: Mapping[str, Any] | None = None,
+         replace: bool = False) -> dict[str, Any]:
     """Write arrays and a passport to ``root/stem/<id>/``; returns the passport.
 
     Parameters
@@ -104,12 +110,29 @@ def save(root: str | Path, stem: str, arrays: Mapping[str, np.ndarray], *, model
         figures, anything else worth keeping; JSON-serialisable.
     promote : bool
         Point ``CURRENT`` at the new artifact.
+    documents : mapping of str to JSON-serialisable, optional
+        Small readable documents saved as ``<name>.json`` beside the arrays (a lifecycle
+        family's fitted state, for instance), hashed in the passport.
+    replace : bool
+        Overwrite an artifact of the same id (a workspace that was reset numbers its
+        versions from ``v1`` again); otherwise an existing id is an error.
     """
     created = datetime.now(timezone.utc)
     artifact_id = artifact_id or new_id(stem, created)
+    if not _ID.match(artifact_id):
+        raise ValueError(f"not an artifact id: {artifact_id!r}")
     folder = _stem_dir(Path(root), stem) / artifact_id
+    if replace and folder.exists():
+        shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=False)
     np.savez(folder / ARRAYS, **{k: np.asarray(v) for k, v in arrays.items()})
+    files = {ARRAYS: file_sha256(folder / ARRAYS)}
+    for name, doc in (documents or {}).items():
+        if not _STEM.match(name):
+            raise ValueError(f"not a document name: {name!r}")
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(doc, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
+        files[path.name] = file_sha256(path)
     passport = {
         "id": artifact_id,
         "stem": stem,
@@ -121,7 +144,7 @@ def save(root: str | Path, stem: str, arrays: Mapping[str, np.ndarray], *, model
         "data": dict(data or {}),
         "metrics": dict(metrics or {}),
         "created_at": created.isoformat(timespec="seconds"),
-        "files": {ARRAYS: file_sha256(folder / ARRAYS)},
+        "files": files,
         **({"extra": dict(extra)} if extra else {}),
     }
     tmp = folder / (META + ".tmp")
@@ -205,17 +228,33 @@ def check_passport(passport: Mapping[str, Any], *, model_type: str, version: int
             "retrain it (python -m core train ...).")
 
 
-def load(root: str | Path, stem: str, *, model_type: str, version: int, config: Mapping[str, Any] | None = None,
-         artifact_id: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Arrays and passport of a saved artifact, after checking the passport and file hashes."""
-    passport = read_passport(root, stem, artifact_id)
-    check_passport(passport, model_type=model_type, version=version, config=config)
+def _check_files(root: str | Path, stem: str, passport: Mapping[str, Any]) -> Path:
     folder = _stem_dir(Path(root), stem) / passport["id"]
     for name, digest in (passport.get("files") or {}).items():
         path = folder / name
         if not path.exists() or file_sha256(path) != digest:
             raise ModelMismatchError(f"Model {passport['id']}: the file {name} is missing or changed since it "
                                      "was saved.")
+    return folder
+
+
+def load(root: str | Path, stem: str, *, model_type: str, version: int, config: Mapping[str, Any] | None = None,
+         artifact_id: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Arrays and passport of a saved artifact, after checking the passport and file hashes."""
+    passport = read_passport(root, stem, artifact_id)
+    check_passport(passport, model_type=model_type, version=version, config=config)
+    folder = _check_files(root, stem, passport)
     with np.load(folder / ARRAYS, allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
     return arrays, passport
+
+
+def load_document(root: str | Path, stem: str, name: str, *, model_type: str, version: int,
+                  config: Mapping[str, Any] | None = None, artifact_id: str | None = None) -> tuple[Any, dict]:
+    """One JSON document saved with an artifact and the passport, after the same checks as :func:`load`."""
+    passport = read_passport(root, stem, artifact_id)
+    check_passport(passport, model_type=model_type, version=version, config=config)
+    folder = _check_files(root, stem, passport)
+    if f"{name}.json" not in (passport.get("files") or {}):
+        raise ModelMismatchError(f"Model {passport['id']} has no document {name!r}.")
+    return json.loads((folder / f"{name}.json").read_text(encoding="utf-8")), passport

@@ -381,6 +381,7 @@ class SampleWorkspace:
     seed: int = 0
     start: date = date(2024, 11, 1)
     days: int = 730
+    incidents: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DEMO_INCIDENT_COLUMNS))
 
     def records(self) -> dict[str, list[dict[str, Any]]]:
         """The workspace object of the data contract (plain Python values)."""
@@ -718,7 +719,7 @@ def _customers(rng: np.random.Generator, n: int, end: date) -> tuple[pd.DataFram
 
 def generate(*, seed: int = 0, start: date = date(2024, 11, 1), days: int = 730, n_line_items: int = 30,
              n_posts: int = 1200, n_comments: int = 2400, n_customers: int = 2500,
-             comment_pool: pd.DataFrame | None = None) -> SampleWorkspace:
+             comment_pool: pd.DataFrame | None = None, incidents: bool | None = None) -> SampleWorkspace:
     """Generate the sample advertiser's workspace.
 
     Parameters
@@ -731,6 +732,9 @@ def generate(*, seed: int = 0, start: date = date(2024, 11, 1), days: int = 730,
         Table sizes.
     comment_pool : DataFrame, optional
         Labelled texts (text, label); default the shipped pool :data:`COMMENT_POOL`.
+    incidents : bool, optional
+        Put the demo incidents (:func:`demo_incidents`) in the last weeks. Default: only for
+        the shipped sample (seed 0), so other seeds stay clean held-out histories.
 
     Returns
     -------
@@ -749,9 +753,12 @@ def generate(*, seed: int = 0, start: date = date(2024, 11, 1), days: int = 730,
         raise BadInputError("generate(): comments need posts to refer to (n_posts > 0).")
     # Independent streams per table, so changing one table's size leaves the others unchanged.
     ss = np.random.SeedSequence(seed)
-    r_items, r_camp, r_posts, r_comm, r_cust = (np.random.default_rng(s) for s in ss.spawn(5))
+    r_items, r_camp, r_posts, r_comm, r_cust, r_inc = (np.random.default_rng(s) for s in ss.spawn(6))
     truths, plan = _line_items(r_items, n_line_items, days)
     campaigns = _campaigns(r_camp, truths, plan, start, days)
+    demo = pd.DataFrame(columns=DEMO_INCIDENT_COLUMNS)
+    if (seed == 0 if incidents is None else incidents) and days >= 90:
+        campaigns, demo = demo_incidents(r_inc, campaigns)
     end = start + timedelta(days=days - 1)
     posts = _posts(r_posts, n_posts, start, days)
     if n_comments:
@@ -762,7 +769,85 @@ def generate(*, seed: int = 0, start: date = date(2024, 11, 1), days: int = 730,
     customers, groups = _customers(r_cust, n_customers, end)
     return SampleWorkspace(campaigns=campaigns, posts=posts.drop(columns=["published_at_utc"]), comments=comments,
                            customers=customers, truth=truths, customer_groups=groups, seed=seed, start=start,
-                           days=days)
+                           days=days, incidents=demo)
+
+
+DEMO_INCIDENT_COLUMNS = ["campaign_id", "campaign_name", "kind", "start", "end", "what"]
+
+
+def demo_incidents(rng: np.random.Generator, campaigns: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Three realistic incidents in the last two weeks, so a first Check has something to show.
+
+    * a **tracking break**: the biggest lead line item on Google records no leads (nor
+      conversions) over the last six days while its clicks go on (a broken form tag);
+    * a **cost-per-lead jump**: the biggest other line item with a leads objective keeps its
+      spend but gets about 20% of its leads for sixteen days up to yesterday (a fatigued ad);
+    * an **overspend**: a line item with a daily budget of at least $40 spends 2.0-2.4x
+      it on two days of the last week (a cap removed by mistake), delivering more with it.
+
+    Returns (campaigns with the incidents, one row per incident).
+    """
+    c = campaigns.copy()
+    d = pd.to_datetime(c["date"])
+    end = d.max()
+    recent = c[d > end - pd.Timedelta(days=28)].groupby("campaign_id").agg(
+        leads=("leads", "mean"), budget=("daily_budget", "mean"), days=("date", "size"),
+        platform=("platform", "first"), name=("campaign_name", "first"), objective=("objective", "first"))
+    recent = recent[recent["days"] >= 26].sort_values("leads", ascending=False)
+    google = recent[recent["platform"] == "google"]
+    track = google.index[0] if len(google) else recent.index[0]
+    others = recent[(recent.index != track) & (recent["objective"] == "leads")]
+    cpl = others.index[0] if len(others) else recent.index[1]
+    big = recent[(recent["budget"] >= 40) & ~recent.index.isin([track, cpl])]
+    over = big.index[len(big) // 2]
+    rows = []
+
+    def days(cid: str, first: int, last: int) -> np.ndarray:
+        return ((c["campaign_id"] == cid) & (d >= end - pd.Timedelta(days=first))
+                & (d <= end - pd.Timedelta(days=last))).to_numpy()
+
+    m = days(track, 5, 0)
+    c.loc[m, ["leads", "conversions"]] = 0
+    c.loc[m, "revenue"] = 0.0
+    rows.append((track, "tracking_stopped", m, "leads and conversions stop at 0 while clicks go on"))
+    m = days(cpl, 16, 1)
+    q = 0.2
+    conv_before = c.loc[m, "conversions"].to_numpy(np.int64)
+    c.loc[m, "leads"] = rng.binomial(c.loc[m, "leads"].to_numpy(np.int64), q)
+    c.loc[m, "conversions"] = np.minimum(rng.binomial(conv_before, q), c.loc[m, "leads"])
+    _rescale_revenue(c, m, conv_before)
+    rows.append((cpl, "cpl_jump", m, "same spend, about 20% of the usual leads"))
+    m = days(over, 5, 4)
+    conv_before = c.loc[m, "conversions"].to_numpy(np.int64)
+    factor = rng.uniform(2.0, 2.4, m.sum())
+    old = c.loc[m, "spend"].to_numpy(float)
+    new = np.round(c.loc[m, "daily_budget"].to_numpy(float) * factor, 2)
+    scale = new / np.maximum(old, 1e-9)
+    c.loc[m, "spend"] = new
+    for col in ("impressions", "clicks", "leads", "conversions"):
+        c.loc[m, col] = rng.poisson(c.loc[m, col].to_numpy(float) * scale ** 0.8)
+    c.loc[m, "clicks"] = np.minimum(c.loc[m, "clicks"], c.loc[m, "impressions"])
+    c.loc[m, "leads"] = np.minimum(c.loc[m, "leads"], c.loc[m, "clicks"])
+    c.loc[m, "conversions"] = np.minimum(c.loc[m, "conversions"], c.loc[m, "leads"])
+    _rescale_revenue(c, m, conv_before)
+    rows.append((over, "overspend", m, "spend 2.0-2.4x the daily budget"))
+    table = pd.DataFrame([{"campaign_id": cid, "campaign_name": recent.at[cid, "name"], "kind": kind,
+                           "start": str(c.loc[m, "date"].min()), "end": str(c.loc[m, "date"].max()), "what": what}
+                          for cid, kind, m, what in rows], columns=DEMO_INCIDENT_COLUMNS)
+    for col in ("impressions", "clicks", "leads", "conversions"):
+        c[col] = c[col].astype(np.int64)
+    return c, table
+
+
+def _rescale_revenue(c: pd.DataFrame, m: np.ndarray, conv_before: np.ndarray) -> None:
+    """Revenue follows the changed conversions at the line item's value per conversion."""
+    cid = c.loc[m, "campaign_id"].iloc[0]
+    mine = (c["campaign_id"] == cid) & (c["conversions"] > 0) & ~m
+    value = float(c.loc[mine, "revenue"].sum() / max(c.loc[mine, "conversions"].sum(), 1))
+    rev = c.loc[m, "revenue"].to_numpy(float)
+    conv = c.loc[m, "conversions"].to_numpy(np.int64)
+    per = np.where(conv_before > 0, rev / np.maximum(conv_before, 1), value)
+    c.loc[m, "revenue"] = np.round(per * conv, 2)
 
 
 # ---------------------------------------------------------------------- files
@@ -856,6 +941,10 @@ to employers, on {", ".join(sorted(c["platform"].unique()))}.
   They are placed on the posts above, after each post's time; their content is not
   about dentistry.
 - **Customers.** Four latent groups: {", ".join(f"{k} ({v:,})" for k, v in groups.items())}.
+- **Incidents to find.** So that the Monitoring page has something to show, the last
+  weeks hold {len(ws.incidents)} realistic incidents (`demo_incidents`; other seeds have none):
+{chr(10).join(f"  - {r.kind.replace('_', ' ')} on {r.campaign_name} ({r.start} .. {r.end}): {r.what}"
+              for r in ws.incidents.itertuples())}
 """
 
 
@@ -914,7 +1003,9 @@ def run_load_sample(args: Any, ctx: Any) -> dict[str, Any]:
         return {"loaded": {}, "replaced": {}, "skipped": [], "sample": shown,
                 "skipped_reason": "workspace not empty"}
     report = wh.ingest(path)
-    return {**report.to_dict(), "sample": shown}
+    from core.competitors import load_snapshots  # the sample's three rivals, crawled from local snapshots
+
+    return {**report.to_dict(), "sample": shown, "competitors": load_snapshots(wh)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

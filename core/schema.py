@@ -88,8 +88,8 @@ CAMPAIGNS = Table(
         Field("spend", "amount", required=True),
         Field("impressions", "count", required=True),
         Field("clicks", "count", required=True),
-        Field("leads", "count", required=True),
-        Field("conversions", "count", required=True),
+        Field("leads", "amount", required=True),      # fractions from data-driven attribution are kept
+        Field("conversions", "amount", required=True),
         Field("revenue", "amount", required=True),
         Field("currency", "string"),
     ),
@@ -170,6 +170,9 @@ def guess_table(record_keys: set[str] | list[str]) -> str | None:
 
 def audience_label(age_min: int, age_max: int, gender: str, location: str, interests) -> str:
     """A short, stable, human-readable name for one audience (used as a grouping key)."""
+    if any(v is None or str(v) in ("nan", "<NA>", "NaT") for v in (age_min, age_max)):
+        # Unknown targeting (an export that does not carry it): one honest label, never invented ages.
+        return "unknown audience" + (f" {location}" if isinstance(location, str) and location else "")
     sex = {"female": "women", "male": "men"}.get(str(gender), "all")
     tags = ", ".join(sorted(str(i) for i in (interests if interests is not None else [])))
     label = f"{sex} {int(age_min)}-{int(age_max)} {location}"

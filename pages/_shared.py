@@ -18,9 +18,12 @@ from typing import Any, Iterator
 import pandas as pd
 import streamlit as st
 
+from core.access import AccessPolicy
 from core.config import Settings
-from core.errors import WorkbenchError
+from core.escape import markdown as md
+from core.errors import WorkbenchError, WorkspaceLockedError
 from core.warehouse import Filters, Warehouse
+from core.worker import share
 
 FILTER_KEYS = ("filters.range", "filters.platforms", "filters.objectives")
 
@@ -50,10 +53,97 @@ def _secrets() -> dict[str, Any]:
     try:
         return {k: v for k, v in st.secrets.items() if isinstance(v, (str, int, float, bool))}
     except FileNotFoundError:
-        # No secrets file: run on the environment alone (offline mode where a key is needed).
+        # No secrets file (or, with the same error, a malformed one: secrets_problem() says so):
+        # run on the environment alone (offline mode where a key is needed).
         return {}
     except Exception:  # a malformed secrets file must not take the app down
         return {}
+
+
+def secrets_problem(paths: list[Path] | None = None) -> str | None:
+    """A warning naming a secrets file that exists but cannot be read, or None.
+
+    Streamlit reports a malformed ``secrets.toml`` with the error it uses for a missing
+    one, so without this check the workbench would silently run without its keys.
+    """
+    import tomllib
+
+    from streamlit import config
+
+    for path in paths if paths is not None else [Path(p) for p in config.get_option("secrets.files")]:
+        if not path.is_file():
+            continue
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+            return (f"{path} could not be read ({exc}), so the settings in it (such as OPENAI_API_KEY) are "
+                    "ignored and the workbench runs without them. Fix the file and restart the workbench.")
+    return None
+
+
+def _secrets_tree() -> dict[str, Any]:
+    """All of st.secrets, nested sections included (the sign-in and role settings)."""
+    try:
+        return st.secrets.to_dict()
+    except FileNotFoundError:
+        return {}
+    except Exception:  # a malformed file is reported once by settings(); no sign-in from it
+        return {}
+
+
+def policy() -> AccessPolicy:
+    """Who may do what; open (everyone may do everything) unless [auth] configures sign-in."""
+    return AccessPolicy.from_secrets(_secrets_tree())
+
+
+def _client() -> str:
+    return str(st.session_state.get("client") or "default")
+
+
+def _email() -> str | None:
+    return st.user.get("email") if st.user.get("is_logged_in") else None
+
+
+def allowed(action: str) -> bool:
+    """May the signed-in user do ``action`` (upload, reset, retrain, ...) for the chosen client?"""
+    pol = policy()
+    return pol.open or pol.allows(_email(), _client(), action)
+
+
+def require_sign_in() -> None:
+    """With sign-in configured: a sign-in page until the user is signed in, then who they are."""
+    pol = policy()
+    if pol.open:
+        return
+    if not st.user.get("is_logged_in"):
+        # The only page a signed-out visitor gets, whatever the URL: no navigation, no data.
+        st.navigation([st.Page(_sign_in_page, title="Sign in", url_path="sign-in")], position="hidden").run()
+        st.stop()
+    role = pol.role(_email(), _client())
+    with st.sidebar:
+        st.caption(f"Signed in as **{md(str(st.user.get('name') or _email()))}** "
+                   f"({role.name} for this client)")
+        st.button("Sign out", key="auth.sign_out", on_click=st.logout, icon=":material/logout:")
+    if role == 0:
+        st.warning("Your account has no access to this client. Ask an admin to give you a role.")
+        st.stop()
+
+
+def _sign_in_page() -> None:
+    st.title("Marketing workbench")
+    st.markdown("Sign in to see your clients' data.")
+    st.button("Sign in", type="primary", key="auth.sign_in", on_click=st.login, icon=":material/login:")
+
+
+def access_note() -> None:
+    """On the Data page: say when the app is open to anyone who can reach it."""
+    if policy().open:
+        st.caption(":material/lock_open: Sign-in is off: anyone who can reach this address can use the "
+                   "workbench. Configure `[auth]` in `.streamlit/secrets.toml` to require sign-in "
+                   "(see the README).")
+    elif not allowed("upload"):
+        st.info("Your role can view this client's data but not upload, reset or retrain.",
+                icon=":material/visibility:")
 
 
 @st.cache_resource
@@ -61,14 +151,16 @@ def settings() -> Settings:
     return Settings.from_mapping({**os.environ, **_secrets()})
 
 
-@st.cache_resource
-def _warehouse_at(path: str) -> Warehouse:
-    return Warehouse.open(path)
+@st.cache_resource(max_entries=4)
+def _warehouse_at(path: str, kind: str, generation: int, db: str) -> Warehouse:
+    return share.open_for_app(path, kind, db)
 
 
 def warehouse() -> Warehouse:
-    """The persistent workspace, opened once per server process."""
-    return _warehouse_at(str(settings().db_path))
+    """The persistent workspace, opened once per server process; while the monitor worker
+    (``python -m core watch``) owns the file, its newest snapshot (core/worker/share.py)."""
+    db = str(settings().db_path)
+    return _warehouse_at(*share.app_target(db), db)
 
 
 def data_version() -> int:
@@ -100,6 +192,9 @@ def _choices(column: str, version: int) -> list[str]:
 
 def sidebar_filters() -> None:
     """The shared sidebar filter; every page reads it through :func:`filters`."""
+    problem = secrets_problem()
+    if problem:
+        st.warning(md(problem), icon=":material/key_off:")
     lo, hi = _date_bounds(data_version())
     with st.sidebar:
         st.caption("Filters apply to every page")
@@ -130,7 +225,10 @@ def error_box() -> Iterator[None]:
     try:
         yield
     except WorkbenchError as exc:
-        st.error(f"**{exc.title}.** {exc.message}")
+        # The message may carry a file name or a value: shown as text, never as Markdown.
+        st.error(f"**{md(exc.title)}.** {md(exc.message)}")
+        if isinstance(exc, WorkspaceLockedError):
+            st.stop()  # no page can run without its workspace: one titled error, not a traceback per page
 
 
 def empty_note(what: str = "campaign data") -> bool:

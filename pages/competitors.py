@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import competitors
 from core.charts import competitors as charts
+from core.escape import markdown as md
 from pages import _shared
 
 st.title("Competitors")
@@ -24,7 +25,7 @@ with st.form("competitors.add_form", clear_on_submit=True):
 with _shared.error_box():
     if added and url.strip():
         competitors.add_site(wh, name, url, allow_private=settings.allow_private_urls)
-        st.toast(f"Added {name or url}")
+        st.toast(f"Added {md(name or url)}")
 
 site_list = competitors.sites(wh)
 if site_list.empty:

@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from core import content_studio as cs
-from core import seo
+from core import llm, seo
+from core.escape import markdown as md
 from pages import _shared
 
 K = "content_studio."
@@ -30,7 +31,7 @@ st.session_state.setdefault(K + "templates", False)
 if not cfg.llm_enabled:
     st.session_state[K + "templates"] = True
 if cfg.llm_enabled:
-    st.caption(f"AI service: model `{cfg.openai_model}` at {cfg.openai_base_url or 'api.openai.com'} "
+    st.caption(f"AI service: model `{cfg.openai_model.replace('`', chr(39))}` at {md(llm.where(cfg))} "
                "(Chat Completions API). Copy is checked against each platform's limits and scored for SEO.")
 else:
     st.info(f"{cs.NO_SERVICE} Until then, **template mode** assembles copy from templates filled with your "
@@ -138,7 +139,7 @@ with tab_gen:
                 if c2.button("Create the experiment", key=K + "create_experiment", icon=":material/science:"):
                     eid = cs.create_experiment(wh, payload)
                     if eid:
-                        st.success(f"Experiment '{eid}' created with {len(chosen)} arms.")
+                        st.success(f"Experiment '{md(eid)}' created with {len(chosen)} arms.")
                         if (Path(__file__).parent / "bandits.py").exists():
                             st.page_link("pages/bandits.py", label="Open A/B bandits", icon=":material/science:")
                     else:
@@ -183,7 +184,7 @@ with tab_seo:
                          hide_index=True, width="stretch", key=K + "seo_checks")
             fixes = checks[checks["status"] != "good"]
             if len(fixes):
-                st.markdown("**What to fix**\n" + "\n".join(f"- **{r.label}** ({r.status}): {r.suggestion}"
+                st.markdown("**What to fix**\n" + "\n".join(f"- **{r.label}** ({r.status}): {md(r.suggestion)}"
                                                              for r in fixes.itertuples()))
             _shared.download_buttons(checks, "seo-checks", key=K + "dl_seo")
 

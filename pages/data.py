@@ -7,13 +7,25 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.errors import ValidationError, WorkbenchError
-from core.warehouse import IngestReport
+from core import competitors
+from core.connectors import ingest_paths, mapping
+from core.escape import markdown as md
+from core.connectors.csv_exports import PARSERS
 from pages import _shared
 
+# Contract fields a CSV column can fill, in the order the mapping step asks for them.
+MAP_FIELDS = [f for f in PARSERS if f not in mapping.CONSTANT_FIELDS] + ["platform"]
+
+
+def _client() -> str | None:
+    """The client chosen in the sidebar (once clients exist), else the default one."""
+    return getattr(_shared, "client", lambda: None)()
+
+
 st.title("Data")
-st.caption("Load your team's history as JSON: campaigns, posts, comments and customers "
-           "(see docs/data-format.md). Re-loading a file replaces its rows; it never double-counts.")
+st.caption("Load your team's history as JSON (campaigns, posts, comments, customers) or the ad platforms' own "
+           "exports, recognised by their content (see docs/data-format.md). Re-loading a file replaces its rows; "
+           "it never double-counts.")
 
 wh = _shared.warehouse()
 counts = wh.counts()
@@ -21,34 +33,70 @@ cols = st.columns(4)
 for col, (name, n) in zip(cols, counts.items()):
     col.metric(name.capitalize(), f"{n:,}")
 
-st.subheader("Upload")
-with st.form("data.upload_form", clear_on_submit=True):
-    files = st.file_uploader("Workspace files", type=["json", "ndjson", "jsonl", "gz"], accept_multiple_files=True,
-                             key="data.files", help="A workspace object, a JSON array, NDJSON, optionally gzip.")
-    table = st.selectbox("Table (when the file does not say)", ["guess from the records", "campaigns", "posts",
-                                                                "comments", "customers"], key="data.table")
-    skip_bad = st.checkbox("Skip bad records (load the good ones and list the rest)", key="data.skip_bad")
-    submitted = st.form_submit_button("Load", type="primary", icon=":material/upload:")
+_shared.access_note()
+can_upload = _shared.allowed("upload")
+if can_upload:
+    st.subheader("Upload")
+    with st.form("data.upload_form", clear_on_submit=True):
+        files = st.file_uploader(
+            "Workspace files or platform exports", type=["json", "ndjson", "jsonl", "gz", "csv", "tsv", "txt"],
+            accept_multiple_files=True, key="data.files",
+            help="The workbench's JSON, or the ad platforms' own exports as they come: Meta insights and ad sets, "
+                 "Google Ads SearchStream responses, Meta / Google / LinkedIn / Microsoft CSV downloads.")
+        table = st.selectbox("Table (when the file does not say)", ["guess from the records", "campaigns", "posts",
+                                                                    "comments", "customers"], key="data.table")
+        skip_bad = st.checkbox("Skip bad records (load the good ones and list the rest)", key="data.skip_bad")
+        submitted = st.form_submit_button("Load", type="primary", icon=":material/upload:")
 
-if submitted and files:
-    total, problems = IngestReport(), []
-    progress = st.progress(0.0, text="Loading…")
-    with tempfile.TemporaryDirectory() as tmp:
-        for i, upload in enumerate(files, start=1):
-            progress.progress((i - 1) / len(files), text=f"Loading {upload.name} ({i} of {len(files)})…")
-            path = Path(tmp) / Path(upload.name).name
-            path.write_bytes(upload.getvalue())
-            try:
-                total.merge(wh.ingest(path, name=upload.name, skip_bad=skip_bad,
-                                      table=None if table.startswith("guess") else table))
-            except ValidationError as exc:
-                problems.append((upload.name, exc))
-            except WorkbenchError as exc:
-                problems.append((upload.name, exc))
-    progress.progress(1.0, text="Done")
-    st.session_state["data.last_report"] = (total.to_dict(), [(n, str(e), getattr(e, "violations", None))
-                                                              for n, e in problems])
-    st.rerun()
+    if submitted and files:
+        problems: list = []
+        progress = st.progress(0.0, text="Loading…")
+        with tempfile.TemporaryDirectory() as tmp, _shared.error_box():
+            paths = []
+            for upload in files:
+                paths.append(Path(tmp) / Path(upload.name).name)
+                paths[-1].write_bytes(upload.getvalue())
+            # One call for all files: the files of one export (ad sets and insights) complete each other.
+            total = ingest_paths(wh, paths, names=[u.name for u in files], account_id=_client(), skip_bad=skip_bad,
+                                 table=None if table.startswith("guess") else table, errors=problems,
+                                 progress=lambda i, n, name: progress.progress(i / n, text=f"Loading {name} ({i + 1} "
+                                                                                          f"of {n})…"))
+            progress.progress(1.0, text="Done")
+            unknown = {n: u.getvalue() for u in files for n, e in problems if n == u.name and e.title == "Unknown CSV"}
+            if unknown:
+                st.session_state["data.unmapped"] = next(iter(unknown.items()))
+            st.session_state["data.last_report"] = (total.to_dict(), [(n, str(e), getattr(e, "violations", None))
+                                                                      for n, e in problems])
+            st.rerun()
+
+    unmapped = st.session_state.get("data.unmapped")
+    if unmapped:
+        map_name, raw = unmapped
+        st.subheader(f"Map {map_name}")
+        st.caption("The workbench does not know this CSV's columns. Pick the column for each field once: the mapping "
+                   "is kept, and the next file with the same columns loads without asking.")
+        with tempfile.TemporaryDirectory() as tmp, _shared.error_box():
+            map_path = Path(tmp) / Path(map_name).name
+            map_path.write_bytes(raw)
+            det, preview, guess = mapping.preview(map_path, map_name)
+            st.dataframe(preview, hide_index=True, width="stretch")
+            with st.form("data.mapping_form"):
+                options = ["(none)"] + det.headers
+                grid = st.columns(3)
+                picked = {f: grid[i % 3].selectbox(f, options, index=options.index(guess[f]) if f in guess else 0,
+                                                   key=f"data.map.{f}") for i, f in enumerate(MAP_FIELDS)}
+                fixed = {f: grid[i % 3].text_input(f"{f} (one value for every row)", key=f"data.map_const.{f}")
+                         for i, f in enumerate(mapping.CONSTANT_FIELDS)}
+                go = st.form_submit_button("Keep this mapping and load the file", type="primary")
+            if go:
+                kept = mapping.Mapping(columns={f: c for f, c in picked.items() if c != "(none)"},
+                                       constants={f: v.strip() for f, v in fixed.items() if v.strip()},
+                                       header_line=det.header_line, delimiter=det.delimiter, encoding=det.encoding)
+                mapping.save(wh, det.headers, kept)
+                report = ingest_paths(wh, [map_path], names=[map_name], account_id=_client())
+                st.session_state["data.last_report"] = (report.to_dict(), [])
+                st.session_state.pop("data.unmapped")
+                st.rerun()
 
 last = st.session_state.get("data.last_report")
 if last:
@@ -59,49 +107,51 @@ if last:
         st.dataframe(pd.DataFrame({"new rows": report["loaded"], "replaced": report["replaced"]}).fillna(0)
                      .astype(int), width="content")
     for warning in report["warnings"]:
-        st.warning(warning)
+        st.warning(md(warning))
     if report["skipped"]:
         st.warning(f"{len(report['skipped'])} bad record(s) skipped:")
         skipped = pd.DataFrame(report["skipped"])
         st.dataframe(skipped, hide_index=True, width="stretch")
         _shared.download_buttons(skipped, "skipped-records", key="data.skipped")
     for name, message, violations in problems:
-        st.error(f"**{name} was not loaded.** {message}")
+        st.error(f"**{md(name)} was not loaded.** {md(message)}")
         if violations is not None and len(violations):
             st.dataframe(violations, hide_index=True, width="stretch")
             _shared.download_buttons(violations, f"{Path(name).stem}-errors", key=f"data.errors.{name}")
 
-st.subheader("Examples")
-left, right = st.columns(2)
-with left:
-    st.markdown("**Sample workspace**: two years of a fictional advertiser (generated, documented in "
-                "data/sample/README.md).")
-    if st.button("Load the sample workspace", key="data.load_sample", icon=":material/dataset:"):
-        with st.spinner("Loading the sample workspace…"), _shared.error_box():
-            report = wh.ingest(_shared.settings().sample_dir / "workspace.json.gz")
-            st.session_state["data.last_report"] = (report.to_dict(), [])
-            st.rerun()
-with right:
-    from core import importers
+if can_upload:
+    st.subheader("Examples")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Sample workspace**: two years of a fictional advertiser (generated, documented in "
+                    "data/sample/README.md).")
+        if st.button("Load the sample workspace", key="data.load_sample", icon=":material/dataset:"):
+            with st.spinner("Loading the sample workspace…"), _shared.error_box():
+                report = wh.ingest(_shared.settings().sample_dir / "workspace.json.gz")
+                competitors.load_snapshots(wh)  # the sample's rivals, crawled from local snapshots
+                st.session_state["data.last_report"] = (report.to_dict(), [])
+                st.rerun()
+    with right:
+        from core import importers
 
-    st.markdown("**Real public data** mapped into the format (their licences do not let us ship them: "
-                "upload Kaggle's *Sales Conversion Optimization* `KAG_conversion_data.csv`, or use the copies "
-                "in `../shared/datasets` when they are beside the project).")
-    datasets = importers.shared_datasets(_shared.settings().root)
-    choices = importers.available_examples(datasets)
-    kag = st.file_uploader("KAG_conversion_data.csv", type=["csv"], key="data.kag_csv")
-    example = st.selectbox("Example", ["upload above"] + choices, key="data.example",
-                           format_func=lambda n: importers.EXAMPLES.get(n, n))
-    ready = kag is not None or example != "upload above"
-    if st.button("Import the example", key="data.load_example", disabled=not ready, icon=":material/public:"):
-        with st.spinner("Mapping and loading…"), _shared.error_box():
-            if example == "upload above":
-                records, name = importers.import_fb_ad_conversion(kag), kag.name
-            else:
-                records, name = importers.load_example(example, datasets)["campaigns"], f"{example} example"
-            report = wh.ingest_records("campaigns", records, name=name)
-            st.session_state["data.last_report"] = (report.to_dict(), [])
-            st.rerun()
+        st.markdown("**Real public data** mapped into the format (their licences do not let us ship them: "
+                    "upload Kaggle's *Sales Conversion Optimization* `KAG_conversion_data.csv`, or use the copies "
+                    "in `../shared/datasets` when they are beside the project).")
+        datasets = importers.shared_datasets(_shared.settings().root)
+        choices = importers.available_examples(datasets)
+        kag = st.file_uploader("KAG_conversion_data.csv", type=["csv"], key="data.kag_csv")
+        example = st.selectbox("Example", ["upload above"] + choices, key="data.example",
+                               format_func=lambda n: importers.EXAMPLES.get(n, n))
+        ready = kag is not None or example != "upload above"
+        if st.button("Import the example", key="data.load_example", disabled=not ready, icon=":material/public:"):
+            with st.spinner("Mapping and loading…"), _shared.error_box():
+                if example == "upload above":
+                    records, name = importers.import_fb_ad_conversion(kag), kag.name
+                else:
+                    records, name = importers.load_example(example, datasets)["campaigns"], f"{example} example"
+                report = wh.ingest_records("campaigns", records, name=name)
+                st.session_state["data.last_report"] = (report.to_dict(), [])
+                st.rerun()
 
 st.subheader("Ingest history")
 history = wh.ingest_history()
@@ -120,10 +170,13 @@ with left:
         st.download_button("Download workspace.json", st.session_state["data.export_json"], "workspace.json",
                            "application/json", key="data.export_download")
 with right:
-    confirm = st.checkbox("I understand this deletes every table in the workspace", key="data.confirm_reset")
-    if st.button("Reset workspace", key="data.reset", type="secondary", disabled=not confirm,
-                 icon=":material/delete_forever:"):
-        wh.reset()
-        st.session_state.pop("data.last_report", None)
-        st.toast("Workspace emptied.")
-        st.rerun()
+    if not _shared.allowed("reset"):
+        st.caption("Resetting the workspace needs the admin role.")
+    else:
+        confirm = st.checkbox("I understand this deletes every table in the workspace", key="data.confirm_reset")
+        if st.button("Reset workspace", key="data.reset", type="secondary", disabled=not confirm,
+                     icon=":material/delete_forever:"):
+            wh.reset()
+            st.session_state.pop("data.last_report", None)
+            st.toast("Workspace emptied.")
+            st.rerun()

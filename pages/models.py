@@ -56,19 +56,22 @@ with _shared.error_box():
     _shared.download_buttons(view, "models", key="models.table")
 
     st.subheader("Retrain")
-    with st.form("models.form"):
-        chosen = st.multiselect("Families", list(families), default=list(families), key="models.families")
-        force = st.checkbox("Force (retrain even when the data has not changed)", key="models.force")
-        submitted = st.form_submit_button("Retrain", key="models.retrain", icon=":material/model_training:")
-    if submitted:
-        if not chosen:
-            st.warning("Choose at least one family.")
-        else:
-            bar = st.progress(0.0, text="Starting")
-            results = lifecycle.retrain(wh, settings, chosen, force=force,
-                                        progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
-            st.session_state["models.results"] = results
-            st.rerun()
+    if not _shared.allowed("retrain"):
+        st.caption("Retraining needs the analyst or admin role.")
+    else:
+        with st.form("models.form"):
+            chosen = st.multiselect("Families", list(families), default=list(families), key="models.families")
+            force = st.checkbox("Force (retrain even when the data has not changed)", key="models.force")
+            submitted = st.form_submit_button("Retrain", key="models.retrain", icon=":material/model_training:")
+        if submitted:
+            if not chosen:
+                st.warning("Choose at least one family.")
+            else:
+                bar = st.progress(0.0, text="Starting")
+                results = lifecycle.retrain(wh, settings, chosen, force=force,
+                                            progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+                st.session_state["models.results"] = results
+                st.rerun()
     results = st.session_state.get("models.results")
     if results:
         frame = pd.DataFrame([{**{k: v for k, v in r.items() if k != "metrics"},

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import overview
 from core.charts import overview as charts
+from core.monitoring.freshness import stale_note
 from pages import _shared
 
 st.title("Overview")
@@ -15,6 +16,9 @@ f = _shared.filters()
 wh = _shared.warehouse()
 period = f"{f.start:%b %d, %Y} – {f.end:%b %d, %Y}" if f.start and f.end else "all history"
 st.caption(f"Campaign performance for {period}, compared with the previous period of equal length.")
+stale = stale_note(wh.date_range()[1])
+if stale:
+    st.warning(stale[0].upper() + stale[1:], icon=":material/history_toggle_off:")
 
 with _shared.error_box():
     kpis = overview.kpis(wh, f)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from core import sentiment as sent
 from core.charts import sentiment as charts
+from core.escape import markdown as md
 from core.warehouse import Filters
 from pages import _shared
 
@@ -95,7 +96,7 @@ with _shared.error_box():
             label = st.radio("Correct label", list(sent.LABELS), horizontal=True, key="sentiment.label")
             if st.form_submit_button("Save correction", key="sentiment.save"):
                 sent.correct_label(wh, cid, label, model_id=model.model_id)
-                st.toast(f"Saved: {cid} is {label}")
+                st.toast(f"Saved: {md(cid)} is {label}")
                 st.rerun()
         corrections = wh.load_state(sent.CORRECTIONS_TABLE)
         st.dataframe(corrections, hide_index=True)

@@ -2,7 +2,7 @@
 
 One concern per file, each usable alone:
 
-* ``guard`` -- which URLs may be fetched: public http(s) addresses only (:func:`check_url`).
+* the SSRF guard and the pinned connection live in :mod:`core.net` (:func:`check_url`).
 * ``fetch`` -- :class:`PoliteFetcher` honours robots.txt, sends one request at a
   time per host with a delay, a clear user agent, timeouts, a size cap (it streams
   and stops), a content-type check and retries with backoff on 429/5xx. It refuses
@@ -13,8 +13,12 @@ One concern per file, each usable alone:
 * ``extract`` -- :func:`extract_page` reads title, meta description, headings,
   the main text without navigation and boilerplate, prices with their periods,
   offers, calls to action and (with spaCy) organisations, products, money and places.
+* ``prices`` -- a currency next to a number, read by price-parser in any decimal
+  convention (``€1.299,00``, ``19,99 €``, ``CHF 49``, ``$1,234.56``).
 * ``crawl`` -- :func:`crawl_site` walks one site breadth-first within its start host
   and a page budget, one row per attempt.
+* ``snapshots`` -- sites kept as local files (the sample's three rivals), crawled by the
+  same crawler through a transport that reads them, never the network.
 * ``storage`` -- remembered sites and every fetch, stored with
   ``wh.save_state("competitors_fetches", ...)`` so a re-crawl can be compared with the one before.
 * ``analysis`` -- distinctive keywords per competitor (TF-IDF against the others),
@@ -26,10 +30,12 @@ from core.competitors.analysis import (Comparison, asdict_shallow, change_log, c
                                        competitor_documents, ctas_table, distinctive_keywords, entities_table,
                                        offers_table, price_table, similarity, topics)
 from core.competitors.crawl import FETCH_COLUMNS, crawl_site, fetch_record, new_crawl_id, same_site
-from core.competitors.extract import (CTA_RE, ENTITY_LABELS, OFFER_PATTERNS, OFFER_RE, PRICE_RE, entities,
-                                      extract_page, find_offers, find_prices)
+from core.competitors.extract import CTA_RE, ENTITY_LABELS, OFFER_PATTERNS, OFFER_RE, entities, extract_page, find_offers
+from core.competitors.prices import CURRENCIES, PRICE_RE, find_prices, read_price
 from core.competitors.fetch import HTML_TYPES, USER_AGENT, Fetch, PoliteFetcher, fetcher_from_settings
-from core.competitors.guard import Resolver, UnsafeURLError, check_url
+from core.net import Resolver, UnsafeURLError, check_url
+from core.competitors.snapshots import (SAMPLE_SNAPSHOTS, SnapshotTransport, load_snapshots, snapshot_fetcher,
+                                        snapshot_sites)
 from core.competitors.storage import (FETCH_TABLE, SITES_TABLE, add_site, crawl_all, crawls, fetches, latest,
                                       remove_site, sites, store_fetches)
 from core.errors import BadInputError, NotEnoughDataError
@@ -43,5 +49,6 @@ __all__ = [
     "USER_AGENT", "HTML_TYPES", "FETCH_TABLE", "SITES_TABLE", "FETCH_COLUMNS", "Resolver", "PRICE_RE",
     "OFFER_PATTERNS", "OFFER_RE", "CTA_RE", "ENTITY_LABELS", "same_site", "new_crawl_id", "fetch_record",
     "crawls", "ctas_table", "entities_table", "competitor_documents", "asdict_shallow",
-    "BadInputError", "NotEnoughDataError",
+    "BadInputError", "NotEnoughDataError", "CURRENCIES", "read_price",
+    "SAMPLE_SNAPSHOTS", "SnapshotTransport", "load_snapshots", "snapshot_fetcher", "snapshot_sites",
 ]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from core.competitors.extract import entities, extract_page
 from core.competitors.fetch import Fetch, PoliteFetcher
-from core.competitors.guard import check_url
+from core.net import check_url
 
 _SKIP_EXT = re.compile(r"\.(?:pdf|jpe?g|png|gif|svg|webp|ico|css|js|zip|gz|mp4|mp3|woff2?|ttf|xml|json|csv)$", re.I)
 

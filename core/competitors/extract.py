@@ -7,16 +7,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
-_CURRENCY = {"$": "USD", "US$": "USD", "£": "GBP", "€": "EUR", "¥": "JPY", "₹": "INR", "A$": "AUD", "C$": "CAD",
-             "USD": "USD", "GBP": "GBP", "EUR": "EUR", "AUD": "AUD", "CAD": "CAD"}
-_AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)"
-_SYM = r"(?P<sym>US\$|A\$|C\$|[$£€¥₹])"
-_CODE = r"(?P<code>USD|GBP|EUR|AUD|CAD)"
-_PERIOD = (r"(?P<tail>\s*(?:/|per|a|an|each|every)?\s*(?:user|seat|member|person)?\s*(?:/|per)?\s*"
-           r"(?:mo(?:nth)?s?|yr|years?|annum|annually|monthly|yearly|wk|weeks?|day|daily|user|seat|member|person)\b"
-           r"(?:\s*(?:/|per)\s*(?:mo(?:nth)?|yr|year|user|seat|member|person)\b)?)?")
-PRICE_RE = re.compile(rf"(?:{_SYM}\s?{_AMOUNT}|{_CODE}\s?{_AMOUNT.replace('amount', 'amount2')}"
-                      rf"|{_AMOUNT.replace('amount', 'amount3')}\s?(?P<code2>USD|GBP|EUR)){_PERIOD}", re.I)
+from core.competitors.prices import CURRENCY_HINT, PRICE_RE, find_prices
+
 OFFER_PATTERNS = [
     r"\b\d{1,2}\s?% off\b[^.!\n]{0,40}", r"\bsave (?:up to )?\d{1,2}\s?%[^.!\n]{0,30}",
     r"\b(?:\d{1,3}[- ]day |one[- ]month )?free trial\b", r"\bfree for \d+ (?:days|months)\b",
@@ -31,43 +23,6 @@ _BOILERPLATE_TAGS = ("script", "style", "noscript", "template", "svg", "iframe",
 _BOILERPLATE_HINT = re.compile(r"(?:^|[-_ ])(nav|navbar|menu|footer|cookie|breadcrumbs?|sidebar|skip-link)(?:$|[-_ ])",
                                re.I)
 ENTITY_LABELS = ("ORG", "PRODUCT", "MONEY", "GPE")
-
-
-def _period(tail: str) -> tuple[str | None, str | None]:
-    t = (tail or "").lower()
-    period = None
-    if re.search(r"\b(mo|month|months|monthly)\b", t):
-        period = "month"
-    elif re.search(r"\b(yr|year|years|annum|annually|yearly)\b", t):
-        period = "year"
-    elif re.search(r"\b(wk|week|weeks)\b", t):
-        period = "week"
-    elif re.search(r"\b(day|daily)\b", t):
-        period = "day"
-    unit = None
-    m = re.search(r"\b(user|seat|member|person)\b", t)
-    if m:
-        unit = "user" if m.group(1) in ("user", "person", "member") else "seat"
-    return period, unit
-
-
-def find_prices(text: str) -> list[dict[str, Any]]:
-    """Prices in a text with currency, period and unit.
-
-    >>> [(p["amount"], p["currency"], p["period"], p["unit"]) for p in find_prices("$15/mo or £9.99 per user")]
-    [(15.0, 'USD', 'month', None), (9.99, 'GBP', None, 'user')]
-    """
-    out = []
-    for m in PRICE_RE.finditer(text):
-        g = m.groupdict()
-        amount = g.get("amount") or g.get("amount2") or g.get("amount3")
-        cur = g.get("sym") or g.get("code") or g.get("code2") or ""
-        if not amount:
-            continue
-        period, unit = _period(g.get("tail") or "")
-        out.append({"amount": float(amount.replace(",", "")), "currency": _CURRENCY.get(cur.upper(), cur.upper()),
-                    "period": period, "unit": unit, "text": re.sub(r"\s+", " ", m.group(0)).strip()})
-    return out
 
 
 def find_offers(text: str) -> list[str]:
@@ -96,8 +51,8 @@ def _is_boilerplate(tag: Any) -> bool:
     return bool(_BOILERPLATE_HINT.search(hints))
 
 
-def _plan_for(block: Any, price_blocks: set[int]) -> str:
-    """The plan name a price belongs to: the nearest enclosing card's first heading or short label."""
+def _card_of(block: Any, price_blocks: set[int]) -> Any:
+    """The largest enclosing element (up to six levels) that holds no other price: the plan's card."""
     node = block
     for _ in range(6):
         parent = node.parent
@@ -107,6 +62,22 @@ def _plan_for(block: Any, price_blocks: set[int]) -> str:
         if len(inner) > 1:  # the parent holds several prices: the card ends at ``node``
             break
         node = parent
+    return node
+
+
+def _row_label(block: Any) -> str:
+    """In a table, the first cell of the price's row ("All-on-4 full arch | $19,900")."""
+    row = block.find_parent("tr") if block.name in ("td", "th") else None
+    first = row.find(["td", "th"]) if row is not None else None
+    return _clean(first.get_text(" "))[:40] if first is not None and first is not block else ""
+
+
+def _plan_for(block: Any, price_blocks: set[int]) -> str:
+    """The plan name a price belongs to: its table row's label, or the nearest enclosing card's heading."""
+    label = _row_label(block)
+    if label:
+        return label
+    node = _card_of(block, price_blocks)
     if node is block:
         return ""
     for h in node.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
@@ -135,31 +106,56 @@ def extract_page(html: str | bytes, url: str = "") -> dict[str, Any]:
     if isinstance(html, bytes):
         html = html.decode("utf-8", "replace")
     soup = BeautifulSoup(html, "html.parser")
+    title, description = page_title(soup), page_description(soup)
+    links, ctas = page_links(soup, url), calls_to_action(soup)
+    strip_boilerplate(soup)
+    root = main_content(soup)
+    headings = [{"level": int(h.name[1]), "text": _clean(h.get_text(" "))}
+                for h in root.find_all(["h1", "h2", "h3"]) if _clean(h.get_text(" "))]
+    text = main_text(root)
+    offers = find_offers("\n".join([title, description, text]))
+    return {"url": url, "title": title, "description": description, "headings": headings, "text": text,
+            "prices": page_prices(root), "offers": offers, "ctas": ctas[:25], "links": links}
+
+
+def page_title(soup: Any) -> str:
     title = _clean(soup.title.get_text(" ")) if soup.title else ""
     if not title:
         og = soup.find("meta", attrs={"property": "og:title"})
         title = _clean(og.get("content", "")) if og else ""
-    desc_tag = soup.find("meta", attrs={"name": re.compile("^description$", re.I)}) or soup.find(
+    return title
+
+
+def page_description(soup: Any) -> str:
+    tag = soup.find("meta", attrs={"name": re.compile("^description$", re.I)}) or soup.find(
         "meta", attrs={"property": "og:description"})
-    description = _clean(desc_tag.get("content", "")) if desc_tag else ""
-    links = []
+    return _clean(tag.get("content", "")) if tag else ""
+
+
+def page_links(soup: Any, url: str) -> list[str]:
+    links: list[str] = []
     for a in soup.find_all("a", href=True):
         href = urldefrag(urljoin(url, a["href"].strip()))[0] if url else a["href"].strip()
         if href and href not in links:
             links.append(href)
+    return links
+
+
+def calls_to_action(soup: Any) -> list[str]:
+    """Labels that ask the visitor to do something: "Sign up", "Book a demo", "Contact sales"."""
     ctas: list[str] = []
     for el in soup.find_all(["a", "button", "input"]):
-        if el.name == "input":
-            if el.get("type") not in ("submit", "button"):
-                continue
-            label = _clean(el.get("value", ""))
-        else:
-            label = _clean(el.get_text(" "))
-        # A call to action asks the visitor to do something: "Sign up", "Book a demo", "Contact sales".
+        if el.name == "input" and el.get("type") not in ("submit", "button"):
+            continue
+        label = _clean(el.get("value", "") if el.name == "input" else el.get_text(" "))
         if label and len(label) <= 40 and CTA_RE.search(label) and label not in ctas:
             ctas.append(label)
-    # Boilerplate out, then the main content. A short bar wrapping a <nav> is a site header.
-    for nav in soup.find_all("nav"):
+    return ctas
+
+
+def strip_boilerplate(soup: Any) -> None:
+    """Navigation, footers, scripts, cookie bars and site headers out (in place)."""
+    for nav in soup.find_all("nav"):  # a short bar wrapping a <nav> is a site header
         bar = nav.parent
         if bar is not None and bar.name not in ("body", "html", "[document]", "main", "article"):
             rest = len(_clean(bar.get_text(" ")).split()) - len(_clean(nav.get_text(" ")).split())
@@ -172,45 +168,56 @@ def extract_page(html: str | bytes, url: str = "") -> dict[str, Any]:
     for tag in soup.find_all("header"):
         if tag.find("a") and len(_clean(tag.get_text(" ")).split()) < 30:
             tag.decompose()
+
+
+def main_content(soup: Any) -> Any:
     main = soup.find("main") or soup.find("article") or soup.find(attrs={"role": "main"})
-    root = main if main is not None and len(_clean(main.get_text(" ")).split()) >= 20 else (soup.body or soup)
-    headings = [{"level": int(h.name[1]), "text": _clean(h.get_text(" "))}
-                for h in root.find_all(["h1", "h2", "h3"]) if _clean(h.get_text(" "))]
+    return main if main is not None and len(_clean(main.get_text(" ")).split()) >= 20 else (soup.body or soup)
+
+
+def main_text(root: Any) -> str:
     lines, seen = [], set()
     for line in root.get_text("\n").splitlines():
         t = _clean(line)
         if t and t not in seen:
             seen.add(t)
             lines.append(t)
-    text = "\n".join(lines)
-    # Prices, each with the block it sits in and the plan of its card.
+    return "\n".join(lines)
+
+
+_BLOCK_TAGS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "th", "dd", "div", "span", "strong"]
+
+
+def price_blocks(root: Any) -> list[Any]:
+    """The blocks that hold a currency, each widened so that "$15 <small>/ mo</small>" reads whole."""
     blocks: list[Any] = []
-    block_tags = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "th", "dd", "div", "span", "strong"]
-    for s in root.find_all(string=re.compile(r"[$£€¥₹]|\b(?:USD|GBP|EUR)\b")):
-        blk = s.find_parent(block_tags)
-        if blk is not None and blk not in blocks:
-            # Prefer the nearest heading/paragraph-level block so "$15 <small>/ mo</small>" reads whole.
-            outer = blk.find_parent(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "dd"])
-            if blk.name in ("span", "strong") and outer is not None:
-                blk = outer
-            elif blk.name in ("span", "strong") and blk.parent is not None and blk.parent.name == "div":
-                blk = blk.parent
-            if blk not in blocks:
-                blocks.append(blk)
+    for s in root.find_all(string=CURRENCY_HINT):
+        blk = s.find_parent(_BLOCK_TAGS)
+        if blk is None or blk in blocks:
+            continue
+        outer = blk.find_parent(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "dd"])
+        if blk.name in ("span", "strong") and outer is not None:
+            blk = outer
+        elif blk.name in ("span", "strong") and blk.parent is not None and blk.parent.name == "div":
+            blk = blk.parent
+        if blk not in blocks:
+            blocks.append(blk)
+    return blocks
+
+
+def page_prices(root: Any) -> list[dict[str, Any]]:
+    """Every price on the page with the plan of the card it sits in."""
+    blocks = price_blocks(root)
     ids = {id(b) for b in blocks}
-    prices = []
+    prices: list[dict[str, Any]] = []
     for blk in blocks:
         found = find_prices(_clean(blk.get_text(" ")))
-        if not found:
-            continue
-        plan = _plan_for(blk, ids)
+        plan = _plan_for(blk, ids) if found else ""
         for p in found:
             p["plan"] = plan
             if p not in prices:
                 prices.append(p)
-    offers = find_offers("\n".join([title, description, text]))
-    return {"url": url, "title": title, "description": description, "headings": headings, "text": text,
-            "prices": prices, "offers": offers, "ctas": ctas[:25], "links": links}
+    return prices
 
 
 @lru_cache(maxsize=1)

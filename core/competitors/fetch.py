@@ -1,31 +1,30 @@
-"""Fetching: a polite, SSRF-safe HTTP client for other people's sites."""
+"""Fetching: a polite, SSRF-safe HTTP client for other people's sites.
+
+Every connection goes through :func:`core.net.pinned_client`: the host is resolved once,
+the addresses are checked by the guard and the socket goes to one of them, so a name
+that resolves to a public address for the check and to 127.0.0.1 for the socket (DNS
+rebinding) never reaches the machine's own network.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
 
-from core.competitors.guard import Resolver, UnsafeURLError, _blocked_ip, check_url
+import httpx
+from protego import Protego
+
+from core.net import Resolver, UnreachableError, UnsafeURLError, check_url, pinned_client, reach_error, tcp_connect
 
 USER_AGENT = "MarketingWorkbenchBot/1.0 (competitor research; polite crawler; respects robots.txt)"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-
-
-def _peer_address(resp: Any) -> str | None:
-    """The IP address a streamed ``requests`` response is actually connected to."""
-    try:
-        conn = resp.raw.connection or getattr(resp.raw, "_connection", None)
-        return str(conn.sock.getpeername()[0]).split("%", 1)[0]
-    except Exception:  # no socket to inspect (already closed, or a mocked transport)
-        return None
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 @dataclass
@@ -69,19 +68,17 @@ class PoliteFetcher:
     allow_private : bool
         Allow loopback/private addresses (trusted machines and tests only).
     resolver : callable
-        ``getaddrinfo``-compatible resolver for the address check (tests inject one).
-    verify_peer : bool
-        Also check the address actually connected to before reading a response: a name
-        that resolved to a public address at check time and to a private one at connect
-        time (DNS rebinding) is refused.
+        ``getaddrinfo``-compatible resolver, used once per connection for the check and the socket.
+    connector : callable
+        Opens the TCP stream to the checked address (tests inject one that records where it goes).
+    transport : httpx.BaseTransport, optional
+        Another way to the pages instead of the network (the sample's snapshot store).
     """
 
     def __init__(self, *, user_agent: str = USER_AGENT, delay_s: float = 1.0, timeout_s: float = 10.0,
                  max_bytes: int = 2_000_000, retries: int = 2, backoff_s: float = 0.5, max_redirects: int = 5,
                  allow_private: bool = False, resolver: Resolver = socket.getaddrinfo,
-                 verify_peer: bool = True) -> None:
-        import requests
-
+                 connector: Callable[..., Any] = tcp_connect, transport: Any = None) -> None:
         self.user_agent = user_agent
         self.delay_s = delay_s
         self.timeout_s = timeout_s
@@ -91,13 +88,16 @@ class PoliteFetcher:
         self.max_redirects = max_redirects
         self.allow_private = allow_private
         self.resolver = resolver
-        self.verify_peer = verify_peer
-        self._session = requests.Session()
-        self._session.trust_env = False  # no proxies from the environment: we check where we connect
-        self._session.headers.update({"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml"})
+        headers = {"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml"}
+        if transport is not None:
+            self._client = httpx.Client(transport=transport, trust_env=False, follow_redirects=False,
+                                        timeout=httpx.Timeout(timeout_s), headers=headers)
+        else:
+            self._client = pinned_client(allow_private=allow_private, resolver=resolver, connector=connector,
+                                         timeout_s=timeout_s, headers=headers)
         self._host_locks: dict[str, threading.Lock] = {}
         self._last: dict[str, float] = {}
-        self._robots: dict[str, RobotFileParser | None] = {}
+        self._robots: dict[str, Protego | None] = {}
         self._robots_error: dict[str, str] = {}
         self._guard = threading.Lock()
 
@@ -124,29 +124,30 @@ class PoliteFetcher:
             if wait > 0:
                 time.sleep(wait)
 
-    def robots(self, url: str) -> RobotFileParser | None:
-        """The host's robots.txt rules (None: could not be read -> nothing allowed, per RFC 9309 on 5xx)."""
+    def robots(self, url: str) -> Protego | None:
+        """The host's robots.txt rules (None: the address was refused).
+
+        Read by RFC 9309 (Protego, the parser Scrapy uses): wildcards, ``$``, the longest
+        match wins and Allow wins a tie. A 4xx means no rules (everything allowed); a 5xx
+        or an unreachable server means full disallow, as the RFC says.
+        """
         host = self._host(url)
         if host not in self._robots:
-            rp = RobotFileParser()
             res = self._get(host + "/robots.txt", accept_any=True, cap=500_000)
             if res.status == 200 and res.outcome == "ok":
-                rp.parse(res.body.decode("utf-8", "replace").splitlines())
-                self._robots[host] = rp
+                self._robots[host] = Protego.parse(res.body.decode("utf-8", "replace"))
             elif 400 <= res.status < 500:
-                rp.allow_all = True  # no robots.txt: everything allowed
-                self._robots[host] = rp
+                self._robots[host] = Protego.parse("")
             elif res.outcome == "blocked":
                 self._robots[host] = None
                 self._robots_error[host] = res.error
             else:
-                rp.disallow_all = True  # server error or unreachable: assume full disallow
-                self._robots[host] = rp
+                self._robots[host] = Protego.parse("User-agent: *\nDisallow: /\n")
         return self._robots[host]
 
     def allowed(self, url: str) -> bool:
         rp = self.robots(url)
-        return rp is not None and rp.can_fetch(self.user_agent, url)
+        return rp is not None and rp.can_fetch(url, self.user_agent)
 
     # ---- fetching
     def fetch(self, url: str) -> Fetch:
@@ -162,44 +163,47 @@ class PoliteFetcher:
         return self._get(url, accept_any=False, cap=self.max_bytes)
 
     def _get(self, url: str, *, accept_any: bool, cap: int) -> Fetch:
-        import requests
-
         start = time.monotonic()
         current, hops, attempts = url, 0, 0
         while True:
-            try:
-                check_url(current, allow_private=self.allow_private, resolver=self.resolver)
-            except UnsafeURLError as exc:
-                return Fetch(url, current, outcome="blocked", error=exc.message, attempts=attempts,
-                             elapsed_s=time.monotonic() - start)
-            host = self._host(current)
-            with self._lock_for(host):  # one request at a time per host
-                self._wait_turn(host)
-                attempts += 1
-                try:
-                    resp = self._session.get(current, stream=True, allow_redirects=False,
-                                             timeout=(self.timeout_s, self.timeout_s))
-                    result = self._read(url, current, resp, accept_any=accept_any, cap=cap, started=start)
-                except requests.RequestException as exc:
-                    result = Fetch(url, current, outcome="error", error=f"{type(exc).__name__}: {exc}"[:300])
-                finally:
-                    self._last[host] = time.monotonic()
+            attempts += 1
+            result = self._attempt(url, current, accept_any=accept_any, cap=cap, started=start)
             result.attempts = attempts
-            if result.status in (301, 302, 303, 307, 308) and result.error.startswith("redirect:"):
+            if result.status in REDIRECTS and result.error.startswith("redirect:"):
                 hops += 1
                 if hops > self.max_redirects:
                     result.outcome, result.error = "error", f"more than {self.max_redirects} redirects"
                     break
                 current = urljoin(current, result.error.removeprefix("redirect:"))
                 continue
-            retryable = result.status == 429 or result.status >= 500 or (
-                result.outcome == "error" and "Timeout" in result.error)
-            if retryable and attempts <= self.retries:
+            if self._retryable(result) and attempts <= self.retries:
                 time.sleep(self._backoff(attempts, result))
                 continue
             break
         result.elapsed_s = time.monotonic() - start
         return result
+
+    def _attempt(self, url: str, current: str, *, accept_any: bool, cap: int, started: float) -> Fetch:
+        """One request, one host at a time; the connection itself is pinned to a checked address."""
+        host = self._host(current)
+        with self._lock_for(host):
+            self._wait_turn(host)
+            try:
+                with self._client.stream("GET", current) as resp:
+                    return self._read(url, current, resp, accept_any=accept_any, cap=cap, started=started)
+            except UnsafeURLError as exc:  # refused before the socket was opened: nothing was sent
+                return Fetch(url, current, outcome="blocked", error=exc.message)
+            except UnreachableError as exc:
+                return Fetch(url, current, outcome="error", error=exc.message)
+            except httpx.HTTPError as exc:
+                return Fetch(url, current, outcome="error", error=reach_error(exc, urlsplit(current).netloc)[:300])
+            finally:
+                self._last[host] = time.monotonic()
+
+    @staticmethod
+    def _retryable(result: Fetch) -> bool:
+        return result.status == 429 or result.status >= 500 or (
+            result.outcome == "error" and "Timeout" in result.error)
 
     def _backoff(self, attempt: int, result: Fetch) -> float:
         wait = self.backoff_s * (2 ** (attempt - 1))
@@ -210,49 +214,42 @@ class PoliteFetcher:
     def _read(self, url: str, current: str, resp: Any, *, accept_any: bool, cap: int, started: float) -> Fetch:
         ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
         res = Fetch(url, current, status=resp.status_code, content_type=ctype)
-        try:
-            peer = _peer_address(resp) if self.verify_peer and not self.allow_private else None
-            reason = _blocked_ip(ipaddress.ip_address(peer)) if peer else None
-            if reason:
-                res.status, res.content_type = 0, ""
-                res.outcome, res.error = "blocked", (f"connected to {peer} ({reason}) although the name resolved "
-                                                     "to a public address; refusing the response")
-                return res
-            if resp.is_redirect:
-                loc = resp.headers.get("Location", "")
-                res.outcome, res.error = "http_error", f"redirect:{loc}"
-                return res
-            if resp.status_code >= 400:
-                res.outcome, res.error = "http_error", f"HTTP {resp.status_code}"
-                ra = resp.headers.get("Retry-After", "")
-                if ra.strip().isdigit():
-                    res.retry_after = float(ra)
-                return res
-            if not accept_any and ctype not in HTML_TYPES:
-                res.outcome, res.error = "not_html", f"not an HTML page ({ctype or 'no content type'})"
-                return res
-            declared = resp.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > cap:
-                res.outcome, res.error = "too_large", f"larger than the {cap:,}-byte cap ({int(declared):,} bytes)"
-                return res
-            chunks, size = [], 0
-            for chunk in resp.iter_content(chunk_size=16384):
-                size += len(chunk)
-                if size > cap:
-                    res.outcome, res.error = "too_large", f"stopped reading past the {cap:,}-byte cap"
-                    return res
-                if time.monotonic() - started > 3 * self.timeout_s:
-                    res.outcome, res.error = "error", f"too slow: no full page within {3 * self.timeout_s:.0f} s"
-                    return res
-                chunks.append(chunk)
-            res.body = b"".join(chunks)
+        refusal = self._refusal(resp, ctype, accept_any=accept_any, cap=cap)
+        if refusal is not None:
+            res.outcome, res.error = refusal
+            ra = resp.headers.get("Retry-After", "")
+            if resp.status_code >= 400 and ra.strip().isdigit():
+                res.retry_after = float(ra)
             return res
-        finally:
-            resp.close()
+        chunks, size = [], 0
+        for chunk in resp.iter_bytes(chunk_size=16384):
+            size += len(chunk)
+            if size > cap:
+                res.outcome, res.error = "too_large", f"stopped reading past the {cap:,}-byte cap"
+                return res
+            if time.monotonic() - started > 3 * self.timeout_s:
+                res.outcome, res.error = "error", f"too slow: no full page within {3 * self.timeout_s:.0f} s"
+                return res
+            chunks.append(chunk)
+        res.body = b"".join(chunks)
+        return res
+
+    @staticmethod
+    def _refusal(resp: Any, ctype: str, *, accept_any: bool, cap: int) -> tuple[str, str] | None:
+        """Why a response is not read: ``(outcome, error)``, or None to read it."""
+        if resp.status_code in REDIRECTS and "Location" in resp.headers:
+            return "http_error", "redirect:" + resp.headers["Location"]
+        if resp.status_code >= 400:
+            return "http_error", f"HTTP {resp.status_code}"
+        if not accept_any and ctype not in HTML_TYPES:
+            return "not_html", f"not an HTML page ({ctype or 'no content type'})"
+        declared = resp.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            return "too_large", f"larger than the {cap:,}-byte cap ({int(declared):,} bytes)"
+        return None
 
     def close(self) -> None:
-        self._session.close()
-
+        self._client.close()
 
 
 def fetcher_from_settings(settings: Any, **overrides: Any) -> PoliteFetcher:

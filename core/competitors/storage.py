@@ -11,7 +11,7 @@ import pandas as pd
 
 from core.competitors.crawl import FETCH_COLUMNS, crawl_site, fetch_record, new_crawl_id
 from core.competitors.fetch import Fetch, PoliteFetcher
-from core.competitors.guard import Resolver, UnsafeURLError, check_url
+from core.net import Resolver, UnsafeURLError, check_url
 from core.errors import BadInputError, NotEnoughDataError
 
 FETCH_TABLE = "competitors_fetches"

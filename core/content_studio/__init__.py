@@ -37,12 +37,12 @@ from core.content_studio.generation import (Generation, GenerationStream, finish
                                             score_variant)
 from core.content_studio.history import (HISTORY_TABLE, create_experiment, experiment_payload, history_row,
                                          history_variants, load_history, save_generation, segment_names)
-from core.content_studio.images import ImageResult, generate_image, image_cache_dir, image_key
+from core.content_studio.images import ImageResult, download_image, generate_image, image_cache_dir, image_key
 from core.content_studio.platforms import (FIELDS, LENGTHS, PLATFORMS, TONES, ContentRequest, FieldLimit, PlatformSpec,
                                            Variant, clean_hashtags, enforce_limits, split_keywords, truncate_words,
                                            variant_text)
 from core.content_studio.prompt import build_messages, extract_json, parse_variants
-from core.content_studio.service import (IMAGES_NEED_SERVICE, NO_SERVICE, BadKeyError, RetryPolicy, ServiceError,
+from core.content_studio.service import (IMAGES_NEED_SERVICE, NO_SERVICE, VARIANTS_SCHEMA, BadKeyError, RetryPolicy, ServiceError,
                                          call_with_retries, make_client, retry_after_s)
 from core.content_studio.templates import (DEFAULT_PRODUCT, TEMPLATE_MODEL, BriefFacts, brief_facts,
                                            template_variants)
@@ -50,10 +50,10 @@ from core.content_studio.templates import (DEFAULT_PRODUCT, TEMPLATE_MODEL, Brie
 __all__ = [
     "Generation", "finish", "score_variant", "generate", "GenerationStream", "run_generate", "HISTORY_TABLE",
     "history_row", "save_generation", "load_history", "history_variants", "segment_names", "experiment_payload",
-    "create_experiment", "ImageResult", "image_cache_dir", "image_key", "generate_image", "FIELDS", "FieldLimit",
+    "create_experiment", "ImageResult", "download_image", "image_cache_dir", "image_key", "generate_image", "FIELDS", "FieldLimit",
     "PLATFORMS", "PlatformSpec", "TONES", "LENGTHS", "ContentRequest", "split_keywords", "Variant", "truncate_words",
     "clean_hashtags", "variant_text", "enforce_limits", "build_messages", "extract_json", "parse_variants",
-    "NO_SERVICE", "IMAGES_NEED_SERVICE", "ServiceError", "BadKeyError", "RetryPolicy", "retry_after_s",
+    "NO_SERVICE", "IMAGES_NEED_SERVICE", "VARIANTS_SCHEMA", "ServiceError", "BadKeyError", "RetryPolicy", "retry_after_s",
     "call_with_retries", "make_client", "TEMPLATE_MODEL", "BriefFacts", "DEFAULT_PRODUCT", "brief_facts",
     "template_variants",
 ]

@@ -13,7 +13,8 @@ from core.config import Settings
 from core.content_studio.platforms import PLATFORMS, ContentRequest, PlatformSpec, Variant, enforce_limits, \
     split_keywords, variant_text
 from core.content_studio.prompt import build_messages, parse_variants
-from core.content_studio.service import RetryPolicy, ServiceError, _create_chat, _redact, make_client
+from core.content_studio.service import RetryPolicy, ServiceError, _create_chat, make_client
+from core.llm import redact
 from core.content_studio.templates import TEMPLATE_MODEL, template_variants
 from core.errors import BadInputError
 
@@ -138,7 +139,7 @@ class GenerationStream:
             raise ServiceError(f"The AI service stopped sending within {self.settings.openai_timeout_s:g} s. "
                                "Try again; your inputs are kept.", "The AI service timed out") from None
         except openai.APIError as exc:
-            raise ServiceError(f"The answer stream broke off: {_redact(str(exc), self.settings)}") from None
+            raise ServiceError(f"The answer stream broke off: {redact(str(exc), self.settings)}") from None
         finally:
             close = getattr(stream, "close", None)
             if close:

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from core.config import Settings
 from core.content_studio.service import IMAGES_NEED_SERVICE, RetryPolicy, ServiceError, call_with_retries, \
     make_client
-from core.errors import BadInputError, ConfigError
+from core.errors import BadInputError, ConfigError, WorkbenchError
 
 @dataclass(frozen=True)
 class ImageResult:
@@ -61,7 +62,7 @@ def generate_image(prompt: str, settings: Settings, *, size: str = "1024x1024", 
     if item is not None and getattr(item, "b64_json", None):
         data = base64.b64decode(item.b64_json)
     elif item is not None and getattr(item, "url", None):
-        data = _download(item.url, settings)
+        data = download_image(item.url, settings)
     else:
         raise ServiceError("The images API answered without an image.")
     ext = "png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "jpg" if data[:3] == b"\xff\xd8\xff" else \
@@ -78,13 +79,27 @@ def generate_image(prompt: str, settings: Settings, *, size: str = "1024x1024", 
     return ImageResult(path, prompt, model, False)
 
 
-def _download(url: str, settings: Settings) -> bytes:
-    import urllib.request
+def download_image(url: str, settings: Settings, **net: Any) -> bytes:
+    """The image at a link the images API returned, through the pinned connection of :mod:`core.net`.
 
-    if not url.startswith(("https://", "http://")):
-        raise ServiceError("The images API returned an image link that is not http(s).")
+    The link is someone else's choice, so it gets the crawler's guard: public addresses
+    only, the socket pinned to the checked address (no DNS rebinding), at most 20 MB. The
+    configured service's own host is trusted (a self-hosted server on the local network
+    serves its images from there), and ``WORKBENCH_ALLOW_PRIVATE_URLS`` trusts every host.
+    ``net`` passes ``resolver``/``connector`` through (tests).
+    """
+    from core import net as net_
+
     try:
-        with urllib.request.urlopen(url, timeout=settings.openai_timeout_s) as r:  # noqa: S310 (checked scheme)
-            return r.read(20_000_000)
-    except OSError as exc:
-        raise ServiceError(f"Could not download the generated image: {exc}") from None
+        host, _port = net_.split_url(url)
+    except net_.UnsafeURLError:
+        raise ServiceError("The images API returned an image link that is not http(s).") from None
+    service_host = urlsplit(settings.openai_base_url or "").hostname
+    trusted = settings.allow_private_urls or (service_host is not None and host == service_host)
+    try:
+        return net_.fetch_bytes(url, allow_private=trusted, timeout_s=settings.openai_timeout_s,
+                                max_bytes=20_000_000, **net)
+    except net_.UnsafeURLError as exc:
+        raise ServiceError(f"The generated image's link was refused: {exc.message}", "Image link refused") from None
+    except WorkbenchError as exc:
+        raise ServiceError(f"Could not download the generated image: {exc.message}") from None

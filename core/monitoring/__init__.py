@@ -25,7 +25,9 @@ conditioned on what was actually spent that day:
   another;
 * **spend** is checked against the daily budget (overspend) and against the
   campaign's usual pacing and dollar level (under-delivery over consecutive days; a
-  raised budget the campaign cannot spend is not one).
+  raised budget the campaign cannot spend is not one). Where a day's budget is unknown
+  (NULL ``daily_budget``: imported platform history), delivery is judged against the
+  campaign's own recent spend instead, never against a budget it does not know.
 
 Days already flagged never feed the baselines, so an incident does not teach the
 monitor that it is normal. Everything runs on (campaign x day) arrays: 40 campaigns
@@ -44,12 +46,14 @@ Where things are
 spend checks, root-cause arbitration · ``model`` the :class:`Monitor` estimator ·
 ``incidents`` alert days grouped · ``acks`` acknowledgements in the warehouse ·
 ``notify`` the webhook · ``evaluation`` injected incidents and scoring (benchmarks) ·
-``cli`` ``python -m core monitor``.
+``actions`` the proposed action of an incident · ``revisions`` applied actions as plan
+revisions and their bulk-upload CSV · ``freshness`` how old the data is · ``cli`` ``python -m core monitor``.
 """
 
 
 from core.monitoring.acks import acknowledge, apply_acks, load_acks, unacknowledge
 from core.monitoring.cli import monitor, replay, run_monitor
+from core.monitoring.freshness import stale_note
 from core.monitoring.evaluation import ACCEPTED_KINDS, INJECTABLE, evaluate, inject_incidents
 from core.monitoring.incidents import incidents, resolve_since
 from core.monitoring.model import Monitor
@@ -64,5 +68,5 @@ __all__ = [
     "SENSITIVITY", "SEVERITIES", "Monitor", "Sensitivity", "acknowledge", "apply_acks", "day_types", "evaluate",
     "incidents", "inject_incidents", "load_acks", "market_factor", "monitor", "nb_cdf", "nb_quantile_band",
     "nb_zero", "notify_new", "post_webhook", "replay", "resolve_since", "run_monitor", "slack_payload",
-    "spend_elasticity", "unacknowledge", "weekday_factors",
+    "spend_elasticity", "stale_note", "unacknowledge", "weekday_factors",
 ]

@@ -22,6 +22,7 @@ class Grid:
     present: np.ndarray
     values: dict[str, np.ndarray]
     platform_idx: np.ndarray
+    budget_known: np.ndarray  # False where a day's daily_budget is NULL (imported history: unknown)
 
 
 def build_grid(frame: pd.DataFrame) -> Grid:
@@ -39,6 +40,8 @@ def build_grid(frame: pd.DataFrame) -> Grid:
     shape = (len(cids), len(dates))
     present = np.zeros(shape, dtype=bool)
     present[c_idx, d_idx] = True
+    budget_known = np.zeros(shape, dtype=bool)
+    budget_known[c_idx, d_idx] = pd.to_numeric(f["daily_budget"], errors="coerce").notna().to_numpy()
     values = {}
     for col in NUMERIC:
         arr = np.zeros(shape)
@@ -51,7 +54,7 @@ def build_grid(frame: pd.DataFrame) -> Grid:
     camp = camp.set_index("campaign_id").reindex(cids).reset_index()
     plat = camp["platform"].fillna("?").astype(str).to_numpy() if "platform" in camp else np.array(["?"] * len(cids))
     _, p_idx = np.unique(plat, return_inverse=True)
-    return Grid(camp, dates, present, values, p_idx.astype(int))
+    return Grid(camp, dates, present, values, p_idx.astype(int), budget_known)
 
 
 
@@ -214,3 +217,28 @@ def spend_pass(spend: np.ndarray, budget: np.ndarray, present: np.ndarray, weekd
     return out
 
 
+
+
+def own_spend(spend: np.ndarray, present: np.ndarray, *, window: int = 14) -> dict[str, np.ndarray]:
+    """Each campaign's usual spend from its own last ``window`` days with spend (not today).
+
+    For days whose budget is unknown: the median of those days (a short incident does not
+    move it; a lasting change of budget becomes the new usual within a week), the spread
+    of their log spend (median absolute deviation, at least 5%) and how many days it rests
+    on. Returns ``expected``, ``sd`` and ``n`` arrays (campaign x day), NaN before any history.
+    """
+    C, D = spend.shape
+    out = {k: np.full((C, D), np.nan) for k in ("expected", "sd")}
+    out["n"] = np.zeros((C, D))
+    for c in range(C):
+        days = np.flatnonzero(present[c] & (spend[c] > 0))
+        if len(days) < 2:
+            continue
+        s = pd.Series(np.log(spend[c, days]))
+        prior = s.shift(1).rolling(window, min_periods=1)
+        med = prior.median().to_numpy()
+        mad = (s.shift(1) - pd.Series(med)).abs().rolling(window, min_periods=1).median().to_numpy()
+        out["expected"][c, days] = np.exp(med)
+        out["sd"][c, days] = np.maximum(1.4826 * np.nan_to_num(mad), 0.05)
+        out["n"][c, days] = np.minimum(np.arange(len(days)), window)
+    return out

@@ -57,7 +57,8 @@ def run_monitor(args, ctx) -> dict[str, Any]:
     }
     url = getattr(args, "webhook", None) or getattr(settings, "webhook_url", None)
     if url:
-        payload["notified"] = notify_new(wh, incs, url, timeout_s=5.0, retries=3)
+        payload["notified"] = notify_new(wh, incs, url, timeout_s=5.0, retries=3,
+                                         allow_private=bool(getattr(settings, "allow_private_urls", False)))
     return payload
 
 

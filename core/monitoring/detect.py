@@ -96,32 +96,52 @@ def count_evidence(y: np.ndarray, r: dict[str, np.ndarray], present: np.ndarray,
 
 
 def spend_checks(spend: np.ndarray, budget: np.ndarray, sp: dict[str, np.ndarray], present: np.ndarray,
-                 s: Sensitivity) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+                 s: Sensitivity, *, budget_known: np.ndarray | None = None,
+                 own: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Overspend on a day, under-delivery over ``s.under_days`` consecutive days.
 
-    ``sp`` is the spend baseline pass (``expected``, ``sd``, ``n``, ``level``). Returns
-    (overspend mask, under-delivery mask, the spend stats for the chart).
+    ``sp`` is the spend baseline pass (``expected``, ``sd``, ``n``, ``level``). Where a day's
+    budget is unknown (``budget_known`` False: imported history), delivery is judged
+    against the campaign's own recent spend (``own``: the same pass on spend alone), never
+    against a budget: under-delivery when spend collapses below its usual level for
+    consecutive days, overspend only on an extreme spike (a budget raised by an unknown
+    amount is not an incident). Returns (overspend mask, under-delivery mask, the spend
+    stats for the chart).
     """
     C, D = present.shape
+    known = np.ones_like(present) if budget_known is None else budget_known
     exp_sp, sd_sp = sp["expected"], sp["sd"]
     usual_max = np.where(sp["n"] >= 5, exp_sp * np.exp(4 * sd_sp) / np.where(budget > 0, budget, 1.0), 0.0)
     over_thr = np.maximum(s.overspend, np.nan_to_num(usual_max))
     had_budget = np.zeros_like(present)
-    had_budget[:, 1:] = budget[:, :-1] > 0  # a budget set to 0 yesterday-to-today, yet spending
-    over = present & (((budget > 0) & (spend > over_thr * budget) & (spend - budget >= 5.0))
-                      | ((budget <= 0) & had_budget & (spend >= 20.0)))
+    had_budget[:, 1:] = (budget[:, :-1] > 0) & known[:, :-1]  # a budget set to 0 yesterday-to-today, yet spending
+    over = present & known & (((budget > 0) & (spend > over_thr * budget) & (spend - budget >= 5.0))
+                              | ((budget <= 0) & had_budget & (spend >= 20.0)))
     with np.errstate(invalid="ignore", divide="ignore"):
         z_sp = np.log(np.maximum(spend, 1e-3) / exp_sp) / sd_sp
     under_day = (present & (budget > 0) & np.isfinite(exp_sp) & (exp_sp >= 5.0) & (sp["n"] >= 5)
                  & (spend <= s.under * exp_sp) & (spend <= 0.7 * budget) & (z_sp < -4.0)
                  & (spend <= s.under * np.nan_to_num(sp["level"], nan=np.inf)))
+    expected = np.where(present, exp_sp, np.nan)
+    lower = np.where(present, exp_sp * np.exp(-4 * sd_sp), np.nan)
+    upper = np.where(present & (budget > 0), np.maximum(exp_sp * np.exp(4 * sd_sp), over_thr * budget), np.nan)
+    ready = present & (sp["n"] >= 5)
+    if own is not None:
+        unknown = present & ~known
+        e_u, sd_u, n_u = own["expected"], own["sd"], own["n"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z_u = np.log(np.maximum(spend, 1e-3) / e_u) / sd_u
+        ok_u = unknown & np.isfinite(e_u) & (e_u >= 5.0) & (n_u >= 7)
+        # stricter than against a known budget: a budget cut of unknown size must not look like one
+        under_day = under_day | (ok_u & (spend <= 0.6 * s.under * e_u) & (z_u < -4.0))
+        over = over | (ok_u & (spend >= 2.5 * e_u) & (spend - e_u >= 20.0) & (z_u > 4.0))
+        expected = np.where(unknown, e_u, expected)
+        lower = np.where(unknown, e_u * np.exp(-4 * sd_u), lower)
+        upper = np.where(unknown, np.maximum(e_u * np.exp(4 * sd_u), 2.5 * e_u), upper)
+        ready = np.where(unknown, n_u >= 7, ready)
     under = _under_runs(under_day, present, s.under_days)
-    stats = {"observed": spend, "expected": np.where(present, exp_sp, np.nan),
-             "lower": np.where(present, exp_sp * np.exp(-4 * sd_sp), np.nan),
-             "upper": np.where(present & (budget > 0), np.maximum(exp_sp * np.exp(4 * sd_sp),
-                                                                  over_thr * budget), np.nan),
-             "p": np.ones((C, D)), "zero_run": np.zeros((C, D)), "zero_expected": np.zeros((C, D)),
-             "ready": present & (sp["n"] >= 5)}
+    stats = {"observed": spend, "expected": expected, "lower": lower, "upper": upper,
+             "p": np.ones((C, D)), "zero_run": np.zeros((C, D)), "zero_expected": np.zeros((C, D)), "ready": ready}
     return over, under, stats
 
 

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from core.errors import BadInputError, NotEnoughDataError
-from core.monitoring.baseline import Grid, build_grid, count_pass, spend_pass
+from core.monitoring.baseline import Grid, build_grid, count_pass, own_spend, spend_pass
 from core.monitoring.detect import count_evidence, quiet_repeats, root_cause, spend_checks
 from core.monitoring.incidents import incidents, resolve_since
 from core.monitoring.stats import day_types, nb_quantile_band, spend_elasticity
@@ -104,7 +104,8 @@ class Monitor(BaseEstimator):
             kinds[name], stats[name] = count_evidence(
                 v[obs], passes[name], pres, spent, s, holiday=holiday, min_history_days=self.min_history_days,
                 slow_leaks=name != "clicks", no_leads=no_leads)
-        over, under, stats["spend"] = spend_checks(v["spend"], v["daily_budget"], sp, pres, s)
+        over, under, stats["spend"] = spend_checks(v["spend"], v["daily_budget"], sp, pres, s,
+                                                   budget_known=g.budget_known, own=self._own_spend(g))
         cause = root_cause(kinds)
         track_l = cause.pop("tracking_leads")
         self.track_metric_ = np.where(track_l, "leads", "conversions")
@@ -151,6 +152,12 @@ class Monitor(BaseEstimator):
         return passes, sp
 
     # ---- outputs
+
+    def _own_spend(self, g: Grid) -> dict[str, np.ndarray] | None:
+        """Where some day's budget is unknown: expected spend from the campaign's own recent spend."""
+        if not (g.present & ~g.budget_known).any():
+            return None
+        return own_spend(g.values["spend"], g.present)
 
     def _alerts(self) -> pd.DataFrame:
         g, fl = self.grid_, self.flags_
@@ -211,6 +218,10 @@ class Monitor(BaseEstimator):
                    f"click-through {obs / imp:.2%} vs about {exp / imp:.2%}" if imp > 0 else
                    f"Clicks {obs:,.0f} vs about {_about(exp)} expected")
             severity = "high" if ratio <= 0.25 else ("medium" if ratio <= 0.5 else "low")
+        elif kind == "overspend" and not self.grid_.budget_known[c, d]:
+            msg = (f"Spend {_money(spend)} vs about {_money(exp)} usual (this day's budget is unknown; "
+                   f"{spend / exp:.1f}x its own recent spend): check budget caps and pacing")
+            severity = "high" if spend >= 4 * exp else "medium"
         elif kind == "overspend":
             if budget > 0:
                 msg = (f"Spend {_money(spend)} vs a daily budget of {_money(budget)} ({spend / budget:.1f}x): "
@@ -226,7 +237,9 @@ class Monitor(BaseEstimator):
             while k >= 0 and self.flags_["underdelivery"][c, k]:
                 run, k = run + 1, k - 1
             days = f" ({_ordinal(run)} day in a row)" if run > 1 else ""
-            msg = (f"Spend {_money(spend)} vs about {_money(exp)} expected on a {_money(budget)} budget{days}: "
+            on = f"on a {_money(budget)} budget" if self.grid_.budget_known[c, d] else \
+                "from its own recent spend (budget unknown)"
+            msg = (f"Spend {_money(spend)} vs about {_money(exp)} expected {on}{days}: "
                    f"check approvals, bids and targeting")
             severity = "high" if spend <= 0.1 * exp else ("medium" if spend <= 0.3 * exp else "low")
         return {"campaign_id": cid, "date": day.date().isoformat(), "metric": metric, "kind": kind,

@@ -35,14 +35,11 @@ def parse_brief_llm(text: str, settings: Any, *, client: Any = None, known_platf
 
     base = parse_brief(text, known_platforms=known_platforms, known_interests=known_interests)
     try:
-        if client is None:
-            import openai
+        from core import llm  # the one client and retry policy; structured output where the server has it
 
-            client = openai.OpenAI(api_key=settings.openai_api_key, base_url=settings.openai_base_url,
-                                   timeout=settings.openai_timeout_s)
-        reply = client.chat.completions.create(
-            model=settings.openai_model, temperature=0,
-            messages=[{"role": "system", "content": _LLM_PROMPT}, {"role": "user", "content": text}])
+        reply = llm.chat(settings, [{"role": "system", "content": _LLM_PROMPT}, {"role": "user", "content": text}],
+                         schema={"type": "object", "properties": {k: {} for k in _LLM_FIELDS}}, client=client,
+                         temperature=0, what="reading the brief")
         content = reply.choices[0].message.content or ""
         data = json.loads(content[content.find("{"):content.rfind("}") + 1])
     except Exception as exc:  # the service is optional: any failure means the offline parse

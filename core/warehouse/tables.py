@@ -24,7 +24,9 @@ def campaigns(db: Connection, filters: Filters | None = None) -> pd.DataFrame:
         "impressions, clicks, leads, conversions, revenue, coalesce(currency, 'USD') AS currency "
         f"FROM campaigns WHERE {clause} ORDER BY campaign_id, date", params)
     df["date"] = pd.to_datetime(df["date"])
-    df["interests"] = df["interests"].map(lambda v: tuple(v) if v is not None else ())
+    # An export that carries no audience (Google) stores it as unknown (NULL): no interests known.
+    df["interests"] = df["interests"].map(lambda v: tuple(v) if isinstance(v, (list, tuple)) or hasattr(v, "tolist")
+                                          else ())
     df["audience"] = [schema.audience_label(*a) for a in zip(
         df["age_min"], df["age_max"], df["gender"], df["location"], df["interests"])]
     return df

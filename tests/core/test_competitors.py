@@ -14,6 +14,7 @@ from core import competitors as comp
 from core.competitors import PoliteFetcher, UnsafeURLError, check_url, extract_page, find_offers, find_prices
 from core.warehouse import Warehouse
 from tests.competitor_site import FIXTURES, CompetitorSite
+from tests.net_fakes import PUBLIC_IP, RebindingResolver, RecordingConnector
 
 
 def _resolver(mapping: dict[str, str]):
@@ -60,23 +61,29 @@ def test_default_fetcher_refuses_the_local_server_and_its_literal_ip():
 
 def test_no_redirect_into_a_private_address():
     with CompetitorSite("acme") as site:
-        # "localhost" pretends to be public; its redirect to 127.0.0.1 must not be followed.
-        # (verify_peer off: locally every connection really lands on 127.0.0.1.)
-        fetcher = PoliteFetcher(delay_s=0, timeout_s=2, resolver=_resolver({"localhost": "93.184.216.34"}),
-                                verify_peer=False)
-        start = site.url.replace("127.0.0.1", "localhost")
-        res = fetcher.fetch(start + "go-internal")
+        # shop.test is public (played by the local site); its redirect to 127.0.0.1 must not be followed.
+        port = int(site.url.rsplit(":", 1)[1].strip("/"))
+        conn = RecordingConnector(public_to=port)
+        fetcher = PoliteFetcher(delay_s=0, timeout_s=2, resolver=_resolver({"shop.test": PUBLIC_IP}), connector=conn)
+        res = fetcher.fetch(f"http://shop.test:{port}/go-internal")
         assert res.outcome == "blocked" and "127.0.0.1" in res.final_url
         assert site.hits["/go-internal"] == 1 and site.hits["/pricing.html"] == 0
+        assert {ip for ip, _ in conn.dialled} == {PUBLIC_IP}
 
 
-def test_dns_rebinding_is_caught_at_connect_time():
+@pytest.mark.parametrize("public_answers", [1, 2, 5])
+def test_dns_rebinding_is_refused_before_any_byte_is_sent(public_answers):
+    """The name answers public to the check, then 127.0.0.1: the socket never reaches the local server."""
     with CompetitorSite("acme") as site:
-        # The name checks out as public but the connection lands on loopback: the response is refused.
-        fetcher = PoliteFetcher(delay_s=0, timeout_s=2, resolver=_resolver({"localhost": "93.184.216.34"}))
-        res = fetcher.fetch(site.url.replace("127.0.0.1", "localhost") + "pricing.html")
-        assert res.outcome == "blocked" and "connected to 127.0.0.1" in res.error
-        assert site.hits["/pricing.html"] == 0  # stopped at robots.txt, the first connection
+        port = int(site.url.rsplit(":", 1)[1].strip("/"))
+        resolver, conn = RebindingResolver(public_answers), RecordingConnector()
+        fetcher = PoliteFetcher(delay_s=0, timeout_s=2, retries=0, resolver=resolver, connector=conn)
+        res = fetcher.fetch(f"http://localhost:{port}/pricing.html")  # the OS would say 127.0.0.1
+        assert res.outcome in ("blocked", "robots", "error") and not res.ok  # robots.txt unreachable: disallow
+        assert sum(site.hits.values()) == 0  # not even robots.txt
+        assert all(ip == PUBLIC_IP for ip, _ in conn.dialled)  # only ever the address the guard approved
+        if public_answers == 1:
+            assert res.outcome == "blocked" and "127.0.0.1 (loopback)" in res.error and conn.dialled == []
 
 
 # ------------------------------------------------------------------ politeness against a local server
@@ -274,12 +281,11 @@ def test_chart_builders_return_figures():
 
 
 def test_robots_crawl_delay_wins_over_a_shorter_delay():
-    from urllib.robotparser import RobotFileParser
+    from protego import Protego
 
     with CompetitorSite("acme") as site:
         fetcher = _fast_fetcher(delay_s=0.0)
-        rp = RobotFileParser()
-        rp.parse(["User-agent: *", "Crawl-delay: 1", "Disallow: /private/"])
+        rp = Protego.parse("User-agent: *\nCrawl-delay: 1\nDisallow: /private/\n")
         fetcher._robots[fetcher._host(site.url)] = rp  # as if read from the site
         fetcher.fetch(site.url + "features.html")
         fetcher.fetch(site.url + "pricing.html")
@@ -293,3 +299,126 @@ def test_robots_txt_server_error_means_disallow_and_missing_means_allow():
         assert fetcher.fetch(down.url).outcome == "robots"
         assert down.hits["/"] == 0
         assert fetcher.fetch(globex.url).outcome == "ok"  # robots.txt 404: everything allowed
+
+
+
+# ------------------------------------------------------------------ robots.txt by RFC 9309 (Protego)
+
+ROBOTS = """User-agent: *
+Disallow: /*.pdf$
+Disallow: /private/
+Allow: /private/press/
+Disallow: /shop/*/checkout
+Allow: /shop/*/checkout/help$
+Crawl-delay: 2
+
+User-agent: OtherBot
+Disallow: /
+"""
+
+
+def _robots_fetcher(text: str) -> PoliteFetcher:
+    from protego import Protego
+
+    fetcher = _fast_fetcher()
+    fetcher._robots["http://site.test"] = Protego.parse(text)
+    return fetcher
+
+
+@pytest.mark.parametrize("path, allowed", [
+    ("/brochure.pdf", False),            # wildcard + end anchor
+    ("/brochure.pdf?download=1", True),  # $ anchors the end: this is not a .pdf URL
+    ("/files/2026/price-list.pdf", False),
+    ("/brochure.pdfx", True),
+    ("/private/plans.html", False),
+    ("/private/press/launch.html", True),   # the longer Allow beats the shorter Disallow
+    ("/shop/red-shoes/checkout", False),
+    ("/shop/red-shoes/checkout/help", True),
+    ("/shop/red-shoes/checkout/help/more", False),
+    ("/pricing.html", True),
+])
+def test_robots_txt_follows_rfc_9309(path, allowed):
+    assert _robots_fetcher(ROBOTS).allowed("http://site.test" + path) is allowed
+
+
+def test_robots_txt_allow_wins_a_tie_and_the_specific_group_wins_over_star():
+    tie = "User-agent: *\nDisallow: /page\nAllow: /page\n"
+    assert _robots_fetcher(tie).allowed("http://site.test/page")
+    ours = f"User-agent: *\nDisallow: /\n\nUser-agent: {comp.USER_AGENT.split('/')[0]}\nAllow: /\n"
+    assert _robots_fetcher(ours).allowed("http://site.test/anything")
+    assert _robots_fetcher(ROBOTS).robots("http://site.test/").crawl_delay(comp.USER_AGENT) == 2.0
+
+
+# ------------------------------------------------------------------ prices in every convention (price-parser)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("€1.299,00 per year", (1299.0, "EUR", "year")),
+    ("19,99 €", (19.99, "EUR", None)),
+    ("CHF 49", (49.0, "CHF", None)),
+    ("$1,234.56", (1234.56, "USD", None)),
+    ("49 CHF / month", (49.0, "CHF", "month")),
+    ("CHF 1'299.50 yearly", (1299.5, "CHF", "year")),
+    ("ab 1 299,00 EUR pro Jahr", (1299.0, "EUR", None)),
+    ("£9.99/mo", (9.99, "GBP", "month")),
+    ("€1.299 a year", (1299.0, "EUR", "year")),   # three digits after the dot: thousands
+    ("€12.50 a month", (12.5, "EUR", "month")),
+    ("A$29 per user per month", (29.0, "AUD", "month")),
+])
+def test_prices_in_european_swiss_and_us_conventions(text, expected):
+    (p,) = find_prices(text)
+    assert (p["amount"], p["currency"], p["period"]) == expected
+
+
+def test_no_price_without_a_currency_and_none_inside_words():
+    assert find_prices("15 users, 20% off, version 1.299, Chfoo 12, EURO 2024") == []
+
+
+def test_extract_page_reads_european_prices_in_cards():
+    html = """<main><h1>Preise</h1><p>Wählen Sie Ihren Plan für die Praxis und sparen Sie Zeit bei jedem Termin.</p>
+      <div class="card"><h3>Basis</h3><p>19,99 € / month</p></div>
+      <div class="card"><h3>Praxis</h3><p>€1.299,00 per year</p></div>
+      <div class="card"><h3>Schweiz</h3><p>CHF 49 per month</p></div></main>"""
+    got = [(p["plan"], p["amount"], p["currency"], p["period"]) for p in extract_page(html)["prices"]]
+    assert got == [("Basis", 19.99, "EUR", "month"), ("Praxis", 1299.0, "EUR", "year"),
+                   ("Schweiz", 49.0, "CHF", "month")]
+
+
+# ------------------------------------------------------------------ the sample's rivals, from local snapshots
+
+
+def test_sample_snapshots_crawl_three_competitors_with_price_changes():
+    from core.competitors import snapshots
+
+    wh = Warehouse.in_memory()
+    summary = comp.load_snapshots(wh)
+    assert summary == {"competitors": 3, "crawls": 2, "pages": 27}
+    f = comp.fetches(wh)
+    assert f["crawl_id"].nunique() == 2 and set(f["outcome"]) == {"ok", "robots"}
+    # robots.txt honoured on the snapshots: a wildcard rule, directories, the bot's own group with its Allow
+    refused = set(f.loc[f["outcome"] == "robots", "url"].str.replace(r"https://www\.[a-z]+\.example", "", regex=True))
+    assert {"/implants.html?print=1", "/patient-portal/login.html", "/admin/", "/book/appointment.html"} <= refused
+    assert "/book/insurance.html" in set(f.loc[f["outcome"] == "ok", "url"].str.replace(
+        r"https://www\.[a-z]+\.example", "", regex=True))
+    c = comp.compare(f)
+    assert set(c.prices["competitor"]) == {"Lone Star Smiles", "Prairie Implant Center", "Red River Family Dental"}
+    moved = c.changes[c.changes["change"] == "price moved"]
+    assert set(moved["competitor"]) == {"Lone Star Smiles", "Prairie Implant Center", "Red River Family Dental"}
+    assert "Single implant with crown: USD 2995 (-8%)" in set(moved["after"])
+    assert "new page" in set(c.changes["change"]) and "new offer" in set(c.changes["change"])
+    assert c.prices.query("plan == 'All-on-4 full arch'")["amount"].tolist() == [19900.0]  # a table row's label
+    assert snapshots.snapshot_versions() == ["v1", "v2"]
+
+
+def test_snapshot_transport_serves_files_only_inside_the_snapshot():
+    import httpx
+
+    from core.competitors import SAMPLE_SNAPSHOTS, SnapshotTransport
+
+    with httpx.Client(transport=SnapshotTransport(SAMPLE_SNAPSHOTS, "v1")) as client:
+        ok = client.get("https://www.lonestarsmiles.example/")
+        assert ok.status_code == 200 and ok.headers["content-type"].startswith("text/html")
+        assert client.get("https://www.lonestarsmiles.example/robots.txt").text.startswith("# Lone Star")
+        for url in ("https://www.lonestarsmiles.example/../../sites.json", "https://www.lonestarsmiles.example/%2e%2e/v2/index.html",
+                    "https://other.example/", "https://www.lonestarsmiles.example/missing.html"):
+            assert client.get(url).status_code == 404

@@ -66,7 +66,8 @@ def test_non_streaming_generation_parses_enforces_limits_and_scores(fake, tmp_pa
     (r,) = fake.chat_requests()
     assert r["headers"]["authorization"] == f"Bearer {KEY}"
     assert r["body"]["model"] == "fake-model"
-    assert r["body"]["response_format"] == {"type": "json_object"}
+    fmt = r["body"]["response_format"]  # structured output: the variants' JSON schema
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["schema"] == cs.VARIANTS_SCHEMA
     assert not r["body"].get("stream")
     prompt = "\n".join(m["content"] for m in r["body"]["messages"])
     assert "at most 30 characters" in prompt and "dental clinic" in prompt and "Write 3 distinct variants" in prompt
@@ -89,12 +90,16 @@ def test_answer_wrapped_in_prose_and_fences_is_parsed(fake, tmp_path):
     assert [v.description for v in gen.variants] == [d["description"] for d in DEFAULT_VARIANTS]
 
 
-def test_server_without_json_mode_gets_a_second_plain_request(fake, tmp_path):
+def test_server_without_json_mode_is_asked_one_level_down_and_remembered(fake, tmp_path):
     fake.mode = "no_json_mode"
     gen = cs.generate(req(n=1), make_settings(fake, tmp_path))
     assert len(gen.variants) == 1
-    first, second = fake.chat_requests()
-    assert "response_format" in first["body"] and "response_format" not in second["body"]
+    schema, json_mode, plain = fake.chat_requests()
+    assert schema["body"]["response_format"]["type"] == "json_schema"
+    assert json_mode["body"]["response_format"] == {"type": "json_object"}
+    assert "response_format" not in plain["body"]
+    cs.generate(req(n=1), make_settings(fake, tmp_path))  # the next call starts where the server is
+    assert len(fake.chat_requests()) == 4 and "response_format" not in fake.chat_requests()[-1]["body"]
 
 
 def test_unparseable_answer_is_a_clear_error(fake, tmp_path):

@@ -73,32 +73,31 @@ def _toy_family(score: list[float]) -> Family:
 
 
 @pytest.fixture
-def toy(monkeypatch):
-    scores = [0.30, 0.40, 0.25]
-    monkeypatch.setattr(lifecycle, "FAMILIES", {"toy": _toy_family(scores)})
-    monkeypatch.setattr(lifecycle, "_load_families", lambda: None)
-    return scores
+def toy():
+    return {"toy": _toy_family([0.30, 0.40, 0.25])}
 
 
 def test_retrain_loop_tracks_in_mlflow_and_keeps_the_champion(tmp_path, wh, example_file, toy):
     settings = Settings.from_mapping({"WORKBENCH_ROOT": str(tmp_path), "MLFLOW_TRACKING_URI":
                                       f"sqlite:///{tmp_path / 'mlflow.db'}"})
     wh.ingest(example_file)
-    first = lifecycle.retrain(wh, settings, ["toy"])
+    first = lifecycle.retrain(wh, settings, ["toy"], families=toy)
     assert first[0]["retrained"] and first[0]["promoted"] and first[0]["reason"] == "no model yet"
     assert first[0]["version"] == "v1"
-    assert json.loads((settings.models_dir / "lifecycle" / "toy" / "v1" / "meta.json").read_text())[
-        "mlflow_run_id"] == first[0]["run_id"]
+    passport = json.loads((settings.models_dir / "lifecycle" / "toy" / "v1" / "meta.json").read_text())
+    assert passport["extra"]["mlflow_run_id"] == first[0]["run_id"]
+    artifact, checked = lifecycle.load_artifact(settings, "toy")
+    assert artifact["mean_spend"] > 0 and checked["id"] == "v1" and checked["metrics"]["wape"] == 0.30
 
-    again = lifecycle.retrain(wh, settings, ["toy"])
+    again = lifecycle.retrain(wh, settings, ["toy"], families=toy)
     assert again[0]["retrained"] is False and again[0]["reason"] == "up to date"
 
-    worse = lifecycle.retrain(wh, settings, ["toy"], force=True)
+    worse = lifecycle.retrain(wh, settings, ["toy"], force=True, families=toy)
     assert worse[0]["retrained"] and not worse[0]["promoted"] and worse[0]["version"] == "v1"
     assert lifecycle.champions(wh).loc["toy", "run_id"] == first[0]["run_id"]
 
     wh.ingest(example_file)  # new data version
-    better = lifecycle.retrain(wh, settings, ["toy"])
+    better = lifecycle.retrain(wh, settings, ["toy"], families=toy)
     assert better[0]["reason"].startswith("data changed") and better[0]["promoted"]
     assert better[0]["version"] == "v2"
 
@@ -112,4 +111,4 @@ def test_unknown_family_is_bad_input(wh, toy, tmp_path):
     from core.errors import BadInputError
 
     with pytest.raises(BadInputError):
-        lifecycle.retrain(wh, Settings.from_mapping({"WORKBENCH_ROOT": str(tmp_path)}), ["nope"])
+        lifecycle.retrain(wh, Settings.from_mapping({"WORKBENCH_ROOT": str(tmp_path)}), ["nope"], families=toy)

@@ -140,7 +140,7 @@ def test_full_retrain_tracks_every_family_and_a_second_run_retrains_nothing(smal
         primary = lifecycle.champions(wh).loc[r["family"], "primary_metric"]
         assert math.isfinite(r["metrics"][primary])
         meta = json.loads((lc_settings.models_dir / "lifecycle" / r["family"] / "v1" / "meta.json").read_text())
-        assert meta["mlflow_run_id"] == r["run_id"]
+        assert meta["extra"]["mlflow_run_id"] == r["run_id"] and meta["model_type"] == f"lifecycle-{r['family']}"
     assert seen[-1] == (1.0, "Done") and all(0 <= f <= 1 for f, _ in seen)
 
     history = lifecycle.Tracker(lc_settings.mlflow_tracking_uri).history()
@@ -175,7 +175,8 @@ def test_cli_retrain_prints_the_contract_shape(tmp_path, monkeypatch, capsys, sm
 def test_bandits_family_tracks_each_experiments_posterior(wh, tmp_path):
     import pandas as pd
 
-    from core import bandits, lifecycle_families
+    from core import bandits
+    from core.lifecycle.builtin import bandits as lifecycle_families
     from core.config import Settings
     from core.errors import NotEnoughDataError
 

@@ -32,8 +32,9 @@ def _free_port() -> int:
 class AppServer:
     """A Streamlit server on a free port with its own workspace file."""
 
-    def __init__(self, tmp: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, tmp: Path, env: dict[str, str] | None = None, args: list[str] | None = None) -> None:
         self.port = _free_port()
+        self.args = list(args or [])
         self.url = f"http://127.0.0.1:{self.port}"
         self.db = tmp / "workspace.duckdb"
         self.env = {**os.environ, "WORKBENCH_DB": str(self.db), "WORKBENCH_MODELS": str(tmp / "models"),
@@ -43,7 +44,8 @@ class AppServer:
     def start(self, timeout: float = 90) -> "AppServer":
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             *self.args],
             cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

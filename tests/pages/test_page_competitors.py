@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.competitor_site import CompetitorSite
@@ -59,3 +61,27 @@ def test_no_competitors_gets_a_friendly_note(db_path):
     at = open_page("competitors")
     assert not at.exception and not error_texts(at)
     assert any("No competitors yet" in i.value for i in at.info)
+
+
+def test_user_text_in_an_error_is_shown_as_text_not_markdown(db_path):
+    """A URL (or file name) carrying Markdown must not make the browser fetch an image or follow a link."""
+    at = open_page("competitors")
+    _add(at, "Evil", "ftp://x/![](http://evil.test/p.png)[click](http://evil.test/)\x1b[2J")
+    (err,) = error_texts(at)
+    assert "URL refused" in err and not re.search(r"(?<!\\)[\[\]<]", err)  # every bracket escaped
+    assert r"!\[\](http://evil.test/p.png)\[click\]" in err and "\x1b" not in err and r"\x1b" in err
+
+
+def test_the_sample_shows_three_competitors_with_price_changes(db_path, capsys):
+    from core.cli import main
+
+    assert main(["load-sample", "--db", str(db_path), "--format", "json"]) == 0
+    assert '"competitors": {"competitors": 3, "crawls": 2' in capsys.readouterr().out
+    at = open_page("competitors", timeout=120)
+    assert not at.exception and not error_texts(at)
+    frames = [d.value for d in at.dataframe]
+    prices = next(f for f in frames if "amount" in f.columns)
+    assert set(prices["competitor"]) == {"Lone Star Smiles", "Prairie Implant Center", "Red River Family Dental"}
+    changes = next(f for f in frames if "change" in f.columns)
+    assert (changes["change"] == "price moved").sum() >= 3
+    assert "Single implant with crown: USD 2995 (-8%)" in changes["after"].tolist()

@@ -185,3 +185,12 @@ def test_segments_are_offered_as_audiences(db_path):
     _generate(at)
     assert not at.exception and not error_texts(at)
     assert at.session_state[K + "result"].request.audience == "New bargain hunters"
+
+
+def test_credentials_in_the_base_url_are_not_shown(llm, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", llm.base_url.replace("http://", "http://bob:s3cret-pass@") + "?key=k3y")
+    at = open_page("content_studio")
+    assert not at.exception
+    shown = " ".join(str(e.value) for e in [*at.caption, *at.markdown, *at.info])
+    assert "127.0.0.1" in shown and r"\*\*\*@" in shown  # *** once the Markdown is drawn
+    assert "s3cret-pass" not in shown and "k3y" not in shown

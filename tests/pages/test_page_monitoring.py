@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import pytest
 
 from core import monitoring
+from core.monitoring import revisions
 from core.warehouse import Warehouse
 from tests.core._monitoring_synth import synthetic_campaigns, to_records
 from tests.pages.conftest import error_texts, open_page
@@ -84,3 +87,55 @@ def test_a_few_days_of_data_render_without_incidents(loaded_db):
     assert not at.exception and not error_texts(at)
     assert int(_metric(at, "Open incidents").value) == 0
     assert at.get("plotly_chart")
+
+
+@pytest.fixture
+def overspend_db(db_path):
+    frame = synthetic_campaigns(8, 150, random_state=2)
+    last = frame["date"].max()
+    cid = frame.groupby("campaign_id")["spend"].mean().idxmax()
+    day = (frame["campaign_id"] == cid) & (frame["date"] == last)
+    frame.loc[day, "spend"] = frame.loc[day, "daily_budget"] * 2.5
+    wh = Warehouse.open(db_path)
+    wh.ingest_records("campaigns", to_records(frame))
+    wh.close()
+    return db_path, cid
+
+
+def test_incident_carries_a_proposed_action_applied_as_a_revision_and_undone(overspend_db):
+    db_path, cid = overspend_db
+    at = open_page("monitoring")
+    assert not at.exception and not error_texts(at)
+    view = at.dataframe[0].value
+    row = view[view["kind"] == "overspend"].iloc[0]
+    assert row["action"].startswith("Lower the budget cap of") and "saves about $" in row["effect"]
+    at.text_input(key="monitoring.apply_who").input("Dana")
+    at.button[[b.label for b in at.button].index("Apply this action")].click().run()
+    assert not at.exception and not error_texts(at)
+    wh = Warehouse.open(db_path)
+    revs = revisions.revisions(wh)
+    wh.close()
+    assert revs["who"].tolist() == ["Dana"] and revs["kind"].tolist() == ["overspend"]
+    budgets = revisions.current_budgets(revs)
+    assert budgets["campaign_id"].tolist() == [cid] and budgets["after"].iloc[0] < budgets["before"].iloc[0]
+    at.run()
+    assert any(d.value is not None and "who" in d.value for d in at.dataframe)  # the revisions table
+    at.button[[b.label for b in at.button].index("Undo")].click().run()
+    wh = Warehouse.open(db_path)
+    assert revisions.revisions(wh)["status"].tolist() == ["undone"]
+    wh.close()
+
+
+def test_watching_worker_and_stale_data_are_said(incident_db):
+    from core.worker import share
+
+    db_path, _ = incident_db
+    share.write_heartbeat(db_path, state="watching", last_file="day-1.json", last_file_at=time.time() - 125,
+                          queue=0, checked_through="2026-10-31")
+    try:
+        at = open_page("monitoring")
+        assert not at.exception and not error_texts(at)
+        assert any(i.value.startswith("watching: last file 2 min ago") for i in at.info)
+        assert any("Data ends Oct 31" in w.value for w in at.warning)  # the synthetic data ends 2026-10-31
+    finally:
+        share.write_heartbeat(db_path, state="stopped")

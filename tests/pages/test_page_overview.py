@@ -37,3 +37,10 @@ def test_empty_workspace_gets_a_friendly_note(db_path):
     at = open_page("overview")
     assert not at.exception and not error_texts(at)
     assert any("No campaign data" in i.value for i in at.info)
+
+
+def test_old_data_is_flagged(loaded_db):
+    at = open_page("overview")
+    assert not at.exception
+    # the contract example ends in 2025: weeks old by any clock that runs this test
+    assert any(w.value.startswith("Data ends ") and "days ago" in w.value for w in at.warning)

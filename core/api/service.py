@@ -1,0 +1,183 @@
+"""The models behind the API, loaded once and kept warm.
+
+Every route calls the same ``core`` functions as the matching command (the CLI's
+``run_<command>`` handlers, or the one function each handler wraps), so an answer over
+HTTP is the command's answer. What is slow to build (the sentiment model, a fitted
+segment model) is built once per data version and shared by all requests; what is not
+thread-safe (a tokenizer, the warehouse's writer) is behind a lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from core.config import Settings
+from core.errors import BadInputError, NotEnoughDataError
+from core.warehouse import Warehouse
+
+
+class WarmCache:
+    """Values built once per key, with one lock per key so concurrent callers build it once."""
+
+    def __init__(self, max_items: int = 16) -> None:
+        self._items: dict[Any, Any] = {}
+        self._locks: dict[Any, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._max = max_items
+
+    def get(self, key: Any, build: Callable[[], Any]) -> Any:
+        with self._guard:
+            if key in self._items:
+                return self._items[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                if key in self._items:
+                    return self._items[key]
+            value = build()
+            with self._guard:
+                if len(self._items) >= self._max:
+                    self._items.pop(next(iter(self._items)))
+                self._items[key] = value
+            return value
+
+
+class Service:
+    """One workspace (the file, or ``--data`` files in memory) and its warm models.
+
+    ``workspace`` is a warehouse, or a function returning the one to use now: with a
+    ``watch`` worker running, the file is the worker's and each request reads its newest
+    snapshot (the app's own way in, :func:`core.worker.share.app_workspace`).
+    """
+
+    def __init__(self, settings: Settings, workspace: Warehouse | Callable[[], Warehouse]) -> None:
+        # The API never posts to the monitor's webhook: a GET must not notify anyone.
+        self.settings = dataclasses.replace(settings, webhook_url=None)
+        self._workspace = workspace
+        self.cache = WarmCache()
+        self._score_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Load what the first requests would otherwise wait for (the sentiment model, spaCy)."""
+        self.sentiment(["warm-up"])
+        self.seo(text="Warm up.", keyword=None, title=None, meta=None)
+
+    # ---- plumbing
+
+    @property
+    def warehouse(self) -> Warehouse:
+        return self._workspace() if callable(self._workspace) else self._workspace
+
+    def _run(self, handler: Callable[[argparse.Namespace, Any], dict[str, Any]], **args: Any) -> dict[str, Any]:
+        from core.cli import Context, _clean
+
+        ctx = Context(self.settings, argparse.Namespace(data=None, db=None, **args), self.warehouse)
+        return _clean(handler(ctx.args, ctx))
+
+    # ---- routes' work
+
+    def sentiment(self, texts: list[str]) -> dict[str, Any]:
+        from core.cli import _clean
+        from core.sentiment import model_for
+
+        model = self.cache.get(("sentiment",), lambda: model_for(self.settings))
+        with self._score_lock:  # a fast tokenizer refuses concurrent use from several threads
+            # One text at a time, as `sentiment --text` scores it, so labels match the command's.
+            rows = [model.score_texts([t]).iloc[0] for t in texts]
+        return _clean({"scores": [{"label": str(r["label"]), "score": float(r["score"]),
+                                   "confidence": float(r["confidence"])} for r in rows], "model": model.name})
+
+    def recommend(self, **body: Any) -> dict[str, Any]:
+        from core.recommendations import run_recommend
+
+        return self._run(run_recommend, **body)
+
+    def alerts(self, *, since: str | None, account: str | None) -> dict[str, Any]:
+        from core.monitoring import run_monitor
+
+        return self._run(run_monitor, since=since, sensitivity="normal", webhook=None, account=account)
+
+    def assign(self, customers: list[dict[str, Any]], *, account: str | None) -> dict[str, Any]:
+        from core.cli import _clean
+        from core.segments import SegmentModel, assignments_frame
+
+        frame = _validated_customers(customers)
+        known = self.warehouse.customers()
+        if known.empty:
+            raise NotEnoughDataError("The workspace has no customers to learn segments from.", "No customers yet")
+        key = ("segments", self.warehouse.data_version, account)
+        model = self.cache.get(key, lambda: SegmentModel(k="auto", method="kmeans", random_state=0).fit(known))
+        labels = model.predict(frame)
+        names = dict(zip(model.segments()["segment"].astype(int), model.segments()["name"]))
+        out = assignments_frame(frame, labels, names)
+        return _clean({"assignments": out.to_dict(orient="records")})
+
+    def seo(self, *, text: str, keyword: str | None, title: str | None, meta: str | None) -> dict[str, Any]:
+        from core.cli import _clean
+        from core.seo import score_text
+
+        return _clean(score_text(text, keyword=keyword, title=title, meta=meta).to_dict())
+
+    def generate(self, **body: Any) -> dict[str, Any]:
+        from core.content_studio import run_generate
+
+        return self._run(run_generate, **body)
+
+    def ingest(self, filename: str, data: bytes, *, account: str | None) -> dict[str, Any]:
+        from core.cli import run_ingest
+
+        inbox = _worker_inbox(self.warehouse)
+        if inbox is not None:
+            return _queue(inbox, filename, data)
+        with tempfile.TemporaryDirectory() as tmp, self._write_lock:
+            path = Path(tmp) / _safe_name(filename)
+            path.write_bytes(data)
+            return self._run(run_ingest, files=[str(path)], table=None, skip_bad=False, account=account)
+
+
+def _worker_inbox(wh: Warehouse) -> Path | None:
+    """The running worker's inbox when ``wh`` is its snapshot (the worker then owns the file)."""
+    from core.worker.share import SnapshotWarehouse, read_heartbeat
+
+    if not isinstance(wh, SnapshotWarehouse):
+        return None
+    beat = read_heartbeat(wh.db_path) or {}
+    return Path(beat["inbox"]) if beat.get("inbox") else None
+
+
+def _queue(inbox: Path, filename: str, data: bytes) -> dict[str, Any]:
+    """Hand an upload to the worker: written beside, then renamed in, so it is never read half-written."""
+    import time
+    import uuid
+
+    name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}-{_safe_name(filename)}"
+    tmp = inbox / f".{name}.part"
+    tmp.write_bytes(data)
+    tmp.rename(inbox / name)
+    return {"queued": name, "inbox": str(inbox),
+            "note": "the watch worker owns the workspace: it ingests the file on its next turn"}
+
+
+def _validated_customers(records: list[dict[str, Any]]):
+    """Customer records checked against the contract, as the typed frame the models read."""
+    if not records:
+        raise BadInputError("Give at least one customer record in 'customers'.")
+    scratch = Warehouse.in_memory()
+    try:
+        scratch.ingest_records("customers", records, name="request body")
+        return scratch.customers()
+    finally:
+        scratch.close()
+
+
+def _safe_name(filename: str) -> str:
+    """The uploaded file's base name (its suffix tells gzip and NDJSON apart), never a path."""
+    name = Path(filename or "upload.json").name.replace("\x00", "")
+    keep = "".join(c if c.isalnum() or c in "._-" else "_" for c in name).lstrip(".")
+    return keep or "upload.json"

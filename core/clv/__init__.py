@@ -1,0 +1,26 @@
+"""Customer lifetime value: who is still a customer, how often they will buy, what they are worth.
+
+BG/NBD (purchases and drop-out) and Gamma-Gamma (spend per order), written as
+numerically stable log-likelihoods over scipy (``lifetimes`` is unmaintained and no
+longer imports on our stack; PyMC-Marketing is far too heavy for the product), fitted
+by maximum likelihood on the contract ``customers`` table as of a day. On CDNOW's
+2,357-customer sample they reproduce the published parameters (see tests/core/test_clv.py).
+
+Files: ``bgnbd.py`` and ``gamma_gamma.py`` (the maths and the two estimators),
+``data.py`` (customers table / transaction log -> summaries), ``model.py``
+(:class:`CLVModel`, saved through core.registry), ``holdout.py`` (calibrate, predict the
+rest, compare), ``report.py`` (per segment, at risk, audiences, ``python -m core clv``).
+"""
+
+from core.clv.bgnbd import BetaGeoModel
+from core.clv.data import (customers_from_transactions, read_transactions, repeat_spend, summarise_customers)
+from core.clv.gamma_gamma import GammaGammaModel
+from core.clv.holdout import HoldoutCheck, holdout_check
+from core.clv.model import CLVModel
+from core.clv.report import (at_risk, audience_with_value, clv_payload, customer_values, rank_audiences,
+                             run_clv, segment_value, valuable_audiences)
+
+__all__ = ["BetaGeoModel", "CLVModel", "GammaGammaModel", "HoldoutCheck", "at_risk", "audience_with_value",
+           "clv_payload", "customer_values", "customers_from_transactions", "holdout_check", "rank_audiences",
+           "read_transactions", "repeat_spend", "run_clv", "segment_value", "summarise_customers",
+           "valuable_audiences"]
