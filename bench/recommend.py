@@ -34,8 +34,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.objectives import Objective  # noqa: E402
-from core.recommendations import (Constraints, ResponseModel, allocate, backtest, kind_key,  # noqa: E402
-                                  recommend, saturation)
+from core.recommendations import (Constraints, ResponseModel, allocate, backtest, forecast_range,  # noqa: E402
+                                  kind_key, recommend, saturation)
 
 KIND = ["platform", "ad_type", "bidding_strategy", "age_min", "age_max", "gender", "interests", "location"]
 
@@ -172,14 +172,19 @@ def run_seed(seed: int, make) -> dict[str, float]:
 # ------------------------------------------------------------------ held-out advertisers made differently
 
 
+_FITTED: dict[int, tuple] = {}      # seed -> (model, truth): one fit per advertiser when several settings are tried
+
+
 def run_heldout(seed: int, goal: str, **plan_kwargs) -> dict[str, float]:
     """One held-out advertiser (bench/heldout.py) and one goal: captured share of the best gain, forecast error."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import heldout
 
-    campaigns, truth = heldout.make(seed)
     t0 = time.perf_counter()
-    model = ResponseModel(random_state=0).fit(campaigns)
+    if seed not in _FITTED:
+        campaigns, truth = heldout.make(seed)
+        _FITTED[seed] = (ResponseModel(random_state=0).fit(campaigns), truth)
+    model, truth = _FITTED[seed]
     items = model.items_.set_index("key").loc[truth.keys].reset_index()
     budget = float(items["current_daily_spend"].sum())
     plan = recommend(model, Objective(goal=goal, budget=budget, period="day"), **plan_kwargs)
@@ -200,10 +205,22 @@ def run_heldout(seed: int, goal: str, **plan_kwargs) -> dict[str, float]:
     best = max(float(truth.daily(x_best, goal).sum()), got)
     lead_q = lambda x: float(truth.daily(x, "conversions").sum() / max(truth.daily(x, "leads").sum(), 1e-9))
     forecast = plan.expected[goal]
+    # calibration: does the plan's 80% range for a month hold what the plan truly delivers in a month?
+    fr = forecast_range(model, plan, metric=goal, level=0.8)
+    rng = np.random.default_rng(seed)
+    mu = truth.daily(x_plan, goal) * fr["days"]
+    if goal == "leads":
+        real = rng.negative_binomial(np.maximum(mu, 1e-6) / 0.5, 1 / 1.5, (400, len(mu))).sum(1)
+    else:       # sales: binomial thinning of negative-binomial leads
+        lead_mu = truth.daily(x_plan, "leads") * fr["days"]
+        leads = rng.negative_binomial(np.maximum(lead_mu, 1e-6) / 0.5, 1 / 1.5, (400, len(mu)))
+        real = rng.binomial(leads, truth.quality[None, :]).sum(1)
+    covered = float(np.mean((real >= fr["lo"]) & (real <= fr["hi"])))
     return {"seed": seed, "goal": goal, "budget": round(budget, 1), "baseline": base, "plan": got, "best": best,
             "captured": (got - base) / (best - base) if best > base else float("nan"),
             "forecast": forecast, "forecast_error": forecast / got - 1.0,
-            "qualification_change": lead_q(x_plan) / lead_q(x_base) - 1.0, "seconds": seconds}
+            "qualification_change": lead_q(x_plan) / lead_q(x_base) - 1.0, "range80_holds": covered,
+            "seconds": seconds}
 
 
 def heldout_report(seeds: list[int], **plan_kwargs) -> pd.DataFrame:
@@ -214,7 +231,8 @@ def heldout_report(seeds: list[int], **plan_kwargs) -> pd.DataFrame:
         print(f"{g}: captured share of the best gain {part['captured'].mean():.2f} (worst {part['captured'].min():.2f});"
               f" plan forecast vs truth {part['forecast_error'].mean():+.1%} (range {part['forecast_error'].min():+.1%}"
               f" to {part['forecast_error'].max():+.1%}); qualification rate vs baseline "
-              f"{part['qualification_change'].mean():+.1%}")
+              f"{part['qualification_change'].mean():+.1%}; the plan's 80% range for a month held the month's outcome "
+              f"{part['range80_holds'].mean():.0%} of the time")
     print(f"all: captured {df['captured'].mean():.2f}; |forecast error| <= 10% on "
           f"{(df['forecast_error'].abs() <= 0.10).sum()} of {len(df)} plans")
     return df
