@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.objectives import Objective  # noqa: E402
 from core.recommendations import (Constraints, ResponseModel, allocate, backtest, forecast_range,  # noqa: E402
-                                  kind_key, recommend, saturation)
+                                  kind_key, marginal_returns, recommend, saturation)
 
 KIND = ["platform", "ad_type", "bidding_strategy", "age_min", "age_max", "gender", "interests", "location"]
 
@@ -216,10 +216,13 @@ def run_heldout(seed: int, goal: str, **plan_kwargs) -> dict[str, float]:
         leads = rng.negative_binomial(np.maximum(lead_mu, 1e-6) / 0.5, 1 / 1.5, (400, len(mu)))
         real = rng.binomial(leads, truth.quality[None, :]).sum(1)
     covered = float(np.mean((real >= fr["lo"]) & (real <= fr["hi"])))
+    mr = marginal_returns(model, plan)
+    margins_ok = float((mr["within"] | mr["constraint"].notna()).mean())
     return {"seed": seed, "goal": goal, "budget": round(budget, 1), "baseline": base, "plan": got, "best": best,
             "captured": (got - base) / (best - base) if best > base else float("nan"),
             "forecast": forecast, "forecast_error": forecast / got - 1.0,
             "qualification_change": lead_q(x_plan) / lead_q(x_base) - 1.0, "range80_holds": covered,
+            "marginal_ok": margins_ok,
             "seconds": seconds}
 
 
@@ -233,6 +236,8 @@ def heldout_report(seeds: list[int], **plan_kwargs) -> pd.DataFrame:
               f" to {part['forecast_error'].max():+.1%}); qualification rate vs baseline "
               f"{part['qualification_change'].mean():+.1%}; the plan's 80% range for a month held the month's outcome "
               f"{part['range80_holds'].mean():.0%} of the time")
+    print(f"marginal cost per platform within 5% at the optimum or at a named constraint on "
+          f"{df['marginal_ok'].mean():.0%} of the funded platforms")
     print(f"all: captured {df['captured'].mean():.2f}; |forecast error| <= 10% on "
           f"{(df['forecast_error'].abs() <= 0.10).sum()} of {len(df)} plans")
     return df

@@ -511,7 +511,7 @@ def curve_frame(model: ResponseModel, plan: Plan, metric: str | None = None, poi
 
 
 
-FORECAST_MODEL_ERROR = 0.07     # relative error of a plan's forecast beyond the curves' own uncertainty
+FORECAST_MODEL_ERROR = 0.035    # relative error of a plan's forecast beyond the curves' own uncertainty (tuned: seeds 101-104)
 
 
 def forecast_range(model: ResponseModel, plan: Plan, *, metric: str | None = None, level: float = 0.8,
