@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 from core.connectors import csv_exports, google, mapping, meta
 from core.connectors.detect import Detected, detect
 from core.errors import BadInputError
-from core.registry import file_sha256
+from core.hashing import file_sha256
 
 DEFAULT_ACCOUNT = "default"
 # Files that only describe line items go first, so the metrics files find their attributes;
@@ -113,15 +113,25 @@ def _tidy_warnings(report: Any, kinds: set[str]) -> Any:
 def ingest_one(wh: Any, path: Path, name: str, det: Detected, *, account_id: str = DEFAULT_ACCOUNT,
                table: str | None = None, skip_bad: bool = False, chosen: str | None = None) -> Any:
     """Load one recognised file (see :func:`ingest_paths`); ``chosen`` is the client the user picked, if any."""
-    IngestReport = _report_type()
     if det.kind == "contract":
         return _ingest_contract(wh, path, name, table=table, skip_bad=skip_bad, account_id=chosen)
     if table not in (None, "campaigns"):
         raise BadInputError(f"{name}: a {det.kind.replace('_', ' ')} export holds campaigns, not {table}.")
+    from core.warehouse.sniff import check_gzip, literal_path
+
+    if det.gzip:
+        check_gzip(path, name)  # a gzip bomb or a cut stream stops before DuckDB reads it
+    digest = file_sha256(path)
+    with literal_path(path) as read_path:  # DuckDB would read a name like 'glob[1].json' as a pattern
+        return _load_export(wh, Path(read_path), name, det, digest, account_id=account_id)
+
+
+def _load_export(wh: Any, path: Path, name: str, det: Detected, digest: str, *, account_id: str) -> Any:
+    """Map one platform export into the warehouse (``path`` is what DuckDB opens)."""
     from core.warehouse import exports
 
+    IngestReport = _report_type()
     db = wh.db
-    digest = file_sha256(path)
     src = SOURCE.get(det.kind, "mapped")
     if det.kind == "meta_insights":
         res = exports.load_meta_insights(

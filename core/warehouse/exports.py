@@ -115,10 +115,13 @@ def _log(cur: Cursor, name: str, digest: str, loaded: int, replaced: int, accoun
         "FROM ingest_log", {"f": name, "h": digest, "l": loaded, "r": replaced, "a": account_id})
 
 
-def _json_error(name: str, exc: Exception) -> BadInputError:
-    text = str(exc).splitlines()[0]
-    return BadInputError(f"{name}: truncated or malformed JSON ({text[:160]}). Nothing from this file was loaded.",
-                         "Malformed export")
+def _json_error(name: str, path: Path, gzip: bool, layout: str) -> BadInputError:
+    """DuckDB refused the file: say where it stops being JSON (never DuckDB's own text)."""
+    from core.warehouse.locate import locate_json_error
+
+    where = locate_json_error(path, gzip, layout if layout in ("array", "ndjson") else "object")
+    problem = where or "its fields do not have this export's types"
+    return BadInputError(f"{name}: {problem}. Nothing from this file was loaded.", "Malformed export")
 
 
 def _refuse(name: str, problem: str) -> BadInputError:
@@ -442,7 +445,7 @@ def load_meta_insights(db: "Connection", path: Path, name: str, digest: str, *, 
         try:
             _exec(cur, sql, {**q, **params})
         except duckdb.Error as exc:
-            raise _json_error(name, exc) from exc
+            raise _json_error(name, path, gzip, layout) from exc
         err, no_data = _exec(cur, "SELECT any_value(page_error), sum(n_no_data) FROM __metric").fetchone()
         if err:
             msg = json.loads(err).get("message", err) if err.startswith("{") else err
@@ -567,7 +570,7 @@ def _read_stream(cur: Cursor, path: Path, name: str, gzip: bool, required: list[
             FROM (SELECT from_json(json, {_lit(_spec(_BATCH_TYPE))}) AS b
                   FROM {_objects_sql('path', 'array', gzip, size)})""", {"path": str(path)})
     except duckdb.Error as exc:
-        raise _json_error(name, exc) from exc
+        raise _json_error(name, path, gzip, "array") from exc
     err, pfe, masks = _exec(cur, 
         "SELECT any_value(error) FILTER (error IS NOT NULL), any_value(pfe) FILTER (pfe IS NOT NULL), "
         "list(DISTINCT fieldMask) FILTER (fieldMask IS NOT NULL) FROM __batches").fetchone()
@@ -605,9 +608,9 @@ _CUSTOMER = ("coalesce(r.customer.id, regexp_extract(coalesce(r.campaign.resourc
 
 def _google_objective_sql(lead_cats: list[str], awareness: list[str], sales: list[str]) -> str:
     """A campaign's objective: what it converts on, else how it bids (Google campaigns carry none)."""
-    return (f"CASE WHEN cv.leads > 0 THEN 'leads' WHEN cv.conversions > 0 THEN 'sales' "
-            f"WHEN li_bid IN (SELECT unnest($aw)) THEN 'awareness' WHEN li_chan = 'VIDEO' THEN 'awareness' "
-            f"WHEN li_bid IN (SELECT unnest($sa)) OR li_chan = 'SHOPPING' THEN 'sales' ELSE 'traffic' END")
+    return ("CASE WHEN cv.leads > 0 THEN 'leads' WHEN cv.conversions > 0 THEN 'sales' "
+            "WHEN li_bid IN (SELECT unnest($aw)) THEN 'awareness' WHEN li_chan = 'VIDEO' THEN 'awareness' "
+            "WHEN li_bid IN (SELECT unnest($sa)) OR li_chan = 'SHOPPING' THEN 'sales' ELSE 'traffic' END")
 
 
 def load_google_performance(db: "Connection", path: Path, name: str, digest: str, *, account_id: str, gzip: bool,
@@ -633,12 +636,12 @@ def load_google_performance(db: "Connection", path: Path, name: str, digest: str
         params = {"account": account_id, "source": "google", **_map_params("bid", bids),
                   **_map_params("chan", channels)}
         # Attributes as the file states them now (the last day's row of each campaign).
-        _exec(cur, f"""CREATE OR REPLACE TEMP TABLE __gli AS
+        _exec(cur, """CREATE OR REPLACE TEMP TABLE __gli AS
             SELECT line_item_id, arg_max(source_account_id, date) AS source_account_id,
                    arg_max(campaign_name, date) AS campaign_name, arg_max(chan, date) AS chan,
                    arg_max(bid, date) AS bid, arg_max(budget, date) AS budget
             FROM __gp GROUP BY line_item_id""")
-        _exec(cur, f"""DELETE FROM export_line_items WHERE account_id = $account AND source = $source
+        _exec(cur, """DELETE FROM export_line_items WHERE account_id = $account AND source = $source
                         AND line_item_id IN (SELECT line_item_id FROM __gli)""", {"account": account_id,
                                                                                  "source": "google"})
         _exec(cur, f"""INSERT INTO export_line_items SELECT $account, $source, line_item_id, source_account_id,
