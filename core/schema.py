@@ -214,6 +214,27 @@ def audience_label(age_min: int, age_max: int, gender: str, location: str, inter
     return f"{label} [{tags}]" if tags else label
 
 
+# What a model assumes for a line item whose export carries no audience (Google campaigns,
+# CSV downloads): no demographic restriction known, location unknown. The line item's label
+# stays "unknown audience" (audience_label), so pages and plans say it was not given.
+UNKNOWN_AUDIENCE_FILL = {"age_min": 18, "age_max": 65, "gender": "all", "location": "unknown"}
+
+
+def fill_unknown_audience(frame):
+    """A copy of a campaigns frame whose unknown audience fields hold the modelling defaults.
+
+    Models need numbers and categories in every row; the warehouse keeps the unknowns as
+    NULL. Call it after the audience label is made, so the label still says "unknown".
+    """
+    out = frame.copy()
+    for col, value in UNKNOWN_AUDIENCE_FILL.items():
+        if col in out:
+            out[col] = out[col].where(out[col].notna(), value)
+    if "interests" in out:
+        out["interests"] = out["interests"].map(lambda v: v if v is not None and not isinstance(v, float) else [])
+    return out
+
+
 def campaign_records(frame) -> list[dict]:
     """Contract campaign records (audience nested) from a frame with the audience flattened.
 

@@ -44,7 +44,7 @@ campaigns = _shared.table("campaigns")
 version = _shared.data_version()
 known_platforms = sorted(campaigns["platform"].unique())
 known_interests = sorted({i for t in campaigns["interests"] for i in t})
-known_locations = sorted(campaigns["location"].unique())
+known_locations = sorted(campaigns["location"].dropna().unique())  # an export may not say where
 
 # The brief survives a page change (a plain session key outlives the widget's) and a reload (URL, then workspace).
 if K + "brief" not in st.session_state:
