@@ -79,8 +79,8 @@ class Advisor:
     """Proposed actions for the worker's alerts, on response curves refitted on a schedule.
 
     The curves are fitted after the first check and again once ``every`` new files came
-    in ("retrain on schedule"), always after that check's alerts were delivered, so a fit
-    never delays an alert.
+    in ("retrain on schedule"), and only while the inbox is empty, so a fit never delays
+    an alert.
     """
 
     def __init__(self, *, every: int = 7, country: str | None = "US") -> None:
@@ -127,6 +127,7 @@ class Worker:
     _stop: bool = False
     _wh: Warehouse | None = None
     _frame: pd.DataFrame | None = None
+    _since_fit: int = 0
     _hooks: dict[str, _Backoff] = field(default_factory=lambda: {"webhook": _Backoff(), "email": _Backoff()})
 
     # ---- lifecycle
@@ -192,6 +193,11 @@ class Worker:
             self.process(ready[:self.cfg.max_batch])
         self.deliver()
         self._beat()
+        if self.advisor is not None and self._frame is not None and self._since_fit \
+                and not inbox_.candidates(self.cfg.inbox):
+            # the curves refit only while nothing waits, so a fit never delays an alert
+            self.advisor.after_check(self._frame, self._since_fit)
+            self._since_fit = 0
 
     def process(self, paths: list[Path] | Path) -> None:
         """Ingest the files in name order, check once, queue, move them away, deliver, publish.
@@ -231,8 +237,7 @@ class Worker:
                  f"deliver and publish {t3 - t2:.1f})")
         self._beat(last_file=loaded[-1].name, last_file_at=self.clock(), last_check_at=self.clock(),
                    last_found=found)
-        if self.advisor is not None and self._frame is not None:
-            self.advisor.after_check(self._frame, len(loaded))
+        self._since_fit += len(loaded)
 
     def _rejected(self, path: Path, reason: str) -> None:
         dest = inbox_.reject(path, reason)

@@ -20,7 +20,7 @@ from core.warehouse import Warehouse
 from core.worker import inbox, ledger, share
 from core.worker.mail import SmtpSettings
 from core.worker.replay import day_files
-from core.worker.service import WatchConfig, Worker
+from core.worker.service import Advisor, WatchConfig, Worker
 from tests.core._monitoring_synth import synthetic_campaigns, to_records
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,6 +137,7 @@ def test_webhook_down_keeps_alerts_and_sends_them_once_when_it_answers(tmp_path,
     day_files(broken, tmp_path / "inbox", days=LIVE_DAYS)
     handler.down = True
     w = _worker(tmp_path, webhook=url)
+    w.advisor = Advisor()
     assert w.run() == 0
     assert w.stats["processed"] == LIVE_DAYS + 1 and w.stats["alerts"] > 0
     assert handler.bodies == []
@@ -151,6 +152,7 @@ def test_webhook_down_keeps_alerts_and_sends_them_once_when_it_answers(tmp_path,
     body = handler.bodies[0]
     assert set(body) == {"text", "alerts"} and "new alert" in body["text"]
     assert {a["kind"] for a in body["alerts"]} == {"tracking_stopped"}
+    assert body["alerts"][0]["action"].startswith("Check the tracking of")  # the proposed action rides along
     assert set(body["alerts"][0]) >= {"campaign_id", "date", "metric", "kind", "severity", "observed", "expected",
                                       "message"}
     assert _worker(tmp_path, webhook=url).run() == 0 and len(_alert_keys(handler.bodies)) == len(keys)  # once
