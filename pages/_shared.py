@@ -1,8 +1,13 @@
-"""The one Streamlit glue module (not a page): settings, warehouse, filters, reads, errors.
+"""The one Streamlit glue module (not a page): settings, warehouse, clients, filters, reads, errors.
 
 Caching lives only here: ``cache_resource`` for the warehouse, settings and models,
 ``cache_data`` for frames keyed by the warehouse's ``data_version`` so that new data
 invalidates old reads.
+
+Every page works on the client chosen in the sidebar: :func:`warehouse` and
+:func:`settings` are that client's (its rows, its state, its models folder), and its
+``data_version`` is its own, so a cache keyed by version never serves one client's
+results to another.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any, Iterator
 import pandas as pd
 import streamlit as st
 
+from core import schema
 from core.access import AccessPolicy
 from core.config import Settings
 from core.escape import markdown as md
@@ -26,6 +32,9 @@ from core.warehouse import Filters, Warehouse
 from core.worker import share
 
 FILTER_KEYS = ("filters.range", "filters.platforms", "filters.objectives")
+CLIENT_KEY = "clients.current"
+# A page that adds or deletes a client asks the sidebar (drawn before it) to switch on the next run.
+SWITCH_KEY = "clients.switch_to"
 
 
 def _legacy_routing() -> bool:
@@ -97,7 +106,7 @@ def policy() -> AccessPolicy:
 
 
 def _client() -> str:
-    return str(st.session_state.get("client") or "default")
+    return client()
 
 
 def _email() -> str | None:
@@ -147,8 +156,13 @@ def access_note() -> None:
 
 
 @st.cache_resource
-def settings() -> Settings:
+def _base_settings() -> Settings:
     return Settings.from_mapping({**os.environ, **_secrets()})
+
+
+def settings() -> Settings:
+    """Settings of the chosen client (its models live in its own folder)."""
+    return _base_settings().for_account(client())
 
 
 @st.cache_resource(max_entries=4)
@@ -156,11 +170,36 @@ def _warehouse_at(path: str, kind: str, generation: int, db: str) -> Warehouse:
     return share.open_for_app(path, kind, db)
 
 
-def warehouse() -> Warehouse:
-    """The persistent workspace, opened once per server process; while the monitor worker
+def workspace() -> Warehouse:
+    """The whole workspace (every client), opened once per server process; while the monitor worker
     (``python -m core watch``) owns the file, its newest snapshot (core/worker/share.py)."""
-    db = str(settings().db_path)
+    db = str(_base_settings().db_path)
     return _warehouse_at(*share.app_target(db), db)
+
+
+def warehouse() -> Warehouse:
+    """The chosen client's view of the workspace: every read and write is that client's."""
+    return workspace().for_account(client())
+
+
+def clients() -> list[str]:
+    """The workspace's client ids; a new workspace has the default client."""
+    return workspace().accounts() or [schema.DEFAULT_ACCOUNT]
+
+
+def client() -> str:
+    """The client chosen in the sidebar (the first one until a choice is made)."""
+    ids = clients()
+    # A switch asked for in this run's page wins until the sidebar applies it on the next run.
+    for chosen in (st.session_state.get(SWITCH_KEY), st.session_state.get(CLIENT_KEY)):
+        if chosen in ids:
+            return chosen
+    return ids[0]
+
+
+def switch_client(account: str) -> None:
+    """Choose ``account`` in the sidebar on the next run (call st.rerun() after)."""
+    st.session_state[SWITCH_KEY] = account
 
 
 def data_version() -> int:
@@ -168,34 +207,51 @@ def data_version() -> int:
 
 
 @st.cache_data(show_spinner=False)
-def _table(name: str, version: int, filters: Filters | None) -> pd.DataFrame:
-    wh = warehouse()
+def _table(name: str, account: str, version: int, filters: Filters | None) -> pd.DataFrame:
+    wh = workspace().for_account(account)
     if name == "customers":
         return wh.customers()
     return getattr(wh, name)(filters)
 
 
 def table(name: str, filters: Filters | None = None) -> pd.DataFrame:
-    """A contract table as a frame, cached until the data changes."""
-    return _table(name, data_version(), filters)
+    """A contract table of the chosen client as a frame, cached until its data changes."""
+    return _table(name, client(), data_version(), filters)
 
 
 @st.cache_data(show_spinner=False)
-def _date_bounds(version: int) -> tuple[date | None, date | None]:
-    return warehouse().date_range()
+def _date_bounds(account: str, version: int) -> tuple[date | None, date | None]:
+    return workspace().for_account(account).date_range()
 
 
 @st.cache_data(show_spinner=False)
-def _choices(column: str, version: int) -> list[str]:
-    return warehouse().distinct(column)
+def _choices(account: str, column: str, version: int) -> list[str]:
+    return workspace().for_account(account).distinct(column)
+
+
+def client_switcher() -> None:
+    """The sidebar's client choice; every page, download and model follows it."""
+    ids = clients()
+    pending = st.session_state.pop(SWITCH_KEY, None)
+    if pending in ids:
+        st.session_state[CLIENT_KEY] = pending
+    if st.session_state.get(CLIENT_KEY) not in ids:
+        st.session_state[CLIENT_KEY] = ids[0]
+    names = workspace().clients().set_index("account_id")["name"].to_dict()
+    with st.sidebar:
+        st.selectbox("Client", ids, key=CLIENT_KEY, format_func=lambda a: names.get(a, a),
+                     help="Every page, download and model shows only this client's data. "
+                          "Add, rename or delete clients on the Data page.")
 
 
 def sidebar_filters() -> None:
-    """The shared sidebar filter; every page reads it through :func:`filters`."""
+    """The shared sidebar: the client, then the filter every page reads through :func:`filters`."""
     problem = secrets_problem()
     if problem:
         st.warning(md(problem), icon=":material/key_off:")
-    lo, hi = _date_bounds(data_version())
+    client_switcher()
+    account, version = client(), data_version()
+    lo, hi = _date_bounds(account, version)
     with st.sidebar:
         st.caption("Filters apply to every page")
         if lo is not None and hi is not None:
@@ -204,10 +260,13 @@ def sidebar_filters() -> None:
             if not current or len(current) != 2 or current[0] < lo or current[1] > hi:
                 st.session_state["filters.range"] = default
             st.date_input("Date range", min_value=lo, max_value=hi, key="filters.range")
-        st.multiselect("Platforms", _choices("platform", data_version()), key="filters.platforms",
-                       placeholder="All platforms")
-        st.multiselect("Objectives", _choices("objective", data_version()), key="filters.objectives",
-                       placeholder="All objectives")
+        platforms, objectives = _choices(account, "platform", version), _choices(account, "objective", version)
+        # A choice made for another client that this one does not have would be refused by the widget.
+        for key, options in (("filters.platforms", platforms), ("filters.objectives", objectives)):
+            if any(v not in options for v in st.session_state.get(key) or ()):
+                st.session_state[key] = [v for v in st.session_state[key] if v in options]
+        st.multiselect("Platforms", platforms, key="filters.platforms", placeholder="All platforms")
+        st.multiselect("Objectives", objectives, key="filters.objectives", placeholder="All objectives")
 
 
 def filters() -> Filters:
@@ -258,3 +317,36 @@ def download_buttons(frame: pd.DataFrame, stem: str, *, key: str) -> None:
 def download_json(payload: Any, stem: str, *, key: str, label: str = "JSON") -> None:
     st.download_button(label, json.dumps(payload, indent=1, default=str).encode(), f"{stem}.json",
                        "application/json", key=key, icon=":material/download:")
+
+
+def clients_section() -> None:
+    """The Data page's client management: list, add, rename, export, delete (behind a confirmation)."""
+    ws, current = workspace(), client()
+    listing = ws.clients()
+    st.dataframe(listing, hide_index=True, width="stretch", key="data.clients_table")
+    download_buttons(listing, "clients", key="data.clients")
+    add, rename = st.columns(2)
+    with add, st.form("data.client_add_form", clear_on_submit=True):
+        new_id = st.text_input("New client id", key="data.client_id", placeholder="acme",
+                               help="Letters, digits, '_', '.', '-'. Rows and models are filed under it.")
+        new_name = st.text_input("Name", key="data.client_name", placeholder="Acme Dental")
+        if st.form_submit_button("Add client", icon=":material/person_add:") and new_id.strip():
+            with error_box():
+                switch_client(ws.add_client(new_id, new_name or None))
+                st.rerun()
+    with rename, st.form("data.client_rename_form", clear_on_submit=True):
+        name = st.text_input(f"New name for {ws.client_name(current)}", key="data.client_rename")
+        if st.form_submit_button("Rename", icon=":material/edit:") and name.strip():
+            with error_box():
+                ws.rename_client(current, name) if current in ws.accounts() else ws.add_client(current, name)
+                st.rerun()
+    # The confirmation belongs to one client: switching clients never carries it over.
+    confirm = st.checkbox(f"I understand this deletes {current}'s data, saved state and history",
+                          key=f"data.confirm_delete_client.{current}")
+    if st.button(f"Delete client {current}", key="data.delete_client", disabled=not confirm or current not in ws.accounts(),
+                 icon=":material/person_remove:"):
+        with error_box():
+            ws.delete_client(current)
+            st.session_state.pop(f"data.confirm_delete_client.{current}", None)
+            st.toast(f"Client {current} deleted.")
+            st.rerun()
