@@ -29,10 +29,10 @@ def _fit(version: int, sensitivity: str, platforms: tuple[str, ...], objectives:
     return _shared.fitted("monitoring", (sensitivity, platforms, objectives, country), fit, version=version)
 
 
-# The response curves behind the proposed actions (page-local like the monitor, keyed by data_version).
-@st.cache_resource(max_entries=2, show_spinner=False)
+# The response curves behind the proposed actions, in the shared store like the monitor.
 def _curves(version: int, country: str):
-    return actions.fit_curves(_shared.table("campaigns"), country=country)
+    return _shared.fitted("monitoring.curves", (country,),
+                          lambda: actions.fit_curves(_shared.table("campaigns"), country=country), version=version)
 
 
 watch_note = share.watching_note(_shared.settings().db_path)
