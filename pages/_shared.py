@@ -170,11 +170,28 @@ def _warehouse_at(path: str, kind: str, generation: int, db: str) -> Warehouse:
     return share.open_for_app(path, kind, db)
 
 
+_RUN_KEY = "_shared.workspace_this_run"
+
+
+def _resolve_workspace() -> Warehouse:
+    db = str(_base_settings().db_path)
+    return _warehouse_at(*share.app_target(db), db)
+
+
+def begin_run() -> None:
+    """Decide once per script run which file the app reads (app.py calls it first).
+
+    While the monitor worker hands the file over, deciding again in the middle of a run could
+    close the warehouse a page is holding; every call of this run gets the same one.
+    """
+    st.session_state[_RUN_KEY] = _resolve_workspace()
+
+
 def workspace() -> Warehouse:
     """The whole workspace (every client), opened once per server process; while the monitor worker
     (``python -m core watch``) owns the file, its newest snapshot (core/worker/share.py)."""
-    db = str(_base_settings().db_path)
-    return _warehouse_at(*share.app_target(db), db)
+    ws = st.session_state.get(_RUN_KEY)
+    return ws if ws is not None else _resolve_workspace()
 
 
 def warehouse() -> Warehouse:
