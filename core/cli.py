@@ -16,10 +16,7 @@ import json
 import math
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
-
-import pandas as pd
 
 from core import schema
 from core.config import Settings
@@ -182,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("segment", help="customer segments")
     _common(p)
     p.add_argument("--k", default="auto")
-    p.add_argument("--method", choices=("kmeans", "gmm", "dbscan"), default="kmeans")
+    p.add_argument("--method", choices=("gmm", "kmeans", "dbscan"), default="gmm")
 
     p = sub.add_parser("clv", help="customer lifetime value (BG/NBD + Gamma-Gamma)")
     _common(p)
@@ -272,7 +269,7 @@ def _lake_and_batch(sub) -> None:
     p.add_argument("--master", metavar="URL", help="Spark master (default local[*]); e.g. spark://host:7077")
     p.add_argument("--since", help="monitor: YYYY-MM-DD (default: each client's last 7 days)")
     p.add_argument("--k", default="auto", help="segment: N or auto")
-    p.add_argument("--method", choices=("kmeans", "gmm", "dbscan"), default="kmeans")
+    p.add_argument("--method", choices=("gmm", "kmeans", "dbscan"), default="gmm")  # as `segment`
     p.add_argument("--objective", default="more leads", help="recommend: the brief for every client")
     p.add_argument("--budget", type=float, help="recommend: default each client's last-30-day daily spend")
     p.add_argument("--period", choices=("day", "week", "month", "quarter"))
@@ -288,9 +285,13 @@ def _lake_and_batch(sub) -> None:
 def run_ingest(args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
     # Contract files and platform exports alike, recognised by content (core.connectors).
     from core.connectors import ingest_paths
+    from core.errors import UnknownTableError
 
-    report = ingest_paths(ctx.warehouse(), args.files, account_id=ctx.account, table=args.table,
-                          skip_bad=args.skip_bad)
+    try:
+        report = ingest_paths(ctx.warehouse(), args.files, account_id=ctx.account,
+                              table=args.table, skip_bad=args.skip_bad)
+    except UnknownTableError as exc:  # the message names no flag: the web page has none
+        raise UnknownTableError(f"{exc} Name it with --table.", exc.title) from exc
     return report.to_dict()
 
 
@@ -315,7 +316,10 @@ def _clean(value: Any) -> Any:
             pass
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
-    if isinstance(value, (pd.Timestamp,)):
+    # pandas is imported only by the commands that use it (ingest never does): a value can be
+    # a Timestamp only when pandas is loaded, so the check does not import it.
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(value, pd.Timestamp):
         return value.isoformat()
     return value
 
@@ -339,6 +343,8 @@ def render_table(payload: dict[str, Any]) -> str:
     for key, value in payload.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             lines.append(f"\n{key}:")
+            import pandas as pd
+
             rows = [{k: _cell(v) for k, v in rec.items()} for rec in value]
             lines.append(pd.DataFrame(rows).to_string(index=False))
         elif isinstance(value, dict):

@@ -9,7 +9,7 @@ of a million records is validated without a Python loop over records.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from core.config import DEFAULT_ACCOUNT as DEFAULT_ACCOUNT  # re-exported: the contract names the default client
@@ -39,6 +39,16 @@ def check_account_id(value: str) -> str:
     if not _ACCOUNT_RE.match(text):
         raise AccountError(f"Not a client id: {value!r} (letters, digits, '_', '.', '-'; up to 64 characters).")
     return text
+
+
+# Plausible ranges (docs/data-format.md): a value outside them is a broken export, not
+# data, and would move every "last N days" window or swamp a model. Dates and date-times
+# from 2000-01-01 to one year after today (UTC); counts and amounts below a cap far above
+# any real campaign-day, even in currencies of small units.
+DATE_MIN = "2000-01-01"
+DATE_MAX_AHEAD = "1 year"
+COUNT_MAX = 100_000_000_000      # 1e11 impressions, clicks, leads ... in one record
+AMOUNT_MAX = 10_000_000_000      # 1e10 of the record's currency (spend, revenue, budget)
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ if can_upload:
     unmapped = st.session_state.get("data.unmapped")
     if unmapped:
         map_name, raw = unmapped
-        st.subheader(f"Map {map_name}")
+        st.subheader(f"Map {md(map_name)}")
         st.caption("The workbench does not know this CSV's columns. Pick the column for each field once: the mapping "
                    "is kept, and the next file with the same columns loads without asking.")
         with tempfile.TemporaryDirectory() as tmp, _shared.error_box():
@@ -162,7 +162,10 @@ else:
     _shared.download_buttons(history, "ingest-history", key="data.history")
 
 st.subheader("Clients")
-_shared.clients_section()
+if _shared.allowed("manage_clients"):
+    _shared.clients_section()
+else:
+    st.caption("Adding, renaming and deleting clients needs the admin role.")
 
 st.subheader("Export and reset")
 client = _shared.client()

@@ -20,12 +20,13 @@ if _shared.empty_note("campaign data"):
     st.stop()
 
 
-# Cache of the fitted monitor (page-local, keyed by data_version): one fit per data, platform and sensitivity.
-@st.cache_resource(max_entries=6, show_spinner=False)
+# The fitted monitor, in the shared store: one fit per data version, platform, objective and sensitivity.
 def _fit(version: int, sensitivity: str, platforms: tuple[str, ...], objectives: tuple[str, ...],
          country: str) -> monitoring.Monitor:
-    frame = _shared.table("campaigns", Filters(platforms=platforms, objectives=objectives))
-    return monitoring.Monitor(sensitivity=sensitivity, country=country).fit(frame)
+    def fit():
+        frame = _shared.table("campaigns", Filters(platforms=platforms, objectives=objectives))
+        return monitoring.Monitor(sensitivity=sensitivity, country=country).fit(frame)
+    return _shared.fitted("monitoring", (sensitivity, platforms, objectives, country), fit, version=version)
 
 
 # The response curves behind the proposed actions (page-local like the monitor, keyed by data_version).

@@ -6,6 +6,7 @@ import streamlit as st
 from core import objectives as ob
 from core import recommendations as rec
 from core import report
+from core.escape import markdown as md
 from core.charts import recommendations as charts
 from core.recommendations import scenarios as sc
 from core.recommendations import workshop as ws
@@ -24,16 +25,18 @@ if _shared.empty_note("campaign data"):
     st.stop()
 
 
-# Page-local caches of the expensive fits, keyed by workspace and data version (new data refits).
-# The model cache is a plain dict held by cache_resource so the first fit can drive a progress bar.
-@st.cache_resource(show_spinner=False)
-def _models() -> dict:
-    return {}
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
 def _backtest(version: int, goal: str) -> dict:
-    return rec.backtest(_shared.table("campaigns"), metric=goal)
+    return _shared.fitted("recommendations.backtest", goal, lambda: rec.backtest(_shared.table("campaigns"),
+                                                                                 metric=goal), version=version)
+
+
+def _fit_curves() -> rec.ResponseModel:
+    with st.status("Learning response curves from the history…", expanded=True) as status:
+        bar = st.progress(0.0)
+        fitted = rec.ResponseModel().fit(campaigns, progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
+        status.update(label=f"Learned {len(fitted.keys_)} line items from {fitted.n_rows_:,} line-item days",
+                      state="complete", expanded=False)
+    return fitted
 
 
 wh = _shared.warehouse()
@@ -130,16 +133,8 @@ st.session_state[K + "planned"] = True
 
 with _shared.error_box():
     ob.require_complete(objective)
-    models, key = _models(), (str(_shared.settings().db_path), version)
-    if key not in models:
-        with st.status("Learning response curves from the history…", expanded=True) as status:
-            bar = st.progress(0.0)
-            fitted = rec.ResponseModel().fit(campaigns, progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
-            models.clear()
-            models[key] = fitted
-            status.update(label=f"Learned {len(fitted.keys_)} line items from {fitted.n_rows_:,} line-item days",
-                          state="complete", expanded=False)
-    model = models[key]
+    # One fit per data version, shared by every session (ten users pressing Plan at once fit one model).
+    model = _shared.fitted("recommendations.curves", (), _fit_curves, version=version)
     goal = objective.goal
     plan = rec.recommend(model, objective)
     forecast = rec.forecast_range(model, plan)
@@ -155,8 +150,17 @@ with _shared.error_box():
                 delta_color="inverse")
     m[3].metric("Revenue a month", f"${e['revenue'] * MONTH:,.0f}")
     m[4].metric(f"{forecast['level']:.0%} range, {UNITS[goal]} a month", f"{forecast['lo']:,.0f}–{forecast['hi']:,.0f}",
-                help="Carries the curves' uncertainty and day-to-day noise; not the risk that their shape is wrong.")
+                help="Carries the curves' uncertainty, day-to-day noise and the error plans' forecasts showed on "
+                     "held-out advertisers; the Details tab shows how often this history's own ranges held.")
     st.caption(f"“Today's mix” is {b['note']}: {b.get(goal, 0) * MONTH:,.0f} {UNITS[goal]} a month at the same budget.")
+    q = plan.quality
+    if q.get("change") is not None:
+        lo_t, hi_t = q["target"]
+        st.caption(f"Lead quality: {q['qualification_rate']:.1%} of the plan's leads are expected to become sales, "
+                   f"against {q['baseline_rate']:.1%} for today's mix ({q['change']:+.0%}; the target is "
+                   f"+{lo_t:.0%} to +{hi_t:.0%})." + (f" Planning for sales from leads gives up "
+                                                     f"{q['leads_given_up']:,.1f} leads a day." if "leads_given_up" in q
+                                                     else " Ask for “qualified leads” to plan for them."))
     verdict = ws.constraint_verdict(costs, UNITS[goal])
     if verdict:
         st.warning(verdict, icon=":material/balance:")
@@ -175,6 +179,14 @@ with _shared.error_box():
         if not costs.empty:
             st.markdown(f"**What each constraint costs** ({UNITS[goal]} a day given up)")
             st.dataframe(costs, hide_index=True, key=K + "costs")
+        margins = rec.marginal_returns(model, plan)
+        st.markdown(f"**The next {UNITS[goal].rstrip('s')} costs, per platform** (at the optimum these agree within "
+                    "5%, or the platform is held by a constraint)")
+        st.dataframe(margins, hide_index=True, key=K + "margins", column_config={
+            "marginal_cost": st.column_config.NumberColumn("next one costs", format="dollar"),
+            "marginal_cost_last": st.column_config.NumberColumn("last one cost", format="dollar"),
+            "vs_median": st.column_config.NumberColumn("vs the others", format="percent"),
+            "daily_budget": st.column_config.NumberColumn(format="dollar")})
         st.markdown("**Allocation by platform** (daily budget)")
         st.plotly_chart(charts.allocation(plan.candidates, b.get("mix"), today=model.items_), key=K + "allocation")
     curves = rec.curve_frame(model, plan)
@@ -199,7 +211,7 @@ with _shared.error_box():
             with _shared.error_box():
                 sc.save_scenario(wh, plan, name=name, client=client)
                 st.session_state[K + "compare"] = [*st.session_state.get(K + "compare", []), name.strip()]
-                st.success(f"Saved “{name}” for {client or 'this workspace'}.")
+                st.success(f"Saved “{md(name)}” for {md(client) if client else 'this workspace'}.")
         saved = sc.list_scenarios(wh, client=client)
         if saved.empty:
             st.info("No saved scenarios for this client yet: save this plan, change the brief or the form, "

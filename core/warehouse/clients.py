@@ -8,14 +8,15 @@ clients existed (all of it becomes the default client's).
 
 from __future__ import annotations
 
-from typing import Iterable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Iterable
 
 from core import schema
 from core.errors import AccountError
 from core.warehouse import sql
 from core.warehouse.connection import Connection
+
+if TYPE_CHECKING:  # pandas stays off the ingest path (a clean ingest imports neither pandas nor numpy)
+    import pandas as pd
 
 
 def accounts(db: Connection) -> list[str]:

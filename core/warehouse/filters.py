@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
-
-import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -23,7 +21,7 @@ class Filters:
         if self.start is None or self.end is None:
             return self
         days = (self.end - self.start).days + 1
-        return Filters(self.start - pd.Timedelta(days=days), self.start - pd.Timedelta(days=1),
+        return Filters(self.start - timedelta(days=days), self.start - timedelta(days=1),
                        self.platforms, self.objectives)
 
 

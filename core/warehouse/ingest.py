@@ -24,12 +24,14 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from core import schema
-from core.errors import BadInputError, ValidationError
-from core.registry import file_sha256
+from core.errors import BadInputError, UnknownTableError, ValidationError
+from core.escape import visible_controls
+from core.hashing import file_sha256
 from core.warehouse import clients, sql
 from core.warehouse.connection import Connection
+from core.warehouse.locate import locate_json_error
 from core.warehouse.report import IngestReport, violation_message
-from core.warehouse.sniff import Sniff, locate_json_error, sniff_file
+from core.warehouse.sniff import Sniff, check_gzip, literal_path, sniff_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,11 +48,12 @@ class Source:
     sniff: Sniff
     table: str | None  # the table the caller named, or None to tell from the records
     digest: "Future[str]"  # the file's SHA-256, computed while DuckDB reads
+    read_path: str  # the name DuckDB opens: the file itself, never a pattern (sniff.literal_path)
     account: str | None = None  # the client chosen while ingesting: it replaces the file's account_id
 
     @property
     def params(self) -> dict[str, str]:
-        return {"path": str(self.path)}
+        return {"path": self.read_path}
 
 
 class _DetailedPath(Exception):
@@ -72,14 +75,16 @@ def ingest_file(db: Connection, path: str | Path, *, name: str | None = None, ta
     is not JSON of the contract's shape. The warehouse is unchanged on error.
     """
     path = Path(path)
-    name = name or path.name
+    name = visible_controls(name or path.name)  # one line, whatever the file is called
     check_table_name(table)
-    if not path.exists():
+    if not path.is_file():
         raise BadInputError(f"{name}: no such file.", "File not found")
     sniff = sniff_file(path, name)
+    if sniff.gzip:
+        check_gzip(path, name)  # before DuckDB reads it: a bomb or a cut stream stops here
     # Hash the file while DuckDB reads it: on a big file this hides most of its cost.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        source = Source(path, name, sniff, table, pool.submit(file_sha256, path),
+    with ThreadPoolExecutor(max_workers=1) as pool, literal_path(path) as read_path:
+        source = Source(path, name, sniff, table, pool.submit(file_sha256, path), read_path,
                         None if account is None else schema.check_account_id(account))
         with db.lock, db.cursor() as cur:
             if sniff.layout != "object":
@@ -140,7 +145,7 @@ def stage_strict(cur: Cursor, t: schema.Table, source: Source) -> tuple[str, boo
 
     Returns (the relation written, whether it is the contract table itself).
     """
-    select = sql.guarded_select(t, sql.read_json_sql(t, source.sniff, strict=True), source.account)
+    select = sql.guarded_select(t, sql.strict_source(t, source.sniff), source.account)
     empty = cur.execute(f"SELECT count(*) = 0 FROM {t.name}").fetchone()[0]
     if empty:
         cur.execute(f"CREATE OR REPLACE TABLE {t.name} AS {select}", source.params)
@@ -189,17 +194,19 @@ def load_detailed(cur: Cursor, source: Source, skip_bad: bool) -> IngestReport:
 def validate(cur: Cursor, t: schema.Table, raw: str, source: Source) -> tuple[schema.Table, "pd.DataFrame | None"]:
     """Stage ``raw`` as working values with each record's problems; return the violations (or None).
 
-    The violations frame has the columns file, table, index, field, reason, line.
+    The violations frame has the columns file, table, index, field, reason, record (the
+    record's key values, to find it by), line.
     """
     cur.execute(f"CREATE OR REPLACE TEMP TABLE __staged_{t.name} AS {sql.validate_select(t, raw)}")
-    bad = cur.execute(
-        f"SELECT __idx AS index, p.field AS field, p.reason AS reason FROM "
-        f"(SELECT __idx, unnest(__problems) AS p FROM __staged_{t.name} WHERE len(__problems) > 0) "
-        f"ORDER BY __idx").df()
-    if not len(bad):
+    # Only a file with problems needs a frame (and pandas): a clean one stays off it.
+    if not cur.execute(f"SELECT count(*) FROM __staged_{t.name} WHERE len(__problems) > 0").fetchone()[0]:
         return t, None
     import pandas as pd
 
+    bad = cur.execute(
+        f"SELECT __idx AS index, p.field AS field, p.reason AS reason, record FROM "
+        f"(SELECT __idx, {sql.record_label(t)} AS record, unnest(__problems) AS p FROM __staged_{t.name} "
+        f"WHERE len(__problems) > 0) ORDER BY __idx").df()
     bad.insert(0, "table", t.name)
     bad.insert(0, "file", source.name)
     bad["line"] = bad["index"] + 1 if source.sniff.layout == "ndjson" else pd.NA
@@ -240,7 +247,8 @@ def stage_raw(cur: Cursor, source: Source, report: IngestReport) -> list[tuple[s
             return stage_document(cur, source, report)
         return [stage_records(cur, source)]
     except duckdb.Error as exc:
-        where = locate_json_error(source.path, source.sniff.gzip, source.sniff.layout) or f"cannot be read ({exc})"
+        where = locate_json_error(source.path, source.sniff.gzip, source.sniff.layout) or (
+            "cannot be read as contract JSON records")
         raise BadInputError(f"{source.name}: {where}. Nothing from this file was loaded.",
                             "Malformed JSON") from exc
 
@@ -252,9 +260,10 @@ def stage_records(cur: Cursor, source: Source) -> tuple[str, str]:
         problem = locate_json_error(source.path, source.sniff.gzip, source.sniff.layout)
         if problem:
             raise BadInputError(f"{source.name}: {problem}. Nothing from this file was loaded.", "Malformed JSON")
-        raise BadInputError(
-            f"{source.name}: cannot tell which table these records belong to (keys: "
-            f"{', '.join(source.sniff.first_keys[:8]) or 'none'}); name it with --table.", "Unknown table")
+        keys = visible_controls(", ".join(source.sniff.first_keys[:8])) or "none"
+        raise UnknownTableError(
+            f"{source.name}: cannot tell which table these records belong to (keys: {keys}); "
+            f"choose one of {', '.join(schema.TABLE_NAMES)} for this file.")
     cur.execute(
         f"CREATE OR REPLACE TEMP TABLE __raw_{tname} AS SELECT row_number() OVER () - 1 AS __idx, * "
         f"FROM {sql.read_json_sql(schema.TABLES[tname], source.sniff, strict=False)}", source.params)

@@ -9,14 +9,15 @@ store adds and strips): a capability reads and replaces only its client's rows.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Iterable
 
 from core import schema
 from core.warehouse import clients
 from core.warehouse.connection import Connection
 from core.warehouse.sql import SYSTEM_TABLES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -90,6 +91,8 @@ def load_state(db: Connection, table: str, *, account: str, **equals: Any) -> pd
     """One client's rows of a state table whose columns equal the given values (empty if none yet)."""
     check_state_name(table)
     if table not in state_tables(db):
+        import pandas as pd
+
         return pd.DataFrame()
     clause, params = _within(db, table, equals, account)
     return db.df(f"SELECT * EXCLUDE (account_id) FROM {table} WHERE {clause}", params)

@@ -1,14 +1,20 @@
-"""The contract tables read back as DataFrames, in the shapes the capabilities use."""
+"""The contract tables read back as DataFrames, in the shapes the capabilities use.
+
+pandas is imported inside the functions that build frames, here and across the package:
+``python -m core ingest`` never builds one, and importing pandas would double its start-up.
+"""
 
 from __future__ import annotations
 
 from datetime import date
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from core import schema
 from core.warehouse.connection import Connection
 from core.warehouse.filters import Filters, where
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The campaigns columns a caller may list distinct values of.
 DISTINCT_COLUMNS = {"platform", "objective", "ad_type", "bidding_strategy", "campaign_id"}
@@ -16,6 +22,8 @@ DISTINCT_COLUMNS = {"platform", "objective", "ad_type", "bidding_strategy", "cam
 
 def campaigns(db: Connection, filters: Filters | None = None, account: str | None = None) -> pd.DataFrame:
     """Campaign-days with the audience flattened and a readable ``audience_label``."""
+    import pandas as pd
+
     clause, params = where(filters, "date", account=account)
     df = db.df(
         "SELECT date, platform, campaign_id, campaign_name, objective, ad_type, bidding_strategy, "

@@ -17,7 +17,8 @@ from core import schema
 from core.errors import BadInputError
 from core.warehouse import ingest, sql, state, workspace_export
 from core.warehouse.report import IngestReport
-from core.warehouse.sniff import array_keys, locate_json_error, ndjson_keys, read_head, sniff_file
+from core.warehouse.locate import locate_json_error
+from core.warehouse.sniff import array_keys, ndjson_keys, read_head, sniff_file
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def records(example_file) -> list[dict]:
 def _source(path: Path, table: str | None = None) -> ingest.Source:
     digest: Future[str] = Future()
     digest.set_result("0" * 64)
-    return ingest.Source(path, path.name, sniff_file(path, path.name), table, digest)
+    return ingest.Source(path, path.name, sniff_file(path, path.name), table, digest, str(path))
 
 
 def test_package_reexports_todays_public_names():
@@ -43,10 +44,10 @@ def test_package_reexports_todays_public_names():
 def test_read_head_drops_bom_and_whitespace_and_reads_gzip(tmp_path):
     plain = tmp_path / "a.json"
     plain.write_text("\ufeff \n[{}]")
-    assert read_head(plain, "a.json") == (False, "[{}]")
+    assert read_head(plain, "a.json") == (False, "\ufeff \n[{}]", True)
     gz = tmp_path / "a.json.gz"
     gz.write_bytes(gzip.compress(b"  {\"x\": 1}"))
-    assert read_head(gz, "a.json.gz") == (True, '{"x": 1}')
+    assert read_head(gz, "a.json.gz") == (True, '  {"x": 1}', True)
     empty = tmp_path / "e.json"
     empty.write_text("")
     with pytest.raises(BadInputError, match="0 bytes"):
