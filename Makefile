@@ -1,6 +1,6 @@
 # Two commands do all the set-up:
 #   make run   - virtual environment, dependencies, sample data if the workspace is empty, serve on 127.0.0.1:8501
-#   make test  - the same set-up plus test tools (and Debian chromium for the browser test), then the whole suite
+#   make test  - the same set-up plus test tools (Debian chromium for the browser test, Java 17 for Spark), then the whole suite
 # Both are idempotent: a stamp per requirements file skips installs that are already done.
 
 PYTHON ?= python3
@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup setup-test chromium sample bench clean-venv
+.PHONY: run test setup setup-test chromium java sample bench clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt $(VENV)/.install
 
 setup: $(VENV)/.installed-run
 
-setup-test: $(VENV)/.installed-test chromium
+setup-test: $(VENV)/.installed-test chromium java
 
 # The browser test drives Debian's chromium (never a downloaded browser).
 chromium:
@@ -35,6 +35,13 @@ chromium:
 		echo "Installing Debian chromium for the browser test..."; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null; }
+
+# Spark (batch runs and their tests) needs a Java runtime: Debian's, never a downloaded one.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+		echo "Installing Debian openjdk-17-jre-headless for Spark..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null; }
 
 sample: setup
 	$(PY) -m core load-sample --if-empty

@@ -16,13 +16,11 @@ import json
 import math
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
-import pandas as pd
-
+from core import schema
 from core.config import Settings
-from core.errors import BadInputError, WorkbenchError
+from core.errors import AccountError, BadInputError, WorkbenchError
 from core.escape import json_text, terminal
 from core.warehouse import Warehouse
 
@@ -46,7 +44,13 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "watch": ("core.worker", "run_watch"),
     "replay": ("core.worker", "run_replay"),
     "serve-api": ("core.api.cli", "run_serve_api"),
+    "lake": ("core.lake", "run_lake"),
+    "batch": ("core.batch", "run_batch"),
 }
+
+
+# Commands that may name a client the workspace does not hold yet (they create it).
+_CREATES_CLIENT = {"ingest", "load-sample"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,30 +62,65 @@ class _Parser(argparse.ArgumentParser):
 
 @dataclass
 class Context:
-    """What a command handler needs: settings and a way to get the warehouse."""
+    """What a command handler needs: settings and a way to get the warehouse.
 
-    settings: Settings
+    Both are the chosen client's (``--account``): the warehouse reads and writes only its
+    rows and state, the settings keep its models in its own folder. Without ``--account``
+    a workspace with one client works on that one, and a read on a workspace with several
+    raises :class:`~core.errors.AccountError` naming them (exit 2).
+    """
+
+    base_settings: Settings
     args: argparse.Namespace
-    _warehouse: Warehouse | None = None
+    _warehouse: Warehouse | None = None  # the whole workspace (a caller such as the API may pass its own)
+    _view: Warehouse | None = None  # the chosen client's view of it
+
+    @property
+    def account(self) -> str | None:
+        """The client named by ``--account`` (None: decided by the workspace)."""
+        value = getattr(self.args, "account", None)
+        return schema.check_account_id(value) if value is not None else None
+
+    @property
+    def settings(self) -> Settings:
+        """Settings of the chosen client (of the workspace's only client once it is open)."""
+        account = self.account
+        if account is None and self._warehouse is not None:
+            account = self._warehouse.account
+        return self.base_settings.for_account(account or schema.DEFAULT_ACCOUNT)
 
     def warehouse(self) -> Warehouse:
-        """The in-memory warehouse of ``--data`` files, or the persistent workspace."""
-        if self._warehouse is None:
-            data = getattr(self.args, "data", None)
-            if data:
-                self._warehouse = Warehouse.from_files(data, skip_bad=getattr(self.args, "skip_bad", False))
-            else:
-                db = getattr(self.args, "db", None) or self.settings.db_path
-                self._warehouse = Warehouse.open(db)
-        return self._warehouse
+        """The in-memory warehouse of ``--data`` files, or the persistent workspace, as the chosen client's."""
+        if self._view is None:
+            if self._warehouse is None:
+                data = getattr(self.args, "data", None)
+                if data:
+                    self._warehouse = Warehouse.from_files(data, skip_bad=getattr(self.args, "skip_bad", False))
+                else:
+                    self._warehouse = Warehouse.open(getattr(self.args, "db", None) or self.base_settings.db_path)
+            if self.account is not None and getattr(self.args, "command", None) not in _CREATES_CLIENT:
+                self._check_known(self._warehouse)
+            self._view = self._warehouse.for_account(self.account)
+        return self._view
+
+    def _check_known(self, root: Warehouse) -> None:
+        known = root.accounts()
+        if self.account not in known and known:
+            raise AccountError(f"No client {self.account!r} in this workspace; its clients are: {', '.join(known)}.",
+                               "Unknown client")
 
     def close(self) -> None:
         if self._warehouse is not None:
             self._warehouse.close()
 
 
+def _account(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--account", metavar="ID", help="the client to work on (needed when the workspace holds several)")
+
+
 def _common(p: argparse.ArgumentParser, *, data: bool = True) -> None:
     p.add_argument("--format", choices=("table", "json"), default="table")
+    _account(p)
     if data:
         p.add_argument("--data", action="append", metavar="PATH",
                        help="a workspace file (repeatable); works in memory on exactly these files")
@@ -98,11 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-bad", action="store_true", help="load the good records, report the bad")
     p.add_argument("--db", metavar="PATH")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    _account(p)
 
     p = sub.add_parser("load-sample", help="load the embedded sample workspace")
     p.add_argument("--if-empty", action="store_true", help="only when the workspace holds no data")
     p.add_argument("--db", metavar="PATH")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    _account(p)
 
     p = sub.add_parser("recommend", help="a budgeted campaign plan for a brief")
     _common(p)
@@ -158,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--horizon", type=int, required=True)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--format", choices=("table", "json"), default="table")
+    _account(s)
 
     p = sub.add_parser("generate", help="ad copy for a brief")
     p.add_argument("--brief", required=True)
@@ -167,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keywords", default="")
     p.add_argument("--n", type=int, default=3)
     p.add_argument("--format", choices=("table", "json"), default="table")
+    _account(p)
 
     p = sub.add_parser("seo", help="SEO and readability score of a text")
     p.add_argument("--text-file", required=True)
@@ -174,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title")
     p.add_argument("--meta")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    _account(p)
 
     p = sub.add_parser("train", help="train a shipped model (sentiment)")
     p.add_argument("model", choices=("sentiment",))
@@ -206,7 +250,33 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    _lake_and_batch(sub)
     return parser
+
+
+def _lake_and_batch(sub) -> None:
+    """``lake export`` and ``batch MODEL`` (issue 14): every client of a lake at once."""
+    p = sub.add_parser("lake", help="the workspace as a Parquet lake partitioned by client")
+    lsub = p.add_subparsers(dest="lake_command", required=True, parser_class=_Parser)
+    e = lsub.add_parser("export", help="write the workspace as Parquet, hive-partitioned by account_id")
+    _common(e)
+    e.add_argument("--out", required=True, metavar="DIR")
+
+    p = sub.add_parser("batch", help="run a model for every client of a lake (local or Spark)")
+    p.add_argument("model", choices=("monitor", "recommend", "segment"))
+    p.add_argument("--lake", required=True, metavar="DIR")
+    p.add_argument("--engine", choices=("local", "spark"), default="local")
+    p.add_argument("--master", metavar="URL", help="Spark master (default local[*]); e.g. spark://host:7077")
+    p.add_argument("--since", help="monitor: YYYY-MM-DD (default: each client's last 7 days)")
+    p.add_argument("--k", default="auto", help="segment: N or auto")
+    p.add_argument("--method", choices=("kmeans", "gmm", "dbscan"), default="kmeans")
+    p.add_argument("--objective", default="more leads", help="recommend: the brief for every client")
+    p.add_argument("--budget", type=float, help="recommend: default each client's last-30-day daily spend")
+    p.add_argument("--period", choices=("day", "week", "month", "quarter"))
+    p.add_argument("--platforms")
+    p.add_argument("--goal", choices=("leads", "conversions", "revenue"))
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    _account(p)
 
 
 # ------------------------------------------------------------------ handlers here
@@ -215,9 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
 def run_ingest(args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
     # Contract files and platform exports alike, recognised by content (core.connectors).
     from core.connectors import ingest_paths
+    from core.errors import UnknownTableError
 
-    report = ingest_paths(ctx.warehouse(), args.files, account_id=getattr(args, "account", None), table=args.table,
-                          skip_bad=args.skip_bad)
+    try:
+        report = ingest_paths(ctx.warehouse(), args.files, account_id=ctx.account,
+                              table=args.table, skip_bad=args.skip_bad)
+    except UnknownTableError as exc:  # the message names no flag: the web page has none
+        raise UnknownTableError(f"{exc} Name it with --table.", exc.title) from exc
     return report.to_dict()
 
 
@@ -242,7 +316,10 @@ def _clean(value: Any) -> Any:
             pass
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
-    if isinstance(value, (pd.Timestamp,)):
+    # pandas is imported only by the commands that use it (ingest never does): a value can be
+    # a Timestamp only when pandas is loaded, so the check does not import it.
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(value, pd.Timestamp):
         return value.isoformat()
     return value
 
@@ -266,6 +343,8 @@ def render_table(payload: dict[str, Any]) -> str:
     for key, value in payload.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             lines.append(f"\n{key}:")
+            import pandas as pd
+
             rows = [{k: _cell(v) for k, v in rec.items()} for rec in value]
             lines.append(pd.DataFrame(rows).to_string(index=False))
         elif isinstance(value, dict):

@@ -7,13 +7,31 @@ edge, explicit arguments inside ``core``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
+DEFAULT_ACCOUNT = "default"
+
+
+def account_models_dir(models_root: Path, account: str) -> Path:
+    """Where a client's models are saved: ``<models>/client=<id>/``; the default client keeps the top folder.
+
+    The ``client=`` folder name (as the lake's ``account_id=`` partitions) tells any path under
+    it which client it belongs to (:func:`account_of_models_dir`).
+    """
+    return Path(models_root) if account == DEFAULT_ACCOUNT else Path(models_root) / f"client={account}"
+
+
+def account_of_models_dir(models_dir: Path) -> str:
+    """The client a models folder (or any folder under it) belongs to."""
+    for part in reversed(Path(models_dir).parts):
+        if part.startswith("client="):
+            return part[len("client="):]
+    return DEFAULT_ACCOUNT
 
 
 def _flag(value: Any) -> bool:
@@ -26,7 +44,10 @@ class Settings:
 
     root: Path = PROJECT_ROOT
     db_path: Path = PROJECT_ROOT / "data" / "workspace.duckdb"
+    # models_dir is the chosen client's models folder (see for_account); models_root the configured one.
     models_dir: Path = PROJECT_ROOT / "models"
+    models_root: Path | None = None
+    account: str = DEFAULT_ACCOUNT
     sample_dir: Path = PROJECT_ROOT / "data" / "sample"
     #: Fit the heavy pages' models in the background when the server starts (``WORKBENCH_WARM``, default on).
     warm_start: bool = True
@@ -74,6 +95,16 @@ class Settings:
             country=(env.get("WORKBENCH_COUNTRY") or "US").strip().upper(),
             hf_model=(env.get("WORKBENCH_HF_SENTIMENT_MODEL") or "").strip() or None,
         )
+
+    @property
+    def models_base(self) -> Path:
+        """The configured models folder (``WORKBENCH_MODELS``), whichever client is chosen."""
+        return self.models_root or self.models_dir
+
+    def for_account(self, account: str) -> "Settings":
+        """The same settings for one client: its saved models live in their own folder."""
+        base = self.models_base
+        return replace(self, account=account, models_root=base, models_dir=account_models_dir(base, account))
 
     @property
     def llm_enabled(self) -> bool:

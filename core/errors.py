@@ -32,10 +32,17 @@ class BadInputError(WorkbenchError):
     title = "Bad input"
 
 
+class UnknownTableError(BadInputError):
+    """Records whose table cannot be told from their keys: the caller must name the table."""
+
+    title = "Unknown table"
+
+
 class ValidationError(BadInputError):
     """A file whose records break the data contract.
 
-    ``violations`` is a DataFrame with columns file, index, line, field, reason.
+    ``violations`` is a DataFrame with columns file, table, index, line, field, reason and
+    record (the record's key values, e.g. ``campaign_id g-1, date 2025-03-03``).
     """
 
     title = "The file breaks the data contract"
@@ -61,3 +68,9 @@ class NotEnoughDataError(WorkbenchError):
     """The workspace holds too little data for the requested model."""
 
     title = "Not enough data"
+
+
+class AccountError(BadInputError):
+    """No client chosen where the workspace holds several, or a client id that is not one."""
+
+    title = "Choose a client"

@@ -138,7 +138,7 @@ def resolve_checked(host: str, port: int, *, allow_private: bool = False,
     """The addresses of ``host``, all of them checked (one blocked address refuses the host)."""
     try:
         infos = resolver(host, port, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError, OSError) as exc:
+    except (socket.gaierror, UnicodeError, OSError):
         raise UnreachableError(f"Cannot reach the site {host}: the name does not resolve (check the spelling).",
                                "Unknown host") from None
     addrs = list(dict.fromkeys(str(info[4][0]).split("%", 1)[0] for info in infos or []))

@@ -38,7 +38,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from core.config import account_of_models_dir
 from core.errors import ConfigError
+from core.hashing import file_sha256  # noqa: F401  (re-exported: artifacts record their files' digests)
 
 META = "meta.json"
 ARRAYS = "arrays.npz"
@@ -65,14 +67,6 @@ def config_hash(config: Mapping[str, Any]) -> str:
     True
     """
     return hashlib.sha256(canonical_json(dict(config)).encode()).hexdigest()[:16]
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def new_id(stem: str, when: datetime | None = None) -> str:
@@ -136,6 +130,8 @@ def save(root: str | Path, stem: str, arrays: Mapping[str, np.ndarray], *, model
     passport = {
         "id": artifact_id,
         "stem": stem,
+        # The client whose data made it: a client's models live in its own folder (Settings.for_account).
+        "account": account_of_models_dir(Path(root)),
         "model_type": model_type,
         "version": int(version),
         "config": dict(config),
@@ -234,6 +230,10 @@ def check_passport(passport: Mapping[str, Any], *, model_type: str, version: int
 
 
 def _check_files(root: str | Path, stem: str, passport: Mapping[str, Any]) -> Path:
+    account = account_of_models_dir(Path(root))
+    if passport.get("account", account) != account:
+        raise ModelMismatchError(f"Model {passport['id']} was trained on client {passport['account']!r}'s data, "
+                                 f"not {account!r}'s: retrain it for this client.")
     folder = _stem_dir(Path(root), stem) / passport["id"]
     for name, digest in (passport.get("files") or {}).items():
         path = folder / name

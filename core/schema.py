@@ -1,4 +1,4 @@
-"""The workspace data contract (DATA.md, version 1) as code.
+"""The workspace data contract (DATA.md, version 2) as code.
 
 Each table is a list of :class:`Field` specs plus its natural key and row-level
 checks. The warehouse turns these specs into one vectorised DuckDB pass that both
@@ -8,16 +8,47 @@ of a million records is validated without a Python loop over records.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["string", "platform", "enum", "count", "amount", "date", "datetime", "int", "audience"]
+from core.config import DEFAULT_ACCOUNT as DEFAULT_ACCOUNT  # re-exported: the contract names the default client
+from core.errors import AccountError
+
+Kind = Literal["account", "string", "platform", "enum", "count", "amount", "date", "datetime", "int", "audience"]
 
 OBJECTIVES = ("leads", "sales", "traffic", "awareness")
 GENDERS = ("all", "female", "male")
 MEDIA_TYPES = ("text", "image", "video", "link", "carousel")
 LABELS = ("positive", "neutral", "negative")
 METRICS = ("spend", "impressions", "clicks", "leads", "conversions", "revenue")
+
+# The client a row belongs to (DATA.md version 2): files without it load as this one.
+ACCOUNT_FIELD = "account_id"
+ACCOUNT_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}"
+_ACCOUNT_RE = re.compile(f"^{ACCOUNT_PATTERN}$")
+
+
+def check_account_id(value: str) -> str:
+    """A client id as typed by a user: letters, digits, ``_ . -``, up to 64 characters.
+
+    >>> check_account_id(" acme ")
+    'acme'
+    """
+    text = str(value).strip()
+    if not _ACCOUNT_RE.match(text):
+        raise AccountError(f"Not a client id: {value!r} (letters, digits, '_', '.', '-'; up to 64 characters).")
+    return text
+
+
+# Plausible ranges (docs/data-format.md): a value outside them is a broken export, not
+# data, and would move every "last N days" window or swamp a model. Dates and date-times
+# from 2000-01-01 to one year after today (UTC); counts and amounts below a cap far above
+# any real campaign-day, even in currencies of small units.
+DATE_MIN = "2000-01-01"
+DATE_MAX_AHEAD = "1 year"
+COUNT_MAX = 100_000_000_000      # 1e11 impressions, clicks, leads ... in one record
+AMOUNT_MAX = 10_000_000_000      # 1e10 of the record's currency (spend, revenue, budget)
 
 
 @dataclass(frozen=True)
@@ -76,6 +107,7 @@ AUDIENCE_FIELDS = ("age_min", "age_max", "gender", "interests", "location")
 CAMPAIGNS = Table(
     name="campaigns",
     fields=(
+        Field(ACCOUNT_FIELD, "account"),
         Field("date", "date", required=True),
         Field("platform", "platform", required=True),
         Field("campaign_id", "string", required=True),
@@ -93,7 +125,7 @@ CAMPAIGNS = Table(
         Field("revenue", "amount", required=True),
         Field("currency", "string"),
     ),
-    keys=("campaign_id", "date"),
+    keys=(ACCOUNT_FIELD, "campaign_id", "date"),
     rules=(Rule("clicks", "{clicks} > {impressions}", "clicks above impressions"),),
     signature=("campaign_id", "date"),
 )
@@ -101,6 +133,7 @@ CAMPAIGNS = Table(
 POSTS = Table(
     name="posts",
     fields=(
+        Field(ACCOUNT_FIELD, "account"),
         Field("post_id", "string", required=True),
         Field("platform", "platform", required=True),
         Field("published_at", "datetime", required=True),
@@ -112,13 +145,14 @@ POSTS = Table(
         Field("shares", "count", required=True),
         Field("clicks", "count", required=True),
     ),
-    keys=("post_id",),
+    keys=(ACCOUNT_FIELD, "post_id"),
     signature=("post_id", "published_at"),
 )
 
 COMMENTS = Table(
     name="comments",
     fields=(
+        Field(ACCOUNT_FIELD, "account"),
         Field("comment_id", "string", required=True),
         Field("post_id", "string"),
         Field("platform", "platform", required=True),
@@ -126,13 +160,14 @@ COMMENTS = Table(
         Field("text", "string", required=True),
         Field("label", "enum", choices=LABELS),
     ),
-    keys=("comment_id",),
+    keys=(ACCOUNT_FIELD, "comment_id"),
     signature=("comment_id",),
 )
 
 CUSTOMERS = Table(
     name="customers",
     fields=(
+        Field(ACCOUNT_FIELD, "account"),
         Field("customer_id", "string", required=True),
         Field("age", "int", bounds=(0, 120)),
         Field("gender", "string"),
@@ -147,7 +182,7 @@ CUSTOMERS = Table(
         Field("social_engagements_90d", "count"),
         Field("channel", "string"),
     ),
-    keys=("customer_id",),
+    keys=(ACCOUNT_FIELD, "customer_id"),
     signature=("customer_id",),
 )
 

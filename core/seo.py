@@ -95,6 +95,52 @@ def contains_keyword(text: str, keyword: str) -> bool:
     return keyword_count(text, keyword) > 0
 
 
+# Words a keyphrase match ignores, as Yoast does ("dentist in austin" is matched on dentist + austin).
+FUNCTION_WORDS = frozenset("a an the and or but of in on at to for from with by near my your our their its this "
+                           "that these those is are be best top".split())
+_SUFFIXES = ("ingly", "edly", "ings", "ing", "ies", "ied", "ers", "er", "es", "ed", "s", "e")
+
+
+def word_stem(word: str) -> str:
+    """A light English stem so that inflected forms meet: implants/implant, booking/booked/book, cares/caring.
+
+    >>> [word_stem(w) for w in ("Implants", "booking", "booked", "dentists'", "caring", "care", "clinics")]
+    ['implant', 'book', 'book', 'dentist', 'car', 'car', 'clinic']
+    """
+    w = word.lower().strip("'\u2019")
+    w = re.sub(r"['\u2019]s$", "", w)
+    for suffix in _SUFFIXES:
+        if suffix == "s" and w.endswith(("ss", "us", "is")):  # process, campus, analysis: not plurals
+            continue
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: -len(suffix)]
+            if suffix == "ies":
+                w += "y"
+            break
+    return w[:-1] if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiouls" else w  # "shopp" -> "shop"
+
+
+def content_stems(text: str) -> list[str]:
+    """The stems of the words that carry meaning (function words out), in order."""
+    return [word_stem(w) for w in words(text) if w.lower() not in FUNCTION_WORDS]
+
+
+def keyphrase_share(text: str, keyword: str) -> float:
+    """Share of the keyphrase's content words found in ``text`` in any order and any inflection."""
+    wanted = set(content_stems(keyword))
+    if not wanted:
+        return 0.0
+    return len(wanted & set(content_stems(text))) / len(wanted)
+
+
+def reflects_keyphrase(text: str, keyword: str) -> bool:
+    """Yoast's rule for a subheading: all content words of a one- or two-word keyphrase, more than half of a
+    longer one, in any order and any inflection ("Implants for dentists" reflects "dentist implant")."""
+    wanted = set(content_stems(keyword))
+    share = keyphrase_share(text, keyword)
+    return share == 1.0 if len(wanted) <= 2 else share > 0.5
+
+
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _HTML_HINT = re.compile(r"<\s*(p|h[1-6]|div|br|ul|ol|li|article|section|title|body)\b", re.IGNORECASE)
 
@@ -350,23 +396,28 @@ def check_keyword_density(m: TextMeasures, band: tuple[float, float] = (0.5, 2.5
 
 
 def check_keyword_in_first_paragraph(m: TextMeasures) -> Check:
+    """Good when one sentence of the opening paragraph holds every keyphrase word (any order, any form)."""
     first = m.structure.paragraphs[0] if m.structure.paragraphs else ""
-    ok = contains_keyword(first, m.keyword)
+    ok = contains_keyword(first, m.keyword) or any(keyphrase_share(s, m.keyword) == 1.0 for s in sentences(first))
     return Check("keyword_in_first_paragraph", "Keyword in the first paragraph", ok, "yes",
                  "good" if ok else "bad",
                  "" if ok else f"Mention \"{m.keyword}\" in the opening paragraph (ideally its first sentence).")
 
 
 def check_keyword_in_title(m: TextMeasures) -> Check:
-    ok = bool(m.title) and contains_keyword(m.title, m.keyword)
-    return Check("keyword_in_title", "Keyword in the title", ok, "yes", "good" if ok else "bad",
-                 "" if ok else (f"Put \"{m.keyword}\" in the title, near the start." if m.title
-                                else f"Add a title that contains \"{m.keyword}\"."))
+    """Good with the exact keyphrase; ok with all its words in another order or form; bad otherwise."""
+    exact = bool(m.title) and contains_keyword(m.title, m.keyword)
+    loose = bool(m.title) and keyphrase_share(m.title, m.keyword) == 1.0
+    status = "good" if exact else "ok" if loose else "bad"
+    sug = ("" if exact else f"The title has the words of \"{m.keyword}\"; the exact phrase, near the start, "
+           "works best." if loose else f"Put \"{m.keyword}\" in the title, near the start." if m.title
+           else f"Add a title that contains \"{m.keyword}\".")
+    return Check("keyword_in_title", "Keyword in the title", exact or loose, "yes", status, sug)
 
 
 def check_keyword_in_headings(m: TextMeasures) -> Check:
     subs = [h for _, h in m.structure.headings]
-    hits = sum(contains_keyword(h, m.keyword) for h in subs)
+    hits = sum(reflects_keyphrase(h, m.keyword) for h in subs)  # any order, any form (Yoast)
     if subs:
         status = "good" if hits else "bad"
         sug = "" if hits else f"Use \"{m.keyword}\" (or a close variant) in at least one subheading."

@@ -1,4 +1,4 @@
-"""The one Streamlit glue module (not a page): settings, warehouse, filters, reads, errors, caches.
+"""The one Streamlit glue module (not a page): settings, warehouse, clients, filters, reads, errors, caches.
 
 Caching lives only here: ``cache_resource`` for the warehouse and settings,
 ``cache_data`` for table reads keyed by the warehouse's ``data_version`` so that new
@@ -6,6 +6,11 @@ data invalidates old reads, and one store of fitted models (:func:`fitted`) that
 session of the server shares: bounded, thread-safe, keyed by (model kind, data version,
 account, parameters), with a lock per key so that ten users pressing Plan at once fit
 one model and the other nine wait for it.
+
+Every page works on the client chosen in the sidebar: :func:`warehouse` and
+:func:`settings` are that client's (its rows, its state, its models folder), and its
+``data_version`` is its own; the fitted-model store's account is the workspace and the
+client, so it never serves one client's model to another.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any, Callable, Hashable, Iterator, Mapping, TypeVar
 import pandas as pd
 import streamlit as st
 
+from core import schema
 from core.access import AccessPolicy
 from core.config import Settings
 from core.escape import markdown as md
@@ -31,6 +37,9 @@ from core.warehouse import Filters, Warehouse
 from core.worker import share
 
 FILTER_KEYS = ("filters.range", "filters.platforms", "filters.objectives")
+CLIENT_KEY = "clients.current"
+# A page that adds or deletes a client asks the sidebar (drawn before it) to switch on the next run.
+SWITCH_KEY = "clients.switch_to"
 
 
 def _legacy_routing() -> bool:
@@ -102,7 +111,7 @@ def policy() -> AccessPolicy:
 
 
 def _client() -> str:
-    return str(st.session_state.get("client") or "default")
+    return client()
 
 
 def _email() -> str | None:
@@ -152,8 +161,13 @@ def access_note() -> None:
 
 
 @st.cache_resource
-def settings() -> Settings:
+def _base_settings() -> Settings:
     return Settings.from_mapping({**os.environ, **_secrets()})
+
+
+def settings() -> Settings:
+    """Settings of the chosen client (its models live in its own folder)."""
+    return _base_settings().for_account(client())
 
 
 @st.cache_resource(max_entries=4)
@@ -161,11 +175,36 @@ def _warehouse_at(path: str, kind: str, generation: int, db: str) -> Warehouse:
     return share.open_for_app(path, kind, db)
 
 
-def warehouse() -> Warehouse:
-    """The persistent workspace, opened once per server process; while the monitor worker
+def workspace() -> Warehouse:
+    """The whole workspace (every client), opened once per server process; while the monitor worker
     (``python -m core watch``) owns the file, its newest snapshot (core/worker/share.py)."""
-    db = str(settings().db_path)
+    db = str(_base_settings().db_path)
     return _warehouse_at(*share.app_target(db), db)
+
+
+def warehouse() -> Warehouse:
+    """The chosen client's view of the workspace: every read and write is that client's."""
+    return workspace().for_account(client())
+
+
+def clients() -> list[str]:
+    """The workspace's client ids; a new workspace has the default client."""
+    return workspace().accounts() or [schema.DEFAULT_ACCOUNT]
+
+
+def client() -> str:
+    """The client chosen in the sidebar (the first one until a choice is made)."""
+    ids = clients()
+    # A switch asked for in this run's page wins until the sidebar applies it on the next run.
+    for chosen in (st.session_state.get(SWITCH_KEY), st.session_state.get(CLIENT_KEY)):
+        if chosen in ids:
+            return chosen
+    return ids[0]
+
+
+def switch_client(account: str) -> None:
+    """Choose ``account`` in the sidebar on the next run (call st.rerun() after)."""
+    st.session_state[SWITCH_KEY] = account
 
 
 def data_version() -> int:
@@ -263,8 +302,12 @@ def _frozen(value: Any) -> Hashable:
 
 
 def account() -> str:
-    """Whose data a fit belongs to: the workspace file (one per account)."""
-    return str(settings().db_path)
+    """Whose data a fit belongs to: the workspace file and the client chosen in the sidebar."""
+    return _account_of(settings(), client())
+
+
+def _account_of(cfg: Settings, client_id: str) -> str:
+    return f"{cfg.db_path}#{client_id}"
 
 
 def fit_key(kind: str, params: Any = (), *, version: int | None = None) -> tuple:
@@ -353,7 +396,7 @@ ROI_DEFAULTS = (0.8, 1.0, 50.0)        # interval level, ridge alpha, minimum mo
 FORECAST_DEFAULTS = ("leads", None, 28)  # metric, campaign, horizon
 
 
-def warm_fits(wh: Warehouse, cfg: Settings) -> list[tuple[tuple, Callable[[], Any]]]:
+def warm_fits(wh: Warehouse, cfg: Settings, client_id: str = "") -> list[tuple[tuple, Callable[[], Any]]]:
     """(key, fit) of the fits the heavy pages make on first open, with their default settings.
 
     The keys are those the pages compute (:func:`fit_key`), so a page opened after the warm
@@ -363,7 +406,7 @@ def warm_fits(wh: Warehouse, cfg: Settings) -> list[tuple[tuple, Callable[[], An
     from core import monitoring, recommendations, roi, scheduling, sentiment
     from core.warehouse import Filters
 
-    version, who, country = wh.data_version, str(cfg.db_path), cfg.country
+    version, who, country = wh.data_version, _account_of(cfg, client_id), cfg.country
     counts = wh.counts()
     out: list[tuple[tuple, Callable[[], Any]]] = []
 
@@ -406,8 +449,8 @@ def warm_up() -> Job | None:
     tests and the command line fit on demand)."""
     if not st.runtime.exists() or not settings().warm_start:
         return None
-    wh, cfg = warehouse(), settings()
-    mark = (str(cfg.db_path), wh.data_version)
+    wh, cfg, who = warehouse(), settings(), client()
+    mark = (account(), wh.data_version)
     with _JOBS_LOCK:
         if mark in _warm_started():
             return None
@@ -415,7 +458,7 @@ def warm_up() -> Job | None:
     store = fit_store()
 
     def work(progress: Callable[[float, str], None]) -> int:
-        fits = warm_fits(wh, cfg)
+        fits = warm_fits(wh, cfg, who)
         for i, (key, fit) in enumerate(fits):
             progress(i / max(len(fits), 1), f"Preparing {key[0]}")
             try:
@@ -448,34 +491,51 @@ def frame(kind: str, params: Any, compute: Callable[[], pd.DataFrame], *, versio
 
 
 @st.cache_data(show_spinner=False)
-def _table(name: str, version: int, filters: Filters | None) -> pd.DataFrame:
-    wh = warehouse()
+def _table(name: str, account: str, version: int, filters: Filters | None) -> pd.DataFrame:
+    wh = workspace().for_account(account)
     if name == "customers":
         return wh.customers()
     return getattr(wh, name)(filters)
 
 
 def table(name: str, filters: Filters | None = None) -> pd.DataFrame:
-    """A contract table as a frame, cached until the data changes."""
-    return _table(name, data_version(), filters)
+    """A contract table of the chosen client as a frame, cached until its data changes."""
+    return _table(name, client(), data_version(), filters)
 
 
 @st.cache_data(show_spinner=False)
-def _date_bounds(version: int) -> tuple[date | None, date | None]:
-    return warehouse().date_range()
+def _date_bounds(account: str, version: int) -> tuple[date | None, date | None]:
+    return workspace().for_account(account).date_range()
 
 
 @st.cache_data(show_spinner=False)
-def _choices(column: str, version: int) -> list[str]:
-    return warehouse().distinct(column)
+def _choices(account: str, column: str, version: int) -> list[str]:
+    return workspace().for_account(account).distinct(column)
+
+
+def client_switcher() -> None:
+    """The sidebar's client choice; every page, download and model follows it."""
+    ids = clients()
+    pending = st.session_state.pop(SWITCH_KEY, None)
+    if pending in ids:
+        st.session_state[CLIENT_KEY] = pending
+    if st.session_state.get(CLIENT_KEY) not in ids:
+        st.session_state[CLIENT_KEY] = ids[0]
+    names = workspace().clients().set_index("account_id")["name"].to_dict()
+    with st.sidebar:
+        st.selectbox("Client", ids, key=CLIENT_KEY, format_func=lambda a: names.get(a, a),
+                     help="Every page, download and model shows only this client's data. "
+                          "Add, rename or delete clients on the Data page.")
 
 
 def sidebar_filters() -> None:
-    """The shared sidebar filter; every page reads it through :func:`filters`."""
+    """The shared sidebar: the client, then the filter every page reads through :func:`filters`."""
     problem = secrets_problem()
     if problem:
         st.warning(md(problem), icon=":material/key_off:")
-    lo, hi = _date_bounds(data_version())
+    client_switcher()
+    account, version = client(), data_version()
+    lo, hi = _date_bounds(account, version)
     with st.sidebar:
         st.caption("Filters apply to every page")
         if lo is not None and hi is not None:
@@ -484,10 +544,13 @@ def sidebar_filters() -> None:
             if not current or len(current) != 2 or current[0] < lo or current[1] > hi:
                 st.session_state["filters.range"] = default
             st.date_input("Date range", min_value=lo, max_value=hi, key="filters.range")
-        st.multiselect("Platforms", _choices("platform", data_version()), key="filters.platforms",
-                       placeholder="All platforms")
-        st.multiselect("Objectives", _choices("objective", data_version()), key="filters.objectives",
-                       placeholder="All objectives")
+        platforms, objectives = _choices(account, "platform", version), _choices(account, "objective", version)
+        # A choice made for another client that this one does not have would be refused by the widget.
+        for key, options in (("filters.platforms", platforms), ("filters.objectives", objectives)):
+            if any(v not in options for v in st.session_state.get(key) or ()):
+                st.session_state[key] = [v for v in st.session_state[key] if v in options]
+        st.multiselect("Platforms", platforms, key="filters.platforms", placeholder="All platforms")
+        st.multiselect("Objectives", objectives, key="filters.objectives", placeholder="All objectives")
     warm_up()
 
 
@@ -539,3 +602,36 @@ def download_buttons(frame: pd.DataFrame, stem: str, *, key: str) -> None:
 def download_json(payload: Any, stem: str, *, key: str, label: str = "JSON") -> None:
     st.download_button(label, json.dumps(payload, indent=1, default=str).encode(), f"{stem}.json",
                        "application/json", key=key, icon=":material/download:")
+
+
+def clients_section() -> None:
+    """The Data page's client management: list, add, rename, export, delete (behind a confirmation)."""
+    ws, current = workspace(), client()
+    listing = ws.clients()
+    st.dataframe(listing, hide_index=True, width="stretch", key="data.clients_table")
+    download_buttons(listing, "clients", key="data.clients")
+    add, rename = st.columns(2)
+    with add, st.form("data.client_add_form", clear_on_submit=True):
+        new_id = st.text_input("New client id", key="data.client_id", placeholder="acme",
+                               help="Letters, digits, '_', '.', '-'. Rows and models are filed under it.")
+        new_name = st.text_input("Name", key="data.client_name", placeholder="Acme Dental")
+        if st.form_submit_button("Add client", icon=":material/person_add:") and new_id.strip():
+            with error_box():
+                switch_client(ws.add_client(new_id, new_name or None))
+                st.rerun()
+    with rename, st.form("data.client_rename_form", clear_on_submit=True):
+        name = st.text_input(f"New name for {ws.client_name(current)}", key="data.client_rename")
+        if st.form_submit_button("Rename", icon=":material/edit:") and name.strip():
+            with error_box():
+                ws.rename_client(current, name) if current in ws.accounts() else ws.add_client(current, name)
+                st.rerun()
+    # The confirmation belongs to one client: switching clients never carries it over.
+    confirm = st.checkbox(f"I understand this deletes {current}'s data, saved state and history",
+                          key=f"data.confirm_delete_client.{current}")
+    if st.button(f"Delete client {current}", key="data.delete_client", disabled=not confirm or current not in ws.accounts(),
+                 icon=":material/person_remove:"):
+        with error_box():
+            ws.delete_client(current)
+            st.session_state.pop(f"data.confirm_delete_client.{current}", None)
+            st.toast(f"Client {current} deleted.")
+            st.rerun()

@@ -35,6 +35,9 @@ if site_list.empty:
 
 with st.expander(f"{len(site_list)} competitor site(s)", expanded=True):
     st.dataframe(site_list, hide_index=True, width="stretch")
+    if site_list["url"].str.contains(r"\.example/", regex=True).any():
+        st.caption("The sample's rivals are local snapshots (data/sample/competitors), crawled when the sample "
+                   "loaded: their .example sites do not exist, so Crawl now reaches only the competitors you add.")
     r1, r2 = st.columns([3, 1])
     gone = r1.selectbox("Remove", site_list["competitor"].tolist(), key="competitors.remove_choice",
                         label_visibility="collapsed")

@@ -110,9 +110,14 @@ with tab_gen:
                 left, right = st.columns([5, 1])
                 for name, lim in gen.spec.fields.items():
                     value = getattr(v, name)
-                    if value and (name != "body" or gen.request.platform != "blog"):
-                        cap = lim.max or lim.recommended
-                        left.markdown(f"**{lim.label}** ({len(value)}{f'/{cap}' if cap else ''}): {value}")
+                    cap = lim.max or lim.recommended
+                    if name in gen.spec.assets:  # a responsive search ad: every headline / description
+                        items = getattr(v, name + "s") or [value]
+                        left.markdown(f"**{lim.label}s** ({len(items)}, each at most {cap}): "
+                                      + " · ".join(md(a) for a in items))
+                    elif value and (name != "body" or gen.request.platform != "blog"):
+                        # generated text is shown as text: an answer must not draw images or links
+                        left.markdown(f"**{lim.label}** ({len(value)}{f'/{cap}' if cap else ''}): {md(value)}")
                 if gen.request.platform == "blog" and v.body:
                     with left.expander("Post"):
                         st.markdown(v.body)

@@ -72,7 +72,7 @@ if can_upload:
     unmapped = st.session_state.get("data.unmapped")
     if unmapped:
         map_name, raw = unmapped
-        st.subheader(f"Map {map_name}")
+        st.subheader(f"Map {md(map_name)}")
         st.caption("The workbench does not know this CSV's columns. Pick the column for each field once: the mapping "
                    "is kept, and the next file with the same columns loads without asking.")
         with tempfile.TemporaryDirectory() as tmp, _shared.error_box():
@@ -161,22 +161,31 @@ else:
     st.dataframe(history, hide_index=True, width="stretch")
     _shared.download_buttons(history, "ingest-history", key="data.history")
 
+st.subheader("Clients")
+if _shared.allowed("manage_clients"):
+    _shared.clients_section()
+else:
+    st.caption("Adding, renaming and deleting clients needs the admin role.")
+
 st.subheader("Export and reset")
+client = _shared.client()
 left, right = st.columns(2)
 with left:
-    if st.button("Prepare workspace JSON", key="data.export", icon=":material/download:"):
-        st.session_state["data.export_json"] = json.dumps(wh.export_workspace())
-    if "data.export_json" in st.session_state:
-        st.download_button("Download workspace.json", st.session_state["data.export_json"], "workspace.json",
+    if st.button(f"Prepare {client}'s workspace JSON", key="data.export", icon=":material/download:"):
+        st.session_state["data.export_json"] = (client, json.dumps(wh.export_workspace()))
+    exported = st.session_state.get("data.export_json")
+    if exported and exported[0] == client:
+        st.download_button(f"Download {client}.json", exported[1], f"{client}.json",
                            "application/json", key="data.export_download")
 with right:
     if not _shared.allowed("reset"):
-        st.caption("Resetting the workspace needs the admin role.")
+        st.caption("Emptying a client needs the admin role.")
     else:
-        confirm = st.checkbox("I understand this deletes every table in the workspace", key="data.confirm_reset")
-        if st.button("Reset workspace", key="data.reset", type="secondary", disabled=not confirm,
+        confirm = st.checkbox(f"I understand this deletes every table of client {client}",
+                              key=f"data.confirm_reset.{client}")
+        if st.button("Empty this client", key="data.reset", type="secondary", disabled=not confirm,
                      icon=":material/delete_forever:"):
             wh.reset()
             st.session_state.pop("data.last_report", None)
-            st.toast("Workspace emptied.")
+            st.toast(f"Client {client} emptied.")
             st.rerun()

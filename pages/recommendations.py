@@ -6,6 +6,7 @@ import streamlit as st
 from core import objectives as ob
 from core import recommendations as rec
 from core import report
+from core.escape import markdown as md
 from core.charts import recommendations as charts
 from core.recommendations import scenarios as sc
 from core.recommendations import workshop as ws
@@ -193,7 +194,7 @@ with _shared.error_box():
             with _shared.error_box():
                 sc.save_scenario(wh, plan, name=name, client=client)
                 st.session_state[K + "compare"] = [*st.session_state.get(K + "compare", []), name.strip()]
-                st.success(f"Saved “{name}” for {client or 'this workspace'}.")
+                st.success(f"Saved “{md(name)}” for {md(client) if client else 'this workspace'}.")
         saved = sc.list_scenarios(wh, client=client)
         if saved.empty:
             st.info("No saved scenarios for this client yet: save this plan, change the brief or the form, "

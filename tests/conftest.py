@@ -22,6 +22,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: longer tests (model training, big data)")
     config.addinivalue_line("markers", "e2e: drives the real app in headless Chromium")
+    config.addinivalue_line("markers", "spark: runs Spark in local mode (needs Java; -m 'not spark' skips)")
 
 
 @pytest.fixture
@@ -108,3 +109,17 @@ def openai_server():
     fake.start()
     yield fake
     fake.stop()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the whole test run (starting the JVM is the slow part)."""
+    import shutil
+
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed (make test installs openjdk-17-jre-headless)")
+    from core.batch.spark import session
+
+    s, _ = session("local[2]", "workbench-tests")
+    yield s
+    s.stop()

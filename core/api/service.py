@@ -108,7 +108,7 @@ class Service:
         from core.segments import SegmentModel, assignments_frame
 
         frame = _validated_customers(customers)
-        known = self.warehouse.customers()
+        known = self.warehouse.for_account(account).customers()
         if known.empty:
             raise NotEnoughDataError("The workspace has no customers to learn segments from.", "No customers yet")
         key = ("segments", self.warehouse.data_version, account)

@@ -2,8 +2,9 @@
 
 One concern per file, each usable alone:
 
-* the SSRF guard and the pinned connection live in :mod:`core.net` (:func:`check_url`).
-* ``fetch`` -- :class:`PoliteFetcher` honours robots.txt, sends one request at a
+* the SSRF guard and the pinned connection live in :mod:`core.net` (:func:`check_url`):
+  every connection goes to the address the guard checked, so DNS rebinding cannot move it.
+* ``fetch`` -- :class:`PoliteFetcher` honours robots.txt (RFC 9309, read by Protego), sends one request at a
   time per host with a delay, a clear user agent, timeouts, a size cap (it streams
   and stops), a content-type check and retries with backoff on 429/5xx. It refuses
   URLs that resolve to loopback, private, link-local, metadata or other non-public
@@ -31,14 +32,14 @@ from core.competitors.analysis import (Comparison, asdict_shallow, change_log, c
                                        offers_table, price_table, similarity, topics)
 from core.competitors.crawl import FETCH_COLUMNS, crawl_site, fetch_record, new_crawl_id, same_site
 from core.competitors.extract import CTA_RE, ENTITY_LABELS, OFFER_PATTERNS, OFFER_RE, entities, extract_page, find_offers
-from core.competitors.prices import CURRENCIES, PRICE_RE, find_prices, read_price
 from core.competitors.fetch import HTML_TYPES, USER_AGENT, Fetch, PoliteFetcher, fetcher_from_settings
-from core.net import Resolver, UnsafeURLError, check_url
+from core.competitors.prices import CURRENCIES, PRICE_RE, find_prices, read_price
 from core.competitors.snapshots import (SAMPLE_SNAPSHOTS, SnapshotTransport, load_snapshots, snapshot_fetcher,
                                         snapshot_sites)
 from core.competitors.storage import (FETCH_TABLE, SITES_TABLE, add_site, crawl_all, crawls, fetches, latest,
                                       remove_site, sites, store_fetches)
 from core.errors import BadInputError, NotEnoughDataError
+from core.net import Resolver, UnsafeURLError, check_url
 
 __all__ = [
     "PoliteFetcher", "Fetch", "UnsafeURLError", "check_url", "extract_page", "find_prices", "find_offers",

@@ -70,8 +70,9 @@ FETCH_COLUMNS = ["crawl_id", "competitor", "url", "final_url", "fetched_at", "st
                  "offers", "ctas", "entities", "attempts", "elapsed_s"]
 
 
-def new_crawl_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
+def new_crawl_id(at: datetime | None = None) -> str:
+    """A crawl id that sorts by time: the UTC time (now, or ``at``) and a random suffix."""
+    return (at or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
 
 
 def fetch_record(res: Fetch, page: dict[str, Any], *, competitor: str, crawl_id: str) -> dict[str, Any]:

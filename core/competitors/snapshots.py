@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 
 from core.competitors.fetch import PoliteFetcher
 from core.competitors.crawl import crawl_site, new_crawl_id
-from core.competitors.storage import add_site, store_fetches
+from core.competitors.storage import FETCH_TABLE, add_site, store_fetches
 
 SAMPLE_SNAPSHOTS = Path(__file__).resolve().parents[2] / "data" / "sample" / "competitors"
+SNAPSHOT_SPACING_DAYS = 28
 _TYPES = {".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
 
 
@@ -65,22 +67,29 @@ def snapshot_fetcher(root: str | Path, version: str) -> PoliteFetcher:
                          timeout_s=5.0)
 
 
-def load_snapshots(wh: Any, root: str | Path = SAMPLE_SNAPSHOTS, *, max_pages: int = 10) -> dict[str, Any]:
+def load_snapshots(wh: Any, root: str | Path = SAMPLE_SNAPSHOTS, *, max_pages: int = 10,
+                   with_entities: bool = True) -> dict[str, Any]:
     """Remember the snapshot's competitors and crawl every version, oldest first; a summary.
 
-    Only the snapshot's own sites are crawled (competitors the user added are left alone).
+    Only the snapshot's own sites are crawled (competitors the user added are left alone); a
+    second load replaces the first one's crawls, so the change log still compares v1 with v2.
+    ``with_entities`` runs spaCy on the last crawl (most of the time: about 2 s warm, the
+    model's first load on top of that).
     """
     sites = snapshot_sites(root)
-    for site in sites:
+    for site in sites:  # a reload replaces the snapshot crawls (as the sample's ingest replaces its rows)
+        wh.delete_state(FETCH_TABLE, competitor=site["competitor"])
         add_site(wh, site["competitor"], site["url"], allow_private=True)
     versions = snapshot_versions(root) if sites else []
     pages = 0
     for i, version in enumerate(versions):
-        fetcher, crawl_id = snapshot_fetcher(root, version), new_crawl_id()
+        back = pd.Timedelta(days=SNAPSHOT_SPACING_DAYS * (len(versions) - 1 - i))  # crawls four weeks apart
+        fetcher, crawl_id = snapshot_fetcher(root, version), new_crawl_id(pd.Timestamp.now(tz="UTC") - back)
         try:
             for site in sites:  # entities (spaCy) only in the last crawl: the comparison reads the latest pages
                 frame = crawl_site(site["url"], fetcher=fetcher, max_pages=max_pages, competitor=site["competitor"],
-                                   crawl_id=crawl_id, with_entities=i == len(versions) - 1)
+                                   crawl_id=crawl_id, with_entities=with_entities and i == len(versions) - 1)
+                frame["fetched_at"] = frame["fetched_at"] - back
                 store_fetches(wh, frame)
                 pages += int((frame["outcome"] == "ok").sum())
         finally:

@@ -9,7 +9,6 @@ one export complete each other (ad sets before insights, performance before conv
 
 from __future__ import annotations
 
-import inspect
 import json
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -17,7 +16,7 @@ from typing import Any, Callable, Iterable
 from core.connectors import csv_exports, google, mapping, meta
 from core.connectors.detect import Detected, detect
 from core.errors import BadInputError
-from core.registry import file_sha256
+from core.hashing import file_sha256
 
 DEFAULT_ACCOUNT = "default"
 # Files that only describe line items go first, so the metrics files find their attributes;
@@ -48,7 +47,9 @@ def ingest_paths(wh: Any, paths: Iterable[str | Path], *, account_id: str | None
     page shows them all); ``progress(i, n, name)`` is called before each file.
     """
     IngestReport = _report_type()
-    account = account_id or DEFAULT_ACCOUNT
+    # Platform exports always go to one client: the chosen one, else the warehouse view's (the
+    # workspace's only client); contract files keep their own account_id unless one was chosen.
+    chosen = account_id
     paths = [Path(p) for p in paths]
     labels = list(names) if names is not None else [p.name for p in paths]
     found: list[tuple[int, Path, str, Detected]] = []
@@ -64,12 +65,15 @@ def ingest_paths(wh: Any, paths: Iterable[str | Path], *, account_id: str | None
             else:
                 raise
     found.sort(key=lambda f: (_PHASE.get(f[3].kind, 1), f[0]))
+    # Asked only when an export is there: contract files alone never need one client.
+    account = _client_of(wh, chosen) if any(det.is_export for *_, det in found) else chosen
     try:
         for k, (_, p, n, det) in enumerate(found):
             if progress is not None:
                 progress(k, len(found), n)
             try:
-                report.merge(ingest_one(wh, p, n, det, account_id=account, table=table, skip_bad=skip_bad))
+                report.merge(ingest_one(wh, p, n, det, account_id=account, table=table, skip_bad=skip_bad,
+                                        chosen=chosen))
             except BadInputError as exc:
                 if errors is not None:
                     errors.append((n, exc))
@@ -87,6 +91,11 @@ def ingest_paths(wh: Any, paths: Iterable[str | Path], *, account_id: str | None
     return _tidy_warnings(report, {det.kind for *_, det in found})
 
 
+def _client_of(wh: Any, chosen: str | None) -> str:
+    """The client platform exports go to: the chosen one, else the view's (AccountError when ambiguous)."""
+    return chosen or getattr(wh, "account", None) or DEFAULT_ACCOUNT
+
+
 def _tidy_warnings(report: Any, kinds: set[str]) -> Any:
     """One copy of each warning; none about a file of this same call that completes the others."""
     seen: list[str] = []
@@ -102,17 +111,27 @@ def _tidy_warnings(report: Any, kinds: set[str]) -> Any:
 
 
 def ingest_one(wh: Any, path: Path, name: str, det: Detected, *, account_id: str = DEFAULT_ACCOUNT,
-               table: str | None = None, skip_bad: bool = False) -> Any:
-    """Load one recognised file (see :func:`ingest_paths`)."""
-    IngestReport = _report_type()
+               table: str | None = None, skip_bad: bool = False, chosen: str | None = None) -> Any:
+    """Load one recognised file (see :func:`ingest_paths`); ``chosen`` is the client the user picked, if any."""
     if det.kind == "contract":
-        return _ingest_contract(wh, path, name, table=table, skip_bad=skip_bad, account_id=account_id)
+        return _ingest_contract(wh, path, name, table=table, skip_bad=skip_bad, account_id=chosen)
     if table not in (None, "campaigns"):
         raise BadInputError(f"{name}: a {det.kind.replace('_', ' ')} export holds campaigns, not {table}.")
+    from core.warehouse.sniff import check_gzip, literal_path
+
+    if det.gzip:
+        check_gzip(path, name)  # a gzip bomb or a cut stream stops before DuckDB reads it
+    digest = file_sha256(path)
+    with literal_path(path) as read_path:  # DuckDB would read a name like 'glob[1].json' as a pattern
+        return _load_export(wh, Path(read_path), name, det, digest, account_id=account_id)
+
+
+def _load_export(wh: Any, path: Path, name: str, det: Detected, digest: str, *, account_id: str) -> Any:
+    """Map one platform export into the warehouse (``path`` is what DuckDB opens)."""
     from core.warehouse import exports
 
+    IngestReport = _report_type()
     db = wh.db
-    digest = file_sha256(path)
     src = SOURCE.get(det.kind, "mapped")
     if det.kind == "meta_insights":
         res = exports.load_meta_insights(
@@ -140,7 +159,24 @@ def ingest_one(wh: Any, path: Path, name: str, det: Detected, *, account_id: str
         res = exports.load_csv(db, path, name, digest, account_id=account_id, plan=plan, source=src, gzip=det.gzip)
     out = IngestReport(loaded={"campaigns": res.loaded}, replaced={"campaigns": res.replaced}, files=[name])
     out.warnings.extend(res.warnings)
+    out.warnings.extend(_unknowns_note(det.kind))
     return out
+
+
+def _unknowns_note(kind: str) -> list[str]:
+    """What this kind of export cannot say, in words a user reads once per load (never invented)."""
+    notes = []
+    if SOURCE.get(kind) in ("google", "microsoft", "linkedin") or kind in ("meta_csv", "csv"):
+        notes.append(f"{PLATFORM_LABEL.get(SOURCE.get(kind, ''), 'This export')} carries no audience: these line items' "
+                     "audience is recorded as unknown.")
+    if kind in ("meta_adsets", "google_performance", "meta_csv", "google_csv", "linkedin_csv", "microsoft_csv"):
+        notes.append("Budgets: a platform export gives only the current budget, recorded from the export day on; "
+                     "earlier days' budgets are unknown (the monitor then judges delivery by recent spend).")
+    return notes
+
+
+PLATFORM_LABEL = {"google": "Google Ads", "microsoft": "Microsoft Advertising", "linkedin": "LinkedIn",
+                  "meta": "A Meta CSV export", "mapped": "This CSV"}
 
 
 def csv_plan(wh: Any, name: str, det: Detected) -> csv_exports.Plan:
@@ -156,11 +192,10 @@ def csv_plan(wh: Any, name: str, det: Detected) -> csv_exports.Plan:
     return kept.plan(det.headers)
 
 
-def _ingest_contract(wh: Any, path: Path, name: str, *, table: str | None, skip_bad: bool, account_id: str) -> Any:
-    kwargs: dict[str, Any] = {"name": name, "table": table, "skip_bad": skip_bad}
-    if "account_id" in inspect.signature(wh.ingest).parameters:
-        kwargs["account_id"] = account_id
-    return wh.ingest(path, **kwargs)
+def _ingest_contract(wh: Any, path: Path, name: str, *, table: str | None, skip_bad: bool,
+                     account_id: str | None) -> Any:
+    # A chosen client replaces the file's account_id; without one each row keeps its own.
+    return wh.ingest(path, name=name, table=table, skip_bad=skip_bad, account=account_id)
 
 
 def _json_pages(path: Path, name: str, det: Detected) -> list[dict[str, Any]]:

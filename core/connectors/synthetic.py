@@ -234,3 +234,26 @@ def _contract_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def _dump(path: Path, doc: Any) -> Path:
     path.write_text(json.dumps(doc, separators=(",", ":")))
     return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m core.connectors.synthetic --seed S --out DIR``: a generated advertiser's exports."""
+    import argparse
+
+    from core import sample_data
+
+    ap = argparse.ArgumentParser(description="Write a synthetic advertiser's history as platform exports.")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--days", type=int, default=730)
+    ap.add_argument("--line-items", type=int, default=30)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args(argv)
+    ws = sample_data.generate(seed=args.seed, days=args.days, n_line_items=args.line_items, n_posts=0, n_comments=0,
+                              n_customers=0)
+    for kind, path in write_exports(ws.campaigns, args.out, seed=args.seed).items():
+        print(f"{kind}: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

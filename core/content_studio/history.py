@@ -67,7 +67,7 @@ def experiment_payload(name: str, platform: str, variants: Sequence[Variant],
     for i, v in enumerate(variants):
         label = names[i] if i < len(names) and names[i] else f"Variant {chr(65 + i) if i < 26 else i + 1}"
         arms.append({"name": label, "platform": "google" if platform == "google_search" else platform,
-                     "text": variant_text(v, platform)})
+                     "text": variant_text(v, platform, assets=False)})
     if len({a["name"] for a in arms}) != len(arms):
         raise BadInputError("Arm names must be unique.")
     return {"experiment": name, "arms": arms}

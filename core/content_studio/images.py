@@ -30,7 +30,7 @@ class ImageResult:
 
 
 def image_cache_dir(settings: Settings) -> Path:
-    return settings.models_dir.parent / "data" / "images"
+    return settings.models_base.parent / "data" / "images"
 
 
 def image_key(prompt: str, model: str, size: str) -> str:

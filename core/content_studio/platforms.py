@@ -31,6 +31,8 @@ class PlatformSpec:
     # the whole post (body + hashtags) must fit this, when set (Instagram captions)
     max_total: int | None = None
     guidance: str = ""
+    # Several assets per ad (a responsive search ad): field -> (fewest, most), e.g. headline: (3, 15).
+    assets: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def limits(self) -> dict[str, int]:
@@ -49,10 +51,11 @@ PLATFORMS: dict[str, PlatformSpec] = {
     "google_search": PlatformSpec(
         "google_search", "Google responsive search ad",
         {"headline": FieldLimit("Headline", 30), "description": FieldLimit("Description", 90)},
-        formats=("responsive search ad",),
-        guidance="Google responsive search ad: each headline at most 30 characters, each description at most "
-                 "90 characters (count every character, spaces included). body must be an empty string and "
-                 "hashtags an empty list."),
+        formats=("responsive search ad",), assets={"headline": (3, 15), "description": (2, 4)},
+        guidance="Google responsive search ad: each variant is one ad with 3 to 15 headlines (each at most 30 "
+                 "characters) in headlines and 2 to 4 descriptions (each at most 90 characters) in descriptions; "
+                 "headline and description repeat the first of each (count every character, spaces included). "
+                 "body must be an empty string and hashtags an empty list."),
     "facebook": PlatformSpec(
         "facebook", "Meta (Facebook) ad or post",
         {"headline": FieldLimit("Headline", 255, 40), "description": FieldLimit("Description", 255, 30),
@@ -146,6 +149,9 @@ class Variant:
     hashtags: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     score: int | None = None
+    # a responsive search ad's assets (Google): every headline and description, the first ones above
+    headlines: list[str] = field(default_factory=list)
+    descriptions: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -176,11 +182,17 @@ def clean_hashtags(tags: Any) -> list[str]:
     return out
 
 
-def variant_text(v: Variant, platform: str) -> str:
-    """The text of a variant as it would run (what an A/B arm and the SEO score see)."""
+def variant_text(v: Variant, platform: str, *, assets: bool = True) -> str:
+    """The text of a variant as it would run (what the SEO score sees).
+
+    A responsive search ad reads as all its headlines and descriptions; ``assets=False``
+    keeps the first of each (an A/B arm's label).
+    """
     tags = " ".join(f"#{h}" for h in v.hashtags)
     if platform == "google_search":
-        return f"{v.headline} | {v.description}"
+        if not assets:
+            return f"{v.headline} | {v.description}"
+        return " | ".join([*(v.headlines or [v.headline]), *(v.descriptions or [v.description])])
     if platform == "blog":
         return f"# {v.headline}\n\n{v.body}".strip()
     parts = [v.headline if platform in ("facebook", "linkedin") else "", v.body or v.description, tags]
@@ -206,12 +218,7 @@ def enforce_limits(v: Variant, platform: str) -> Variant:
         elif lim.recommended is not None and len(value) > lim.recommended:
             out.flags.append(f"{lim.label} is {len(value)} characters; {lim.recommended} or fewer is recommended")
         setattr(out, name, value)
-    if len(out.hashtags) > spec.max_hashtags:
-        if spec.max_hashtags:
-            out.flags.append(f"{len(out.hashtags)} hashtags cut to the limit of {spec.max_hashtags}")
-        out.hashtags = out.hashtags[:spec.max_hashtags]
-    elif spec.recommended_hashtags and len(out.hashtags) > spec.recommended_hashtags:
-        out.flags.append(f"{len(out.hashtags)} hashtags; {spec.recommended_hashtags} or fewer usually work better")
+    _enforce_hashtags(out, spec)
     if spec.max_total is not None:
         tags = " ".join(f"#{h}" for h in out.hashtags)
         room = spec.max_total - (len(tags) + 2 if tags else 0)
@@ -219,5 +226,32 @@ def enforce_limits(v: Variant, platform: str) -> Variant:
             cut = truncate_words(out.body, room) if "\n" not in out.body else out.body[:room].rstrip()
             out.flags.append(f"Caption shortened to fit {spec.max_total} characters with its hashtags")
             out.body = cut
+    if spec.assets:
+        _enforce_assets(v, out, spec)
     out.flags = list(dict.fromkeys([*v.flags, *out.flags]))
     return out
+
+
+def _enforce_hashtags(out: Variant, spec: PlatformSpec) -> None:
+    if len(out.hashtags) > spec.max_hashtags:
+        if spec.max_hashtags:
+            out.flags.append(f"{len(out.hashtags)} hashtags cut to the limit of {spec.max_hashtags}")
+        out.hashtags = out.hashtags[:spec.max_hashtags]
+    elif spec.recommended_hashtags and len(out.hashtags) > spec.recommended_hashtags:
+        out.flags.append(f"{len(out.hashtags)} hashtags; {spec.recommended_hashtags} or fewer usually work better")
+
+
+def _enforce_assets(v: Variant, out: Variant, spec: PlatformSpec) -> None:
+    """Every headline and description cut to its limit, counted against the ad's (fewest, most)."""
+    for name, (fewest, most) in spec.assets.items():
+        lim = spec.fields[name]
+        given = [re.sub(r"\s+", " ", str(a)).strip() for a in [getattr(v, name), *getattr(v, name + "s")]]
+        items = list(dict.fromkeys(truncate_words(a, lim.max) if lim.max else a for a in given if a))
+        if len(items) > most:
+            out.flags.append(f"{len(items)} {name}s cut to the {most} an ad can hold")
+            items = items[:most]
+        elif len(items) < fewest:
+            out.flags.append(f"{len(items)} {name}(s): a {spec.label} needs {fewest} to {most}")
+        setattr(out, name + "s", items)
+        if items:
+            setattr(out, name, items[0])

@@ -23,7 +23,8 @@ def build_messages(req: ContentRequest) -> list[dict[str, str]]:
     system = ("You are a senior performance-marketing copywriter. You write accurate, on-brief copy and never "
               "invent prices, offers or claims that are not in the brief. Reply with JSON only, no prose, in "
               'exactly this shape: {"variants": [{"headline": "...", "description": "...", "body": "...", '
-              '"hashtags": ["..."]}]}. Count characters carefully: limits are hard.')
+              '"hashtags": ["..."]}]} (a Google responsive search ad also has "headlines": [...] and '
+              '"descriptions": [...]). Count characters carefully: limits are hard.')
     lines = [
         f"Brief: {req.brief}",
         f"Platform and format: {spec.label}, {req.format}.",
@@ -77,22 +78,32 @@ def parse_variants(text: str) -> list[Variant]:
         items = items if items is not None else [obj]
     else:
         items = obj
-    out = []
-    for item in items:
-        if isinstance(item, str):
-            out.append(Variant(body=item))
-            continue
-        if not isinstance(item, dict):
-            continue
-        d: dict[str, Any] = {}
-        for k, v in item.items():
-            key = _KEY_ALIASES.get(str(k).lower(), str(k).lower())
-            if key in FIELDS and key not in d:
-                d[key] = v if isinstance(v, str) else " ".join(map(str, v)) if isinstance(v, list) else str(v)
-            elif key == "hashtags":
-                d["hashtags"] = v
-        if any(d.get(k) for k in FIELDS):
-            out.append(Variant(**{k: d.get(k, "") for k in FIELDS}, hashtags=clean_hashtags(d.get("hashtags"))))
+    out = [v for v in (_variant(item) for item in items) if v is not None]
     if not out:
         raise ServiceError("The AI service's answer held no usable variants. Try again or rephrase the brief.")
     return out
+
+
+_LISTS = ("hashtags", "headlines", "descriptions")
+
+
+def _variant(item: Any) -> Variant | None:
+    """One variant from one item of the answer (a string is a body; unknown shapes are skipped)."""
+    if isinstance(item, str):
+        return Variant(body=item)
+    if not isinstance(item, dict):
+        return None
+    d: dict[str, Any] = {}
+    for k, v in item.items():
+        key = _KEY_ALIASES.get(str(k).lower(), str(k).lower())
+        if key in FIELDS and key not in d:
+            d[key] = v if isinstance(v, str) else " ".join(map(str, v)) if isinstance(v, list) else str(v)
+        elif key in _LISTS:
+            d[key] = v
+    lists = {k: [str(x) for x in d.get(k) or [] if str(x).strip()] for k in ("headlines", "descriptions")
+             if isinstance(d.get(k), list)}
+    d.setdefault("headline", (lists.get("headlines") or [""])[0])
+    d.setdefault("description", (lists.get("descriptions") or [""])[0])
+    if not any(d.get(k) for k in FIELDS):
+        return None
+    return Variant(**{k: d.get(k, "") for k in FIELDS}, hashtags=clean_hashtags(d.get("hashtags")), **lists)

@@ -16,7 +16,9 @@ VARIANTS_SCHEMA: dict[str, Any] = {
     "properties": {"variants": {"type": "array", "items": {
         "type": "object",
         "properties": {"headline": {"type": "string"}, "description": {"type": "string"},
-                       "body": {"type": "string"}, "hashtags": {"type": "array", "items": {"type": "string"}}},
+                       "body": {"type": "string"}, "hashtags": {"type": "array", "items": {"type": "string"}},
+                       "headlines": {"type": "array", "items": {"type": "string"}},
+                       "descriptions": {"type": "array", "items": {"type": "string"}}},
         "required": ["headline", "description", "body", "hashtags"]}}},
     "required": ["variants"],
 }

@@ -20,12 +20,17 @@ class BriefFacts:
     cta: str
     keywords: tuple[str, ...]
     audience: str
+    location: str = ""  # "Austin" from "... in Austin": the offer's place, kept in the copy
 
 
 _OFFER_PATTERNS = (
     r"\b\d{1,3}\s?%\s?off(?:\s+(?:the|your|our|all|every)?\s*[a-z]+(?:\s+[a-z]+)?)?",
     r"[$\u00a3\u20ac]\s?\d[\d,.]*\s+off(?:\s+(?:the|your)?\s*[a-z]+(?:\s+[a-z]+)?)?",
     r"\b(?:buy one,? get one(?: free)?|bogo)\b",
+    # "free implant consultations", "free 3D scan": up to two words before what is free
+    r"\bfree\s+(?:[a-z0-9\-]+\s+){0,2}(?:shipping|delivery|trials?|consultations?|quotes?|estimates?|demos?|"
+    r"check-?ups?|exams?|cleanings?|scans?|visits?|class(?:es)?|lessons?|sessions?|samples?|assessments?|"
+    r"evaluations?|installation|returns|whitening)\b",
     r"\bfree\s+(?:shipping|delivery|trial|consultation|quote|estimate|demo|first\s+[a-z]+|[a-z]+)(?:\s+(?:for|on)\s+[a-z0-9 ]{2,20}?)?(?=[,.;!?]|$|\s+(?:and|to|for|with)\b)",
     r"\b(?:first|1st)\s+(?:month|visit|class|session|lesson|week)s?\s+free\b",
     r"\bsave\s+(?:up\s+to\s+)?[$\u00a3\u20ac]?\d[\d,.]*%?",
@@ -54,6 +59,10 @@ _PRODUCT_PATTERNS = (
     r"([a-z][a-z0-9&'\- ]{2,40}?)(?=\s*(?:[,.;:!?()]|$|\s(?:in|for|near|at|with)\b))",
 )
 DEFAULT_PRODUCT = "service"
+_MONTHS = ("january february march april may june july august september october november december monday tuesday "
+           "wednesday thursday friday saturday sunday spring summer autumn fall winter").split()
+# "in Austin", "near Downtown Dallas": a place the brief names, capitalised as written.
+_LOCATION = re.compile(r"\b(?:in|near|around)\s+((?:[A-Z][a-zA-Z\-]+)(?:\s[A-Z][a-zA-Z\-]+)?)")
 _BUDGET_WORDS = re.compile(r"\b(budget|spend|month|week|day|leads?|sales|campaign|ads?)\b", re.IGNORECASE)
 
 
@@ -89,8 +98,40 @@ def brief_facts(brief: str, keywords: Sequence[str] = (), audience: str = "", *,
             offer = m.group(0).strip(" ,.")
             break
     cta = next((c for pat, c in _CTA_RULES if re.search(pat, low)), "Learn more")
+    location = brief_location(text) or _place_in_product(text, product)
+    product = _without_place(product, location) or product
     kws = tuple(keywords) or (product,) if product != DEFAULT_PRODUCT else tuple(keywords)
-    return BriefFacts(product=product, offer=offer, cta=cta, keywords=kws, audience=(audience or "").strip())
+    return BriefFacts(product=product, offer=offer, cta=cta, keywords=kws, audience=(audience or "").strip(),
+                      location=location)
+
+
+def brief_location(text: str) -> str:
+    """The first place a brief names ("in Austin"), or "" (months and weekdays are not places).
+
+    >>> brief_location("Free implant consultations for our clinic in Austin this May")
+    'Austin'
+    """
+    for m in _LOCATION.finditer(text or ""):
+        if m.group(1).split()[0].lower() not in _MONTHS:
+            return m.group(1)
+    return ""
+
+
+def _place_in_product(text: str, product: str) -> str:
+    """A capitalised name inside the product as the brief wrote it ("our Austin clinic" -> "Austin")."""
+    m = re.search(re.escape(product), text, re.IGNORECASE) if product else None
+    if m is None or m.start() == 0 or text[max(0, m.start() - 2):m.start()].strip() in (".", "!", "?"):
+        return ""
+    names = [w for w in m.group(0).split() if w[:1].isupper() and w.lower() not in _MONTHS]
+    return " ".join(names[:2]) if names and len(names) < len(m.group(0).split()) else ""
+
+
+def _without_place(product: str, location: str) -> str:
+    """ "austin clinic" -> "clinic": the place goes next to the offer, not into the product's name."""
+    if not location:
+        return product
+    rest = re.sub(rf"\b{re.escape(location.lower())}\b", " ", product)
+    return re.sub(r"\s+", " ", rest).strip(" -'")
 
 
 def _spacy_product(text: str) -> str:
@@ -107,6 +148,11 @@ def _spacy_product(text: str) -> str:
     return ""
 
 
+def _article(noun: str) -> str:
+    """ "a clinic", "an accounting tool" (by the first letter, which is right for most product names)."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def _cap(s: str) -> str:
     return s[:1].upper() + s[1:] if s else s
 
@@ -118,8 +164,8 @@ def _title(s: str) -> str:
 
 
 _TONE_OPENERS = {
-    "friendly": ("Looking for the right {product}?", "Meet your new favourite {product}.",
-                 "Say hello to better {product}."),
+    "friendly": ("Looking for {a_product} you can trust?", "Meet your new favourite {product}.",
+                 "{A_product} that fits your life."),
     "professional": ("{Product}, done right.", "Trusted {product} for {audience}.", "{Product} you can rely on."),
     "playful": ("Psst... {product} alert!", "Your {product} glow-up starts here.", "Who said {product} can't be fun?"),
     "urgent": ("Don't miss out on {product}.", "Last chance: {product}.", "Act now: {product}."),
@@ -127,14 +173,23 @@ _TONE_OPENERS = {
     "empathetic": ("We know finding {product} is hard.", "{Product} that puts you first.",
                    "You deserve {product} that cares."),
 }
-_HEADLINES = ("{Product}: {Offer}", "{Cta}: {Offer}", "Try {Product} Today", "{Product} - {Cta}",
-              "Top-Rated {Product}", "{Kw} Made Easy", "{Product}", "{Offer}")
+# The offer (with its place) leads: "Free Implant Consultations in Austin", then the product and the action.
+_HEADLINES = ("{Offer} {In_place}", "{Offer}", "{Product}: {Offer}", "{Cta}: {Offer}", "{Product} {In_place}",
+              "Try {Product} Today", "{Product} - {Cta}", "Top-Rated {Product}", "{Kw} Made Easy", "{Product}")
+# A responsive search ad's headlines (3-15 of at most 30 characters) and descriptions (2-4, at most 90).
+_RSA_HEADLINES = ("{Offer}", "{Offer} {In_place}", "{Product} {In_place}", "{Cta}: {Offer}", "{Product}: {Offer}",
+                  "{Kw} {In_place}", "Trusted {Product}", "Top-Rated {Product}", "{Cta_t}",
+                  "{Product} - {Cta}", "{Kw} Made Easy", "{Product} for {Audience_short}")
+_RSA_DESCRIPTIONS = ("{Offer_c} {in_place}. {Cta}.", "Your {product} {in_place}. {Offer_s}{Cta}.",
+                     "{Opener} {Offer_s}{Cta}.", "Quality {product} {in_place}, fair prices. {Cta}.")
 _BLOG_TITLES = ("{Kw}: A Simple Guide for {Audience}", "How to Choose the Right {Product}",
                 "{Kw}: What to Know Before You Start", "{Kw} Explained", "{Product}")
-_DESCRIPTIONS = ("The {product} made for {audience}. {Offer_s}{Cta}.", "{Opener} {Offer_s}{Cta}.",
+_DESCRIPTIONS = ("{Offer_c} {in_place}. {Cta}.", "The {product} made for {audience}. {Offer_s}{Cta}.",
+                 "{Opener} {Offer_s}{Cta}.",
                  "Discover {kw} made for your life. {Offer_s}{Cta}.", "Quality {product}, fair prices. {Cta}.")
-_SHORT_DESCRIPTIONS = ("{Offer}", "{Cta}", "Made for {audience}", "Quality {product}", "{Kw}, simplified")
-_BODIES = ("{Opener} {Offer_s}Designed for {audience}. {Cta}!",
+_SHORT_DESCRIPTIONS = ("{Offer}", "{Offer_c} {in_place}", "{Cta}", "Made for {audience}", "Quality {product}", "{Kw}, simplified")
+_BODIES = ("{Offer_c} {in_place}. {Opener} Designed for {audience}. {Cta}!",
+           "{Opener} {Offer_s}Designed for {audience}. {Cta}!",
            "{Opener} Here's why people choose our {product}: it's simple, reliable and built around {kw}. "
            "{Offer_s}{Cta}.",
            "{Offer_s}{Opener} {Cta} and see the difference for yourself.")
@@ -147,16 +202,56 @@ def _fill(template: str, f: BriefFacts, i: int, tone: str) -> str:
     values = {"product": f.product, "Product": _title(f.product), "offer": f.offer, "Offer": _title(f.offer),
               "Offer_s": f"{_cap(f.offer)}. " if f.offer else "", "cta": f.cta.lower(), "Cta": f.cta, "kw": kw,
               "Kw": _title(kw), "audience": audience,
-              "Audience": _title(f.audience) if f.audience else "Beginners"}
+              "Audience": _title(f.audience) if f.audience else "Beginners",
+              "Audience_short": _title(f.audience) if f.audience else "You",
+              "Offer_c": _cap(f.offer), "in_place": f"in {f.location}" if f.location else "",
+              "In_place": f"in {f.location}" if f.location else "", "Cta_t": _title(f.cta),
+              "a_product": _article(f.product), "A_product": _cap(_article(f.product))}
     values["Opener"] = openers[i % len(openers)].format(**values)
-    return re.sub(r"\s+", " ", template.format(**values)).replace(" .", ".").strip()
+    return re.sub(r"\s+", " ", template.format(**values)).replace(" .", ".").replace(" ,", ",").strip()
+
+
+def _applies(template: str, f: BriefFacts) -> bool:
+    """A template whose offer or place the brief does not give is left out (no "Book now:  in")."""
+    needs_offer = "{Offer}" in template or "{Offer_c}" in template or (
+        "{Offer_s}" in template and "{Opener}" not in template and "{Product}" not in template)
+    needs_place = "{In_place}" in template or ("{in_place}" in template and "{Offer_c}" in template)
+    return not (needs_offer and not f.offer) and not (needs_place and not f.location)
+
+
+def _filled(templates: Sequence[str], f: BriefFacts, i: int, tone: str, limit: int | None) -> list[str]:
+    """Every distinct filled template that applies and fits ``limit``, starting at the i-th (rotating)."""
+    out: list[str] = []
+    for t in templates:
+        s = _fill(t, f, i, tone) if _applies(t, f) else ""
+        if s and s not in out and (limit is None or len(s) <= limit):
+            out.append(s)
+    k = i % len(out) if out else 0
+    return out[k:] + out[:k]
+
+
+def rsa_assets(f: BriefFacts, i: int, tone: str) -> tuple[list[str], list[str]]:
+    """A responsive search ad's headlines (3-15, each <= 30) and descriptions (2-4, each <= 90)."""
+    heads = _filled(_RSA_HEADLINES, f, i, tone, 30)
+    descs = _filled(_RSA_DESCRIPTIONS, f, i, tone, 90)
+    for extra in ("Book Online Today", "Call Us Today", f.cta[:30], "Learn More"):  # never fewer than three
+        if len(heads) >= 3:
+            break
+        if extra not in heads:
+            heads.append(extra)
+    for extra in (f"{f.cta}.", "Learn more about what we offer."):
+        if len(descs) >= 2:
+            break
+        if extra not in descs:
+            descs.append(extra)
+    return heads[:15], descs[:4]
 
 
 def _pick(templates: Sequence[str], f: BriefFacts, i: int, tone: str, limit: int | None) -> str:
     """The i-th distinct filled template that fits ``limit`` (rotating); the shortest one if none fits."""
     filled: list[str] = []
     for t in templates:
-        if ("{Offer}" in t or "{Offer_s}" in t and "{Opener}" not in t and "{Product}" not in t) and not f.offer:
+        if not _applies(t, f):
             continue
         s = _fill(t, f, i, tone)
         if s not in filled:
@@ -174,6 +269,10 @@ def template_variants(req: ContentRequest) -> list[Variant]:
     f = brief_facts(req.brief, req.keywords, req.audience)
     out: list[Variant] = []
     for i in range(req.n):
+        if spec.assets:  # a responsive search ad: several headlines and descriptions
+            heads, descs = rsa_assets(f, i, req.tone)
+            out.append(Variant(heads[0], descs[0], "", [], headlines=heads, descriptions=descs))
+            continue
         hl = spec.fields.get("headline")
         de = spec.fields.get("description")
         titles = _BLOG_TITLES if req.platform == "blog" else _HEADLINES

@@ -87,7 +87,7 @@ def retrain(wh: Warehouse, settings: Settings, names: Iterable[str] | None = Non
     unknown = [n for n in names if n not in families]
     if unknown:
         raise BadInputError(f"Unknown model family: {', '.join(unknown)}; choose from {', '.join(families)}.")
-    tracker = tracker or Tracker(tracking_uri(settings))
+    tracker = tracker or Tracker(tracking_uri(settings), account=settings.account)
     say = progress or (lambda _f, _m: None)
     current, latest = champions(wh), latest_runs(wh)
     results = []
@@ -197,7 +197,7 @@ def _save_artifact(settings: Settings, family: str, version: str, run_id: str, r
         params={k: v for k, v in result.params.items()},
         data={"window": list(result.window)},
         metrics={k: _finite(v) for k, v in result.metrics.items()},
-        extra={"mlflow_run_id": run_id, "family": family, "version": version},
+        extra={"mlflow_run_id": run_id, "family": family, "version": version, "account": settings.account},
         documents={"model": result.artifact}, artifact_id=version, replace=True)
 
 

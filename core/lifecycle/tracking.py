@@ -19,7 +19,7 @@ def tracking_uri(settings: Settings) -> str:
     """``MLFLOW_TRACKING_URI`` or a SQLite store inside the project (MLflow 3 refuses bare files)."""
     if settings.mlflow_tracking_uri:
         return settings.mlflow_tracking_uri
-    path = settings.models_dir.parent / "mlflow.db"
+    path = settings.models_base.parent / "mlflow.db"
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
 
@@ -43,8 +43,9 @@ class Tracker:
 
     experiment = "marketing-workbench"
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, uri: str, account: str = "default") -> None:
         self.uri = uri
+        self.account = account  # every run is tagged with the client whose data it learned from
 
     def _client(self):
         import logging
@@ -63,7 +64,7 @@ class Tracker:
             decision: str) -> str:
         mlflow = self._client()
         with mlflow.start_run(run_name=f"{family}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}") as run:
-            mlflow.set_tags({"family": family, "promoted": str(promoted), "reason": reason, "decision": decision,
+            mlflow.set_tags({"family": family, "account": self.account, "promoted": str(promoted), "reason": reason, "decision": decision,
                              "primary_metric": result.primary})
             mlflow.log_params({"data_version": data_version, "window_start": result.window[0],
                                "window_end": result.window[1],
@@ -80,8 +81,9 @@ class Tracker:
 
     def history(self, family: str | None = None) -> pd.DataFrame:
         mlflow = self._client()
-        runs = mlflow.search_runs(experiment_names=[self.experiment],
-                                  filter_string=f"tags.family = '{family}'" if family else "")
+        clauses = ([f"tags.family = '{family}'"] if family else []) + (
+            [f"tags.account = '{self.account}'"] if self.account != "default" else [])
+        runs = mlflow.search_runs(experiment_names=[self.experiment], filter_string=" and ".join(clauses))
         return runs
 
 

@@ -62,8 +62,10 @@ def build_grid(frame: pd.DataFrame) -> Grid:
 def count_pass(y: np.ndarray, e: np.ndarray, present: np.ndarray, weekday: np.ndarray,
                 platform_idx: np.ndarray, *, half_life: float, wd_half_life: float,
                 alpha_prior: float, outlier_z: float, market: bool,
-                daytype: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                daytype: np.ndarray | None = None, leak_hold: float | None = None) -> dict[str, np.ndarray]:
     """Expected counts day by day from the days before, excluding outlying days.
+
+    ``leak_hold``: see :class:`core.monitoring.Monitor` (None: every ordinary day teaches).
 
     Returns arrays (campaign x day): ``mu`` (expected), ``alpha`` (overdispersion of
     the day), ``rate_n`` (effective observed count behind the rate), ``n_days``
@@ -79,6 +81,7 @@ def count_pass(y: np.ndarray, e: np.ndarray, present: np.ndarray, weekday: np.nd
     out["n_days"] = np.zeros((C, D))
     f_wd = np.ones((C, 7))
     zero_mu = np.zeros(C)  # expected count over the current run of zero days
+    leak, frozen_days = np.zeros(C), np.zeros(C)  # evidence of a slow leak, days it has held the baseline
     daytype = np.zeros(D, dtype=int) if daytype is None else daytype
     cal_y, cal_m = np.zeros(len(DAY_TYPES)), np.zeros(len(DAY_TYPES))  # pooled, over the whole account
     healthy = np.ones(C, dtype=bool)
@@ -133,6 +136,15 @@ def count_pass(y: np.ndarray, e: np.ndarray, present: np.ndarray, weekday: np.nd
         ended = pres & (e[:, d] > 0) & (y[:, d] > 0) & (run_before >= 3.0)
         restore = ended & (run_before < 8.0)
         learn = pres & (e[:, d] > 0) & ~low & ~high & ~stuck
+        if leak_hold is not None:
+            # a slow leak no single day shows must not become the baseline before it alerts: a
+            # CUSUM of "the rate halved" (as in detect) holds learning while above leak_hold
+            llr = np.where(ok_mu & pres & (e[:, d] > 0),
+                           (y[:, d] * np.log(0.5) + 0.5 * np.nan_to_num(mu)) / (1.0 + alpha * np.nan_to_num(mu)), 0.0)
+            leak = np.maximum(0.0, leak + llr)
+            held = (leak > leak_hold) & (frozen_days < 4)
+            frozen_days = np.where(held, frozen_days + 1, np.where(leak > leak_hold, frozen_days, 0.0))
+            learn = learn & ~held
         healthy = np.where(pres & (e[:, d] > 0), ~low & ~high & ~(is_zero & ok_mu & (zero_mu >= 2.0)), healthy)
         s_y = lam * s_y + np.where(learn, y[:, d], 0.0)
         s_e = lam * s_e + np.where(learn, e[:, d] * f_wd[:, wd] * cf * mf, 0.0)

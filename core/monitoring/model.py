@@ -47,6 +47,14 @@ class Monitor(BaseEstimator):
         check or replay after a year of warm-up; baselines forget in weeks). None reads all.
     country : str or None
         Country whose public holidays need stronger evidence (ISO code).
+    leak_hold : float or None
+        While a campaign's evidence of a slow leak of leads (a CUSUM of the log-likelihood
+        ratio of a halving, in nats) is above this, its leads baseline stops learning (for
+        at most 4 days in a row: longer holds mistake a genuine slow drift for a leak), so a
+        slow leak on a small campaign does not teach the monitor that it is normal before
+        the evidence is strong enough to alert. None: always learn. Chosen on sample seeds
+        1-5; on held-out seeds 21-25 incident recall 0.85 -> 0.86 (cost-per-lead jumps
+        0.30 -> 0.35), precision 0.993 -> 0.989, worst account 0.968.
     random_state : int or None
         Unused (the monitor is deterministic); kept for the estimator contract.
 
@@ -65,13 +73,14 @@ class Monitor(BaseEstimator):
     """
 
     def __init__(self, *, sensitivity: str = "normal", half_life: float = 28.0, min_history_days: int = 14,
-                 history_days: int | None = 456, country: str | None = "US",
+                 history_days: int | None = 456, country: str | None = "US", leak_hold: float | None = 2.0,
                  random_state: int | None = None) -> None:
         self.sensitivity = sensitivity
         self.half_life = half_life
         self.min_history_days = min_history_days
         self.history_days = history_days
         self.country = country
+        self.leak_hold = leak_hold
         self.random_state = random_state
 
     # ---- fit
@@ -146,7 +155,8 @@ class Monitor(BaseEstimator):
         self.elasticity_ = beta
         passes = {name: count_pass(v[obs], exposure[exp], pres, weekday, g.platform_idx, half_life=self.half_life,
                                    wd_half_life=120.0, alpha_prior=0.05, outlier_z=3.5, market=True,
-                                   daytype=daytype)
+                                   daytype=daytype,
+                                   leak_hold=self.leak_hold if name == "leads" else None)
                   for name, (obs, exp) in CHANNELS.items()}
         sp = spend_pass(v["spend"], v["daily_budget"], pres, weekday, half_life=self.half_life)
         return passes, sp

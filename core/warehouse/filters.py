@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
-
-import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -23,13 +21,18 @@ class Filters:
         if self.start is None or self.end is None:
             return self
         days = (self.end - self.start).days + 1
-        return Filters(self.start - pd.Timedelta(days=days), self.start - pd.Timedelta(days=1),
+        return Filters(self.start - timedelta(days=days), self.start - timedelta(days=1),
                        self.platforms, self.objectives)
 
 
-def where(filters: Filters | None, date_col: str, *, objectives: bool = True) -> tuple[str, dict[str, Any]]:
+def where(filters: Filters | None, date_col: str, *, objectives: bool = True,
+          account: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The filter as a WHERE clause, within one client's rows when ``account`` is given."""
     f = filters or Filters()
     clauses, params = ["TRUE"], {}
+    if account is not None:
+        clauses.append("account_id = $account")
+        params["account"] = account
     if f.start is not None:
         clauses.append(f"CAST({date_col} AS DATE) >= $start")
         params["start"] = f.start

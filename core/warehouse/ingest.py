@@ -24,12 +24,14 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from core import schema
-from core.errors import BadInputError, ValidationError
-from core.registry import file_sha256
-from core.warehouse import sql
+from core.errors import BadInputError, UnknownTableError, ValidationError
+from core.escape import visible_controls
+from core.hashing import file_sha256
+from core.warehouse import clients, sql
 from core.warehouse.connection import Connection
+from core.warehouse.locate import locate_json_error
 from core.warehouse.report import IngestReport, violation_message
-from core.warehouse.sniff import Sniff, locate_json_error, sniff_file
+from core.warehouse.sniff import Sniff, check_gzip, literal_path, sniff_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,10 +48,12 @@ class Source:
     sniff: Sniff
     table: str | None  # the table the caller named, or None to tell from the records
     digest: "Future[str]"  # the file's SHA-256, computed while DuckDB reads
+    read_path: str  # the name DuckDB opens: the file itself, never a pattern (sniff.literal_path)
+    account: str | None = None  # the client chosen while ingesting: it replaces the file's account_id
 
     @property
     def params(self) -> dict[str, str]:
-        return {"path": str(self.path)}
+        return {"path": self.read_path}
 
 
 class _DetailedPath(Exception):
@@ -60,22 +64,28 @@ class _DetailedPath(Exception):
 
 
 def ingest_file(db: Connection, path: str | Path, *, name: str | None = None, table: str | None = None,
-                skip_bad: bool = False) -> IngestReport:
+                skip_bad: bool = False, account: str | None = None) -> IngestReport:
     """Load one contract file; all of it or none of it unless ``skip_bad``.
+
+    Rows go to ``account`` when one is chosen; otherwise each keeps its file's
+    ``account_id`` (the default client when it has none).
 
     Raises :class:`ValidationError` (with every violation) when a record breaks
     the contract and ``skip_bad`` is false, :class:`BadInputError` when the file
     is not JSON of the contract's shape. The warehouse is unchanged on error.
     """
     path = Path(path)
-    name = name or path.name
+    name = visible_controls(name or path.name)  # one line, whatever the file is called
     check_table_name(table)
-    if not path.exists():
+    if not path.is_file():
         raise BadInputError(f"{name}: no such file.", "File not found")
     sniff = sniff_file(path, name)
+    if sniff.gzip:
+        check_gzip(path, name)  # before DuckDB reads it: a bomb or a cut stream stops here
     # Hash the file while DuckDB reads it: on a big file this hides most of its cost.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        source = Source(path, name, sniff, table, pool.submit(file_sha256, path))
+    with ThreadPoolExecutor(max_workers=1) as pool, literal_path(path) as read_path:
+        source = Source(path, name, sniff, table, pool.submit(file_sha256, path), read_path,
+                        None if account is None else schema.check_account_id(account))
         with db.lock, db.cursor() as cur:
             if sniff.layout != "object":
                 fast = load_strict(cur, source)
@@ -85,12 +95,12 @@ def ingest_file(db: Connection, path: str | Path, *, name: str | None = None, ta
 
 
 def ingest_records(db: Connection, table: str, records: list[dict[str, Any]], *, name: str = "records",
-                   skip_bad: bool = False) -> IngestReport:
+                   skip_bad: bool = False, account: str | None = None) -> IngestReport:
     """Ingest records given in memory (importers, tests) through the same checks."""
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / f"{table}.json"
         p.write_text(json.dumps(records, default=str))
-        return ingest_file(db, p, name=name, table=table, skip_bad=skip_bad)
+        return ingest_file(db, p, name=name, table=table, skip_bad=skip_bad, account=account)
 
 
 def check_table_name(table: str | None) -> None:
@@ -117,11 +127,12 @@ def load_strict(cur: Cursor, source: Source) -> IngestReport | None:
     try:
         target, empty = stage_strict(cur, t, source)
         n = count_unique_keys(cur, t, target)
-        loaded, replaced = (n, 0) if empty else merge(cur, t, target, final=False)
+        accounts = clients.register(cur, target, source.account)
+        loaded, replaced = (n, 0) if empty else merge(cur, t, target)
         if not empty:
             cur.execute(f"DROP TABLE {target}")
-        log(cur, source, tname, loaded, replaced, 0)
-        bump_data_version(cur)
+        log(cur, source, tname, loaded, replaced, 0, accounts)
+        clients.bump(cur, "data_version", accounts)
         cur.execute("COMMIT")
     except (duckdb.Error, _DetailedPath):
         cur.execute("ROLLBACK")
@@ -134,7 +145,7 @@ def stage_strict(cur: Cursor, t: schema.Table, source: Source) -> tuple[str, boo
 
     Returns (the relation written, whether it is the contract table itself).
     """
-    select = sql.guarded_select(t, sql.read_json_sql(t, source.sniff, strict=True))
+    select = sql.guarded_select(t, sql.strict_source(t, source.sniff), source.account)
     empty = cur.execute(f"SELECT count(*) = 0 FROM {t.name}").fetchone()[0]
     if empty:
         cur.execute(f"CREATE OR REPLACE TABLE {t.name} AS {select}", source.params)
@@ -183,17 +194,19 @@ def load_detailed(cur: Cursor, source: Source, skip_bad: bool) -> IngestReport:
 def validate(cur: Cursor, t: schema.Table, raw: str, source: Source) -> tuple[schema.Table, "pd.DataFrame | None"]:
     """Stage ``raw`` as working values with each record's problems; return the violations (or None).
 
-    The violations frame has the columns file, table, index, field, reason, line.
+    The violations frame has the columns file, table, index, field, reason, record (the
+    record's key values, to find it by), line.
     """
     cur.execute(f"CREATE OR REPLACE TEMP TABLE __staged_{t.name} AS {sql.validate_select(t, raw)}")
-    bad = cur.execute(
-        f"SELECT __idx AS index, p.field AS field, p.reason AS reason FROM "
-        f"(SELECT __idx, unnest(__problems) AS p FROM __staged_{t.name} WHERE len(__problems) > 0) "
-        f"ORDER BY __idx").df()
-    if not len(bad):
+    # Only a file with problems needs a frame (and pandas): a clean one stays off it.
+    if not cur.execute(f"SELECT count(*) FROM __staged_{t.name} WHERE len(__problems) > 0").fetchone()[0]:
         return t, None
     import pandas as pd
 
+    bad = cur.execute(
+        f"SELECT __idx AS index, p.field AS field, p.reason AS reason, record FROM "
+        f"(SELECT __idx, {sql.record_label(t)} AS record, unnest(__problems) AS p FROM __staged_{t.name} "
+        f"WHERE len(__problems) > 0) ORDER BY __idx").df()
     bad.insert(0, "table", t.name)
     bad.insert(0, "file", source.name)
     bad["line"] = bad["index"] + 1 if source.sniff.layout == "ndjson" else pd.NA
@@ -208,16 +221,18 @@ def skipped_records(violations: "pd.DataFrame") -> list[dict[str, Any]]:
 
 def merge_good(cur: Cursor, staged: list[schema.Table], violations: "pd.DataFrame | None", source: Source,
                report: IngestReport) -> None:
-    """Merge each staged table's good rows, log each, and bump the data version if anything changed."""
+    """Merge each staged table's good rows, log each, and bump the data version of each client changed."""
+    touched: set[str] = set()
     for t in staged:
-        loaded, replaced = merge_staged(cur, t)
+        loaded, replaced, accounts = merge_staged(cur, t, source.account)
         report.loaded[t.name] = report.loaded.get(t.name, 0) + loaded
         report.replaced[t.name] = report.replaced.get(t.name, 0) + replaced
+        if loaded or replaced:
+            touched.update(accounts)
         skipped_rows = 0 if violations is None else int(
             violations.loc[violations["table"] == t.name, "index"].nunique())
-        log(cur, source, t.name, loaded, replaced, skipped_rows)
-    if any(report.loaded.values()) or any(report.replaced.values()):
-        bump_data_version(cur)
+        log(cur, source, t.name, loaded, replaced, skipped_rows, accounts)
+    clients.bump(cur, "data_version", sorted(touched))
     for t in staged:
         cur.execute(f"DROP TABLE IF EXISTS __staged_{t.name}")
 
@@ -232,7 +247,8 @@ def stage_raw(cur: Cursor, source: Source, report: IngestReport) -> list[tuple[s
             return stage_document(cur, source, report)
         return [stage_records(cur, source)]
     except duckdb.Error as exc:
-        where = locate_json_error(source.path, source.sniff.gzip, source.sniff.layout) or f"cannot be read ({exc})"
+        where = locate_json_error(source.path, source.sniff.gzip, source.sniff.layout) or (
+            "cannot be read as contract JSON records")
         raise BadInputError(f"{source.name}: {where}. Nothing from this file was loaded.",
                             "Malformed JSON") from exc
 
@@ -244,9 +260,10 @@ def stage_records(cur: Cursor, source: Source) -> tuple[str, str]:
         problem = locate_json_error(source.path, source.sniff.gzip, source.sniff.layout)
         if problem:
             raise BadInputError(f"{source.name}: {problem}. Nothing from this file was loaded.", "Malformed JSON")
-        raise BadInputError(
-            f"{source.name}: cannot tell which table these records belong to (keys: "
-            f"{', '.join(source.sniff.first_keys[:8]) or 'none'}); name it with --table.", "Unknown table")
+        keys = visible_controls(", ".join(source.sniff.first_keys[:8])) or "none"
+        raise UnknownTableError(
+            f"{source.name}: cannot tell which table these records belong to (keys: {keys}); "
+            f"choose one of {', '.join(schema.TABLE_NAMES)} for this file.")
     cur.execute(
         f"CREATE OR REPLACE TEMP TABLE __raw_{tname} AS SELECT row_number() OVER () - 1 AS __idx, * "
         f"FROM {sql.read_json_sql(schema.TABLES[tname], source.sniff, strict=False)}", source.params)
@@ -313,14 +330,9 @@ def stage_document_table(cur: Cursor, source: Source, tname: str) -> str:
 # ----------------------------------------------------------------- merge and log
 
 
-def merge(cur: Cursor, t: schema.Table, source: str, *, final: bool = True) -> tuple[int, int]:
-    """Replace rows by natural key with ``source``'s rows; return (new, replaced).
-
-    ``source`` holds working values (``final``) or storage values already.
-    """
-    storage = sql.finalize(t)
-    cols = ", ".join(storage)
-    exprs = ", ".join(storage.values()) if final else cols
+def merge(cur: Cursor, t: schema.Table, source: str) -> tuple[int, int]:
+    """Replace rows by natural key with ``source``'s rows (storage values); return (new, replaced)."""
+    cols = exprs = ", ".join(sql.finalize(t))
     replaced = 0
     if cur.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]:
         match = " AND ".join(f"{t.name}.{k} = s.{k}" for k in t.keys)
@@ -332,24 +344,30 @@ def merge(cur: Cursor, t: schema.Table, source: str, *, final: bool = True) -> t
     return int(inserted) - int(replaced), int(replaced)
 
 
-def merge_staged(cur: Cursor, t: schema.Table) -> tuple[int, int]:
-    """Merge the detailed path's good rows; within a file the last record for a key wins."""
-    keys = ", ".join(t.keys)
+def merge_staged(cur: Cursor, t: schema.Table, account: str | None = None) -> tuple[int, int, list[str]]:
+    """Merge the detailed path's good rows; within a file the last record for a key wins.
+
+    Rows are brought to storage values first, so that keys compare as stored (a missing
+    ``account_id`` is the default client; the chosen client replaces the file's).
+    Returns (new, replaced, the clients written).
+    """
+    final = ", ".join(f"{e} AS {c}" for c, e in sql.finalize(t, account).items())
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE __final_{t.name} AS SELECT __idx, {final} "
+                f"FROM __staged_{t.name} WHERE len(__problems) = 0")
     cur.execute(
-        f"CREATE OR REPLACE TEMP TABLE __good_{t.name} AS SELECT * FROM __staged_{t.name} "
-        f"WHERE len(__problems) = 0 QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __idx DESC) = 1")
-    result = merge(cur, t, f"__good_{t.name}")
-    cur.execute(f"DROP TABLE IF EXISTS __good_{t.name}")
-    cur.execute(f"DROP TABLE IF EXISTS __raw_{t.name}")
-    return result
+        f"CREATE OR REPLACE TEMP TABLE __good_{t.name} AS SELECT * EXCLUDE (__idx) FROM __final_{t.name} "
+        f"QUALIFY row_number() OVER (PARTITION BY {', '.join(t.keys)} ORDER BY __idx DESC) = 1")
+    accounts = clients.register(cur, f"__good_{t.name}", account)
+    loaded, replaced = merge(cur, t, f"__good_{t.name}")
+    for temp in ("__final", "__good", "__raw"):
+        cur.execute(f"DROP TABLE IF EXISTS {temp}_{t.name}")
+    return loaded, replaced, accounts
 
 
-def log(cur: Cursor, source: Source, table: str, loaded: int, replaced: int, skipped: int) -> None:
+def log(cur: Cursor, source: Source, table: str, loaded: int, replaced: int, skipped: int,
+        accounts: list[str]) -> None:
     cur.execute(
-        "INSERT INTO ingest_log SELECT coalesce(max(ingest_id), 0) + 1, $f, $h, now(), $t, $l, $r, $s "
+        "INSERT INTO ingest_log SELECT coalesce(max(ingest_id), 0) + 1, $f, $h, now(), $t, $l, $r, $s, $a "
         "FROM ingest_log",
-        {"f": source.name, "h": source.digest.result(), "t": table, "l": loaded, "r": replaced, "s": skipped})
-
-
-def bump_data_version(cur: Cursor) -> None:
-    cur.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+        {"f": source.name, "h": source.digest.result(), "t": table, "l": loaded, "r": replaced, "s": skipped,
+         "a": ",".join(accounts) or schema.DEFAULT_ACCOUNT})

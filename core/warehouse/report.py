@@ -35,10 +35,13 @@ class IngestReport:
 
 
 def violation_message(name: str, violations: "pd.DataFrame", total: int) -> str:
-    """The first violation as one line (file, record, line, field, reason) and how many more."""
+    """The first violation as one line (file, record, line, key values, field, reason) and how many more."""
     import pandas as pd
 
     first = violations.iloc[0]
-    where = f"record {first['index']}" + (f" (line {first['line']})" if pd.notna(first.get("line")) else "")
+    about = [f"line {first['line']}"] if pd.notna(first.get("line")) else []
+    if isinstance(first.get("record"), str) and first["record"]:
+        about.append(first["record"])
+    where = f"record {first['index']}" + (f" ({'; '.join(about)})" if about else "")
     more = f"; {total - 1} more problem(s) listed" if total > 1 else ""
     return f"{name}: {where}, field {first['field']}: {first['reason']}{more}. Nothing from this file was loaded."

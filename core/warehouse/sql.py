@@ -13,7 +13,8 @@ from core import schema
 if TYPE_CHECKING:
     from core.warehouse.sniff import Sniff
 
-SYSTEM_TABLES = ("ingest_log", "meta")
+SYSTEM_TABLES = ("ingest_log", "meta", "clients")
+MAX_RECORD_BYTES = 64 * 2**20  # the largest record the detailed path reads
 MAX_VALUE_SHOWN = 40
 
 # --------------------------------------------------------------------------- DDL
@@ -21,6 +22,7 @@ MAX_VALUE_SHOWN = 40
 AUDIENCE_TYPE = "STRUCT(age_min INTEGER, age_max INTEGER, gender VARCHAR, interests VARCHAR[], location VARCHAR)"
 
 STORAGE_TYPE = {
+    "account": "VARCHAR",
     "string": "VARCHAR",
     "platform": "VARCHAR",
     "enum": "VARCHAR",
@@ -48,6 +50,13 @@ SYSTEM_DDL = (
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value BIGINT)",
     "INSERT INTO meta VALUES ('data_version', 0) ON CONFLICT DO NOTHING",
     "INSERT INTO meta VALUES ('state_version', 0) ON CONFLICT DO NOTHING",
+    # Clients (issue 12): the ingest log names the client(s) a file went to; each client has
+    # its own data and state versions (``data_version:<id>``), drawn from the global counter so
+    # that two clients never share a version once written and caches keyed by version never mix them.
+    f"ALTER TABLE ingest_log ADD COLUMN IF NOT EXISTS account_id VARCHAR DEFAULT '{schema.DEFAULT_ACCOUNT}'",
+    f"INSERT INTO meta SELECT key || ':{schema.DEFAULT_ACCOUNT}', value FROM meta "
+    "WHERE key IN ('data_version', 'state_version') ON CONFLICT DO NOTHING",
+    "CREATE TABLE IF NOT EXISTS clients (account_id VARCHAR PRIMARY KEY, name VARCHAR, created_at TIMESTAMPTZ)",
 )
 
 
@@ -60,10 +69,11 @@ SYSTEM_DDL = (
 # same final casts to storage types (``finalize``): one contract, two speeds.
 
 WORK_TYPE = {
-    "string": "VARCHAR", "platform": "VARCHAR", "enum": "VARCHAR", "count": "DOUBLE", "amount": "DOUBLE",
+    "account": "VARCHAR", "string": "VARCHAR", "platform": "VARCHAR", "enum": "VARCHAR", "count": "DOUBLE", "amount": "DOUBLE",
     "int": "DOUBLE", "date": "DATE", "datetime": "VARCHAR",
     "audience": "STRUCT(age_min DOUBLE, age_max DOUBLE, gender VARCHAR, interests VARCHAR[], location VARCHAR)",
 }
+ACCOUNT_SQL_RE = schema.ACCOUNT_PATTERN
 KIND_NAME = {"count": "a whole number", "amount": "a number", "int": "a whole number",
              "date": "a YYYY-MM-DD date", "datetime": "an ISO 8601 date-time"}
 DATETIME_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}.*)?$"
@@ -75,9 +85,33 @@ def literal(text: str) -> str:
 
 
 def shown(expr: str) -> str:
-    """The offending value, cut short, for a reason string."""
+    """The offending value, cut short and on one line (control characters as '?'), for a reason string."""
     # A whole number parsed as DOUBLE reads as "60", not "60.0".
-    return f"left(coalesce(regexp_replace(CAST({expr} AS VARCHAR), '\\.0$', ''), 'null'), {MAX_VALUE_SHOWN})"
+    text = f"regexp_replace(regexp_replace(CAST({expr} AS VARCHAR), '\\.0$', ''), '[[:cntrl:]]', '?', 'g')"
+    return f"left(coalesce({text}, 'null'), {MAX_VALUE_SHOWN})"
+
+
+# Characters a key is trimmed of: ASCII white space, no-break and ideographic spaces, a stray BOM.
+KEY_SPACE = " \t\n\r\x0b\x0c\u00a0\u2007\u202f\u3000\ufeff"
+
+
+def normalized_key(expr: str) -> str:
+    """A natural-key string as stored: Unicode NFC, trimmed, so "h-1 " and "h-1" are one line item."""
+    # Most ids are ASCII with nothing to trim: they skip nfc_normalize, the costly part on a big file.
+    plain = f"strlen({expr}) = length({expr}) AND ascii({expr}) > 32 AND ascii({expr}[-1:]) > 32"
+    return f"CASE WHEN {plain} THEN {expr} ELSE trim(nfc_normalize({expr}), {literal(KEY_SPACE)}) END"
+
+
+def key_strings(t: schema.Table) -> list[str]:
+    """The string fields of the table's natural key (the ones normalised on the way in)."""
+    return [k for k in t.keys if t.get(k).kind == "string"]
+
+
+def date_rules(label: str, v: str) -> list[tuple[str, str, str]]:
+    """Plausible dates: from schema.DATE_MIN to DATE_MAX_AHEAD after today (UTC)."""
+    return [(label, f"{v} < DATE '{schema.DATE_MIN}'", f"'before {schema.DATE_MIN}: ' || {shown(v)}"),
+            (label, f"{v} > current_date + INTERVAL '{schema.DATE_MAX_AHEAD}'",
+             f"'more than {schema.DATE_MAX_AHEAD} after today: ' || {shown(v)}")]
 
 
 def number_rules(label: str, v: str, kind: str, bounds: tuple[int, int] | None) -> list[tuple[str, str, str]]:
@@ -86,6 +120,8 @@ def number_rules(label: str, v: str, kind: str, bounds: tuple[int, int] | None) 
         rules.append((label, f"{v} <> floor({v})", f"'not a whole number: ' || {shown(v)}"))
     if kind in ("count", "amount"):
         rules.append((label, f"{v} < 0", f"'negative: ' || {shown(v)}"))
+        cap = schema.COUNT_MAX if kind == "count" else schema.AMOUNT_MAX
+        rules.append((label, f"{v} > {cap}", f"'implausibly large (above {cap:,}): ' || {shown(v)}"))
     if bounds:
         lo, hi = bounds
         rules.append((label, f"{v} < {lo} OR {v} > {hi}", f"'outside {lo}-{hi}: ' || {shown(v)}"))
@@ -100,6 +136,9 @@ def field_rules(f: schema.Field, prefix: str = "") -> list[tuple[str, str, str]]
     v = prefix + f.name
     if f.kind in ("count", "amount", "int"):
         return number_rules(f.name, v, f.kind, f.bounds)
+    if f.kind == "account":
+        return [(f.name, f"trim({v}) <> '' AND NOT regexp_full_match(trim({v}), {literal(ACCOUNT_SQL_RE)})",
+                 f"'not a client id: ' || {shown(v)}")]
     if f.kind == "enum":
         allowed = ", ".join(literal(c) for c in f.choices)
         # The plain comparison first: clean exports skip the string functions.
@@ -108,9 +147,12 @@ def field_rules(f: schema.Field, prefix: str = "") -> list[tuple[str, str, str]]
     if f.kind in ("string", "platform") and f.required:
         # Only a value that starts with whitespace (or is empty) can trim to nothing.
         return [(f.name, f"({v} = '' OR (ascii({v}) <= 32 AND trim({v}) = ''))", "'empty'")]
+    if f.kind == "date":
+        return date_rules(f.name, v)
     if f.kind == "datetime":
         return [(f.name, f"NOT regexp_matches(trim({v}), '{DATETIME_RE}') OR TRY_CAST(trim({v}) AS TIMESTAMPTZ) "
-                         f"IS NULL", f"'not an ISO 8601 date-time: ' || {shown(v)}")]
+                         f"IS NULL", f"'not an ISO 8601 date-time: ' || {shown(v)}"),
+                *date_rules(f.name, f"TRY_CAST(trim({v}) AS TIMESTAMPTZ)")]
     if f.kind == "audience":
         rules: list[tuple[str, str, str]] = []
         for sub in schema.AUDIENCE_FIELDS:
@@ -135,12 +177,24 @@ def table_rules(t: schema.Table, prefix: str = "") -> list[tuple[str, str, str]]
     return out
 
 
-def finalize(t: schema.Table) -> dict[str, str]:
-    """Storage expression per stored column, from the working columns."""
+def account_expr(v: str, account: str | None) -> str:
+    """The stored client of a row: the chosen client, else the file's, else the default."""
+    if account is not None:
+        return literal(schema.check_account_id(account))  # checked against a strict pattern: safe to inline
+    return f"coalesce(nullif(trim({v}), ''), {literal(schema.DEFAULT_ACCOUNT)})"
+
+
+def finalize(t: schema.Table, account: str | None = None) -> dict[str, str]:
+    """Storage expression per stored column, from the working columns.
+
+    ``account`` (the client chosen while ingesting) replaces whatever client the file names.
+    """
     out: dict[str, str] = {}
     for f in t.fields:
         v = f.name
-        if f.kind == "platform" or f.kind == "enum":
+        if f.kind == "account":
+            out[v] = account_expr(v, account)
+        elif f.kind == "platform" or f.kind == "enum":
             out[v] = f"lower(trim({v}))"
         elif f.kind in ("count", "int"):
             out[v] = f"CAST({v} AS {STORAGE_TYPE[f.kind]})"
@@ -167,7 +221,7 @@ OFFSET_SQL = (
 
 
 
-def guarded_select(t: schema.Table, source: str) -> str:
+def guarded_select(t: schema.Table, source: str, account: str | None = None) -> str:
     """Storage-typed columns from working values, raising on the first contract violation.
 
     Each stored column carries the rules about its own value, so one streaming
@@ -176,7 +230,7 @@ def guarded_select(t: schema.Table, source: str) -> str:
     """
     rules = table_rules(t)
     cols = []
-    for col, expr in finalize(t).items():
+    for col, expr in finalize(t, account).items():
         guards = [cond for label, cond, _ in rules if label.split(".")[0] == col]
         if col in t.field_names and t.get(col).required:
             guards.insert(0, f"{col} IS NULL")
@@ -188,8 +242,10 @@ def guarded_select(t: schema.Table, source: str) -> str:
     return f"SELECT {', '.join(cols)} FROM {source}"
 
 
-def text_to_work(f: schema.Field, src: str) -> str:
+def text_to_work(f: schema.Field, src: str, *, key: bool = False) -> str:
     """The detailed path's cast of a text (or JSON) field to its working type; NULL when it fails."""
+    if key:
+        return normalized_key(src)
     if f.kind in ("count", "amount", "int"):
         return f"TRY_CAST(trim({src}) AS DOUBLE)"
     if f.kind == "date":
@@ -209,7 +265,8 @@ def text_to_work(f: schema.Field, src: str) -> str:
 
 def validate_select(t: schema.Table, raw: str) -> str:
     """One SELECT over raw text records: working values plus the list of every violation."""
-    work = [f"{f.name} := {text_to_work(f, f.name)}" for f in t.fields]
+    keys = key_strings(t)
+    work = [f"{f.name} := {text_to_work(f, f.name, key=f.name in keys)}" for f in t.fields]
     problems: list[str] = []
     for f in t.fields:
         missing = "'missing'" if f.required else "NULL"
@@ -248,13 +305,30 @@ def read_columns(table: schema.Table, *, strict: bool) -> dict[str, str]:
 
 
 def read_json_sql(table: schema.Table, sniff: "Sniff", *, strict: bool) -> str:
-    """DuckDB's reader over ``$path``: working types (strict) or every field as text."""
+    """DuckDB's reader over ``$path`` (see ``sniff.literal_path``): working types (strict) or text."""
     cols = read_columns(table, strict=strict)
     colspec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
-    fmt = "array" if sniff.layout == "array" else "newline_delimited"
+    # DuckDB's NDJSON reader refuses a byte order mark; its reader of consecutive values skips it.
+    fmt = "array" if sniff.layout == "array" else ("unstructured" if sniff.bom else "newline_delimited")
     comp = "gzip" if sniff.gzip else "none"
     # A larger object size makes the reader use larger, fewer buffers: the fast path keeps
     # DuckDB's default (16 MB a record), the detailed path accepts giant records too.
-    size = "" if strict else ", maximum_object_size=67108864"
+    size = "" if strict else f", maximum_object_size={MAX_RECORD_BYTES}"
     return f"read_json($path, format='{fmt}', compression='{comp}', columns={colspec}{size})"
+
+
+def strict_source(t: schema.Table, sniff: "Sniff") -> str:
+    """The strict path's relation: DuckDB's typed read with the key strings normalised."""
+    read = read_json_sql(t, sniff, strict=True)
+    keys = key_strings(t)
+    if not keys:
+        return read
+    replace = ", ".join(f"{normalized_key(k)} AS {k}" for k in keys)
+    return f"(SELECT * REPLACE ({replace}) FROM {read})"
+
+
+def record_label(t: schema.Table) -> str:
+    """SQL naming a staged record by its key values ("campaign_id g-1, date 2025-03-03"); NULL if none."""
+    parts = [f"CASE WHEN CAST({k} AS VARCHAR) <> '' THEN {literal(k + ' ')} || {shown(k)} END" for k in t.keys]
+    return f"nullif(concat_ws(', ', {', '.join(parts)}), '')"
 

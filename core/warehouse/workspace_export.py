@@ -32,16 +32,17 @@ def export_expr(t: schema.Table, f: schema.Field) -> str:
     return f.name
 
 
-def export_table(cur, t: schema.Table) -> list[dict[str, Any]]:
-    """One table's records in key order, absent values left out."""
+def export_table(cur, t: schema.Table, account: str) -> list[dict[str, Any]]:
+    """One client's records of one table in key order, absent values left out."""
     parts = ", ".join(f"{f.name} := {export_expr(t, f)}" for f in t.fields)
     order = ", ".join(t.keys)
-    rows = cur.execute(f"SELECT to_json(struct_pack({parts})) FROM {t.name} ORDER BY {order}").fetchall()
+    rows = cur.execute(f"SELECT to_json(struct_pack({parts})) FROM {t.name} WHERE account_id = $a ORDER BY {order}",
+                       {"a": account}).fetchall()
     return [{k: v for k, v in json.loads(r[0]).items() if v is not None} for r in rows]
 
 
-def export_workspace(db: Connection) -> dict[str, list[dict[str, Any]]]:
-    """The whole workspace as a contract workspace object (JSON-ready).
+def export_workspace(db: Connection, account: str) -> dict[str, list[dict[str, Any]]]:
+    """One client's data as a contract workspace object (JSON-ready).
 
     Dates are written as ``YYYY-MM-DD`` and post times in the offset they were
     published in, so a round trip through ingest gives the same rows.
@@ -49,7 +50,7 @@ def export_workspace(db: Connection) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     with db.cursor() as cur:
         for t in schema.TABLES.values():
-            recs = export_table(cur, t)
+            recs = export_table(cur, t, account)
             if recs:
                 out[t.name] = recs
     return out

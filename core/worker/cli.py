@@ -24,7 +24,8 @@ def run_watch(args, ctx) -> dict[str, Any]:
     smtp = SmtpSettings.from_mapping(os.environ)
     cfg = WatchConfig(inbox=Path(args.inbox), db=Path(args.db or settings.db_path), webhook=url, smtp=smtp,
                       interval_s=float(args.interval), once=bool(args.once),
-                      sensitivity=args.sensitivity, country=settings.country or None)
+                      sensitivity=args.sensitivity, country=settings.country or None,
+                      allow_private=bool(getattr(settings, "allow_private_urls", False)))
     worker = Worker(cfg, advisor=Advisor(country=cfg.country))
     worker.run()
     return {"inbox": str(cfg.inbox), **worker.stats}

@@ -50,6 +50,7 @@ class WatchConfig:
     first_days: int = 7  # a first check of a workspace looks at its last week, like ``monitor``
     lookback_days: int = 3  # alerts a new day adds to the days just before it (a run that reached its limit)
     max_backoff_s: float = 60.0
+    allow_private: bool = False  # a webhook name may resolve to a private address (WORKBENCH_ALLOW_PRIVATE_URLS)
     max_batch: int = 31  # files taken into one check when a queue built up
 
 
@@ -283,7 +284,7 @@ class Worker:
         if self.cfg.webhook:
             self._deliver("webhook", lambda batch: post_webhook(
                 self.cfg.webhook, {"text": message_text(batch), "alerts": batch}, timeout_s=5.0, retries=1,
-                backoff_s=0.2))
+                backoff_s=0.2, allow_private=self.cfg.allow_private))
         if self.cfg.smtp is not None:
             self._deliver("email", lambda batch: send_email(
                 self.cfg.smtp, message_text(batch)[:150], _email_body(batch)))

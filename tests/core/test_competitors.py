@@ -408,6 +408,10 @@ def test_sample_snapshots_crawl_three_competitors_with_price_changes():
     assert "new page" in set(c.changes["change"]) and "new offer" in set(c.changes["change"])
     assert c.prices.query("plan == 'All-on-4 full arch'")["amount"].tolist() == [19900.0]  # a table row's label
     assert snapshots.snapshot_versions() == ["v1", "v2"]
+    comp.load_snapshots(wh, with_entities=False)  # loading the sample again replaces, never stacks
+    again = comp.fetches(wh)
+    assert again["crawl_id"].nunique() == 2 and len(again) == len(f)
+    assert len(comp.change_log(again)) == len(c.changes)
 
 
 def test_snapshot_transport_serves_files_only_inside_the_snapshot():

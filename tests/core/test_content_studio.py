@@ -60,7 +60,9 @@ def test_non_streaming_generation_parses_enforces_limits_and_scores(fake, tmp_pa
     assert all(len(v.headline) <= 30 and len(v.description) <= 90 for v in gen.variants)
     assert gen.variants[1].headline == "A Brighter Smile Starts With"
     assert any("shortened from 48" in f for f in gen.variants[1].flags)
-    assert gen.variants[0].flags == []
+    # one headline and one description each: an RSA needs 3-15 and 2-4, and the flags say so
+    assert gen.variants[0].flags == ["1 headline(s): a Google responsive search ad needs 3 to 15",
+                                     "1 description(s): a Google responsive search ad needs 2 to 4"]
     assert all(v.hashtags == [] and v.body == "" for v in gen.variants)  # Google search ads have neither
     assert all(isinstance(v.score, int) and 0 <= v.score <= 100 for v in gen.variants)
     (r,) = fake.chat_requests()
@@ -400,3 +402,54 @@ def test_cli_generate_rejected_key_exits_2_with_one_line(fake, tmp_path, capsys)
 ])
 def test_brief_facts_find_the_business_where_briefs_usually_name_it(brief, product):
     assert cs.brief_facts(brief).product == product
+
+
+# ------------------------------------------------------------------ template copy keeps the offer, product and place
+
+
+@pytest.mark.parametrize("brief, must", [
+    ("Free implant consultations for our Austin clinic. Book online.", "Free implant consultations in Austin"),
+    ("We want to promote our dental clinic in Austin with 20% off the first visit. Book online.",
+     "20% off the first visit in Austin"),
+    ("Dental clinic in Dallas, free whitening consultation. Call us.", "Free whitening consultation in Dallas"),
+])
+@pytest.mark.parametrize("platform", ["google_search", "facebook", "instagram", "linkedin"])
+def test_template_copy_keeps_the_offer_the_product_and_the_place(brief, must, platform, tmp_path):
+    gen = cs.generate(cs.ContentRequest(brief=brief, platform=platform, n=3), make_settings(None, tmp_path))
+    for v in gen.variants:
+        text = cs.variant_text(v, platform).lower()
+        assert must.lower().split(" in ")[0] in text  # every variant carries the offer
+    assert any(must.lower() in cs.variant_text(v, platform).lower() for v in gen.variants)
+    blob = " ".join(cs.variant_text(v, platform) for v in gen.variants).lower()
+    assert "say hello to better" not in blob and "austin clinic" not in blob and " ," not in blob
+
+
+def test_brief_facts_read_the_place_apart_from_the_product():
+    f = cs.brief_facts("Free implant consultations for our Austin clinic. Book online.")
+    assert (f.product, f.offer, f.location) == ("clinic", "free implant consultations", "Austin")
+    assert cs.brief_facts("Yoga studio near Downtown Dallas, first class free").location == "Downtown Dallas"
+    assert cs.brief_facts("Promote our bakery in May with free delivery").location == ""  # a month is no place
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_a_template_responsive_search_ad_has_3_to_15_headlines_and_2_to_4_descriptions(n, tmp_path):
+    for brief in (BRIEF, "B2B demo requests for the accounting software"):
+        gen = cs.generate(cs.ContentRequest(brief=brief, platform="google_search", n=n), make_settings(None, tmp_path))
+        for v in gen.variants:
+            assert 3 <= len(v.headlines) <= 15 and 2 <= len(v.descriptions) <= 4
+            assert all(len(h) <= 30 for h in v.headlines) and all(len(d) <= 90 for d in v.descriptions)
+            assert len(set(v.headlines)) == len(v.headlines) and v.headline == v.headlines[0]
+            assert not any("needs" in f for f in v.flags)
+
+
+def test_llm_responsive_search_ad_assets_are_read_cut_and_counted(fake, tmp_path):
+    fake.content = json.dumps({"variants": [{
+        "headlines": [f"Headline number {i} for the clinic" for i in range(17)],
+        "descriptions": ["Free implant consultations in Austin. Book now.", "Gentle care, clear prices."],
+        "body": "", "hashtags": []}]})
+    (v,) = cs.generate(req(n=1), make_settings(fake, tmp_path)).variants
+    assert len(v.headlines) == 15 and all(len(h) <= 30 for h in v.headlines) and v.headline == v.headlines[0]
+    assert v.descriptions[0] == "Free implant consultations in Austin. Book now." and len(v.descriptions) == 2
+    assert "17 headlines cut to the 15 an ad can hold" in v.flags
+    prompt = "\n".join(m["content"] for m in fake.chat_requests()[0]["body"]["messages"])
+    assert "3 to 15 headlines" in prompt and "2 to 4 descriptions" in prompt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -47,3 +48,15 @@ def test_cli_error_line_and_output_carry_no_raw_control_characters(tmp_path, cap
     assert main(["seo", "--text-file", str(doc), "--keyword", "dental\x9bcare", "--format", "table"]) == 0
     out = capsys.readouterr().out
     assert "\x9b" not in out and "\x1b" not in out
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80))
+def test_no_text_can_open_a_markdown_construct_or_reach_the_terminal_raw(text):
+    shown = escape.markdown(text)
+    bare = re.sub(r"\\.", "", shown)  # what is left once every backslash escape is taken out
+    assert not set(bare) & set("[]<>`*$~|\\") and "\n" not in shown
+    assert not escape._CONTROL.search(shown) and not escape._CONTROL.search(escape.terminal(text, keep=""))

@@ -89,3 +89,13 @@ def test_revisions_apply_list_undo_and_export(tmp_path, sit):
     with pytest.raises(BadInputError):
         revisions.bulk_csv(budgets, "tiktok")
     wh.close()
+
+
+def test_stale_note_says_when_the_data_ends():
+    from datetime import date
+
+    from core.monitoring import stale_note
+
+    assert stale_note("2026-10-31", today=date(2026, 12, 1)).startswith("data ends Oct 31, 31 days ago")
+    assert stale_note("2025-12-20", today=date(2026, 1, 10)).startswith("data ends Dec 20, 2025, 21 days ago")
+    assert stale_note("2026-11-28", today=date(2026, 12, 1)) is None and stale_note(None) is None

@@ -299,3 +299,41 @@ def test_checks_for_profiles():
         "transition_words", "paragraph_length", "subheading_distribution"]
     assert [c.name for c in seo.checks_for(_m(SIMPLE), profile="short")] == [
         "flesch_reading_ease", "long_sentences", "passive_voice"]
+
+
+# ------------------------------------------------------------------ keyphrase words in any order and any form (Yoast)
+
+
+@pytest.mark.parametrize("heading, keyword, reflects", [
+    ("Implants for dentists", "dentist implant", True),          # any order, plural forms
+    ("Booking your implant consultation", "book implant consultations", True),
+    ("Why dental care matters", "dental care", True),
+    ("Caring for kids", "dental care", False),                   # one of two content words only
+    ("Dental implants in Austin explained", "best dental implants austin texas", True),  # 3 of 4 > half
+    ("Dental tips", "best dental implants austin texas", False),  # 1 of 4
+    ("The best of the best", "the best", False),                  # only function words in the keyphrase
+])
+def test_a_subheading_reflects_the_keyphrase_in_any_order_and_form(heading, keyword, reflects):
+    assert seo.reflects_keyphrase(heading, keyword) is reflects
+
+
+def test_keyword_in_headings_counts_inflected_reordered_subheadings():
+    text = ("# Dental implants guide\n\nDental implants replace teeth.\n\n## Implants for dentists\n\nText.\n\n"
+            "## Pricing\n\nMore text.")
+    c = seo.check_keyword_in_headings(seo.measure(text, keyword="dentist implant"))
+    assert (c.status, c.value) == ("good", "1/2")
+    assert seo.check_keyword_in_headings(seo.measure(text, keyword="dental crowns")).status == "bad"
+
+
+def test_keyword_in_title_exact_is_good_reordered_or_inflected_is_ok():
+    exact = seo.check_keyword_in_title(seo.measure("x", keyword="dental implants", title="Dental implants in Austin"))
+    loose = seo.check_keyword_in_title(seo.measure("x", keyword="dental implants", title="Implant dentistry, dental"))
+    assert (exact.status, loose.status) == ("good", "ok") and "exact phrase" in loose.suggestion
+
+
+def test_keyword_in_first_paragraph_accepts_one_sentence_with_all_words_in_any_form():
+    c = seo.check_keyword_in_first_paragraph(seo.measure("Our implants suit every dentist's patients. More.",
+                                                        keyword="dentist implant"))
+    assert c.status == "good"
+    c = seo.check_keyword_in_first_paragraph(seo.measure("Our implants last. A dentist helps.", keyword="dentist implant"))
+    assert c.status == "bad"  # the words are split over two sentences

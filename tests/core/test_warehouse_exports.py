@@ -191,3 +191,46 @@ def test_cli_ingest_takes_exports_and_contract_files_in_one_call(tmp_path, capsy
     assert main(["ingest", str(F / "google_partial_failure.json"), "--db", str(db)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("google_partial_failure.json") and "\n" not in err
+
+
+def test_an_error_object_among_pages_refuses_the_file(wh, tmp_path):
+    pages = [json.loads((F / "meta_insights_page1.json").read_text()), json.loads((F / "meta_error.json").read_text())]
+    p = tmp_path / "pages.json"
+    p.write_text(json.dumps(pages))
+    with pytest.raises(BadInputError, match="pages.json: the platform returned an error: .#17. User request limit"):
+        ingest_paths(wh, [p])
+    assert wh.counts()["campaigns"] == 0
+
+
+def test_gzip_ndjson_pages_and_insights_that_are_not_daily(wh, tmp_path):
+    import gzip
+
+    pages = [json.loads((F / n).read_text()) for n in ("meta_insights_page1.json", "meta_insights_page2.json")]
+    p = tmp_path / "pages.ndjson.gz"
+    p.write_bytes(gzip.compress("\n".join(json.dumps(x) for x in pages).encode()))
+    ingest_paths(wh, [p])
+    assert totals(wh)[("facebook", "2026-11-02")][0] == 140.75
+    weekly = pages[0]
+    weekly["data"][0]["date_stop"] = "2026-11-07"
+    q = tmp_path / "weekly.json"
+    q.write_text(json.dumps(weekly))
+    with pytest.raises(BadInputError, match="time_increment=1"):
+        ingest_paths(wh, [q])
+
+
+def test_skip_bad_lists_a_refused_export_and_loads_the_rest(wh):
+    report = ingest_paths(wh, [F / "google_error.json", F / "linkedin_contract.ndjson"], skip_bad=True)
+    assert report.loaded["campaigns"] == 2
+    assert report.skipped[0]["file"] == "google_error.json"
+
+
+def test_contract_files_of_several_clients_need_no_choice_but_exports_do(wh, tmp_path):
+    rec = json.loads((F / "linkedin_contract.ndjson").read_text().splitlines()[0])
+    p = tmp_path / "two.ndjson"
+    p.write_text("\n".join(json.dumps({**rec, "account_id": a}) for a in ("acme", "globex")))
+    ingest_paths(wh, [p])
+    assert sorted(wh.accounts()) == ["acme", "globex"]
+    with pytest.raises(BadInputError, match="acme, globex"):
+        ingest_paths(wh, [F / "google_performance.json"])
+    ingest_paths(wh, [F / "google_performance.json"], account_id="globex")
+    assert wh.for_account("globex").counts()["campaigns"] == 7

@@ -17,7 +17,8 @@ from core import schema
 from core.errors import BadInputError
 from core.warehouse import ingest, sql, state, workspace_export
 from core.warehouse.report import IngestReport
-from core.warehouse.sniff import array_keys, locate_json_error, ndjson_keys, read_head, sniff_file
+from core.warehouse.locate import locate_json_error
+from core.warehouse.sniff import array_keys, ndjson_keys, read_head, sniff_file
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def records(example_file) -> list[dict]:
 def _source(path: Path, table: str | None = None) -> ingest.Source:
     digest: Future[str] = Future()
     digest.set_result("0" * 64)
-    return ingest.Source(path, path.name, sniff_file(path, path.name), table, digest)
+    return ingest.Source(path, path.name, sniff_file(path, path.name), table, digest, str(path))
 
 
 def test_package_reexports_todays_public_names():
@@ -43,10 +44,10 @@ def test_package_reexports_todays_public_names():
 def test_read_head_drops_bom_and_whitespace_and_reads_gzip(tmp_path):
     plain = tmp_path / "a.json"
     plain.write_text("\ufeff \n[{}]")
-    assert read_head(plain, "a.json") == (False, "[{}]")
+    assert read_head(plain, "a.json") == (False, "\ufeff \n[{}]", True)
     gz = tmp_path / "a.json.gz"
     gz.write_bytes(gzip.compress(b"  {\"x\": 1}"))
-    assert read_head(gz, "a.json.gz") == (True, '{"x": 1}')
+    assert read_head(gz, "a.json.gz") == (True, '  {"x": 1}', True)
     empty = tmp_path / "e.json"
     empty.write_text("")
     with pytest.raises(BadInputError, match="0 bytes"):
@@ -100,12 +101,14 @@ def test_enum_rule_accepts_case_and_padding_only():
 
 def test_guarded_select_raises_on_a_violation_and_casts_a_clean_row():
     t = schema.CUSTOMERS
-    good = ("SELECT 'c1' AS customer_id, 30.0 AS age, NULL AS gender, NULL AS location, NULL::DATE AS first_seen, "
+    good = ("SELECT NULL AS account_id, 'c1' AS customer_id, 30.0 AS age, NULL AS gender, NULL AS location, NULL::DATE AS first_seen, "
             "NULL::DATE AS last_purchase, 2.0 AS orders, 10.5 AS total_spent, NULL::DOUBLE AS sessions_90d, "
             "NULL::DOUBLE AS email_opens_90d, NULL::DOUBLE AS email_clicks_90d, "
             "NULL::DOUBLE AS social_engagements_90d, NULL AS channel")
     row = one(sql.guarded_select(t, f"({good})"))
-    assert row[0] == "c1" and row[6] == 2 and isinstance(row[6], int)
+    # A record without a client is the default client's; the chosen client replaces any.
+    assert row[0] == "default" and row[1] == "c1" and row[7] == 2 and isinstance(row[7], int)
+    assert one(sql.guarded_select(t, f"({good})", "acme"))[0] == "acme"
     with pytest.raises(duckdb.Error, match="contract violation in orders"):
         one(sql.guarded_select(t, f"({good.replace('2.0 AS orders', '-1.0 AS orders')})"))
 
@@ -179,7 +182,7 @@ def test_merge_replaces_by_key_and_counts(wh, records, tmp_path):
     path.write_text(json.dumps(changed))
     with wh.db.cursor() as cur:
         target, _ = ingest.stage_strict(cur, schema.CAMPAIGNS, _source(path))
-        assert ingest.merge(cur, schema.CAMPAIGNS, target, final=False) == (0, 1)
+        assert ingest.merge(cur, schema.CAMPAIGNS, target) == (0, 1)
     assert wh.counts()["campaigns"] == 3 and wh.totals()["spend"] == pytest.approx(49.12 + 80.0 + 1.0)
 
 

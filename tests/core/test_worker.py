@@ -331,3 +331,20 @@ def test_platform_exports_in_the_inbox_go_through_the_connectors(tmp_path):
     assert set(wh.campaigns()["platform"]) == {"google"}
     wh.close()
     assert "meta_error.json" in (tmp_path / "inbox" / "rejected" / "meta_error.json.reason.txt").read_text()
+
+
+def test_the_app_hands_the_file_over_to_a_waiting_worker(tmp_path, broken):
+    db = tmp_path / "ws.duckdb"
+    app = share.open_for_app(str(db), "workspace", db)  # the app holds the file first
+    app.ingest_records("campaigns", broken[:50])
+    gen = share.app_target(db)[2]
+    share.write_heartbeat(db, state="waiting")  # a worker started and waits for the file
+    path, kind, gen2 = share.app_target(db)
+    assert kind == "snapshot" and gen2 == gen + 1  # the app's cache opens afresh later
+    worker_side = Warehouse.open(db)  # the file is free now
+    assert worker_side.counts()["campaigns"] == 50
+    snap = share.open_for_app(path, kind, db)
+    assert snap.counts()["campaigns"] == 50  # and the app reads what it had
+    snap.close()
+    worker_side.close()
+    share.write_heartbeat(db, state="stopped")

@@ -70,3 +70,31 @@ def test_crawl_compare_and_see_changes(app, sites, browser):
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.locator("[data-testid='stAlertContentError']").count() == 0
     page.close()
+
+
+@pytest.fixture
+def sample_app(tmp_path):
+    from core.cli import main
+
+    server = AppServer(tmp_path)
+    assert main(["load-sample", "--db", str(server.db), "--format", "json"]) == 0
+    yield server.start()
+    server.stop()
+
+
+def test_the_sample_opens_on_three_competitors_and_their_price_changes(sample_app, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    goto(page, f"{sample_app.url}/competitors")
+    page.get_by_text("3 competitor site(s)").wait_for(timeout=60_000)
+    chart = page.locator("[data-testid='stPlotlyChart']").first
+    chart.wait_for(timeout=60_000)
+    for name in ("Lone Star Smiles", "Prairie Implant Center", "Red River Family Dental"):
+        assert chart.get_by_text(name).count() >= 1  # the price chart's legend or axis names each rival
+    page.get_by_role("tab", name="Changes").click()
+    panel = page.get_by_role("tabpanel", name="Changes")
+    panel.locator("[data-testid='stDataFrame']").wait_for(timeout=60_000)
+    assert panel.get_by_text("No changes yet").count() == 0
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    page.screenshot(path=str(sample_app.db.parent / "competitors-sample.png"), full_page=True)
+    page.close()

@@ -39,7 +39,9 @@ def test_generate_copy_against_the_local_server_and_see_the_score(app, fake, bro
 
     (req,) = [r for r in fake.requests if r["path"].endswith("/chat/completions")]
     assert req["body"]["stream"] is True and req["headers"]["authorization"] == "Bearer sk-browser-test"
-    assert page.get_by_text("Headline (30/30): Book Your Dental Checkup Today").count() == 1
+    # a responsive search ad lists its headlines; one per ad is too few, and the flag says so
+    assert page.get_by_text("Headlines (1, each at most 30): Book Your Dental Checkup Today").count() == 1
+    assert page.get_by_text("1 headline(s): a Google responsive search ad needs 3 to 15").count() == 3
     assert page.get_by_text("Headline shortened from 48 to 28 characters (limit 30)").count() == 1
     tiles = page.locator("[data-testid='stMetric']", has_text="SEO score")
     assert tiles.count() == 3

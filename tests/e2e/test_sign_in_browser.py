@@ -63,9 +63,9 @@ def test_viewer_has_no_upload_button_and_admin_has(signed_server, browser):
     page.locator("[data-testid='stSidebarNav']").get_by_text("Data", exact=True).click()
     wait_idle(page)
     page.get_by_text("Your role can view this client's data").wait_for(timeout=90_000)
-    page.get_by_text("Resetting the workspace needs the admin role.").wait_for(timeout=90_000)
+    page.get_by_text("Emptying a client needs the admin role.").wait_for(timeout=90_000)
     assert page.get_by_role("button", name="Load", exact=True).count() == 0
-    assert page.get_by_role("button", name="Reset workspace").count() == 0
+    assert page.get_by_role("button", name="Empty this client").count() == 0
     viewer.close()
 
     admin = browser.new_context()
@@ -74,5 +74,5 @@ def test_viewer_has_no_upload_button_and_admin_has(signed_server, browser):
     page.locator("[data-testid='stSidebarNav']").get_by_text("Data", exact=True).click()
     wait_idle(page)
     page.get_by_role("button", name="Load", exact=True).wait_for(timeout=90_000)
-    page.get_by_role("button", name="Reset workspace").wait_for(timeout=90_000)
+    page.get_by_role("button", name="Empty this client").wait_for(timeout=90_000)
     admin.close()

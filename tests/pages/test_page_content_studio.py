@@ -64,6 +64,10 @@ def test_without_a_key_the_page_says_so_and_generates_labelled_templates(db_path
     assert len(scores) == 3 and all(m.value != "-" for m in scores)
     hist = _history(db_path)
     assert len(hist) == 1 and hist.loc[0, "mode"] == "template" and hist.loc[0, "brief"] == BRIEF
+    # a responsive search ad (the default platform): 3-15 headlines and the offer with its place
+    heads = [m.value for m in at.markdown if m.value.startswith("**Headlines**")]
+    assert len(heads) == 3 and all(3 <= int(h.split("(")[1].split(",")[0]) <= 15 for h in heads)
+    assert any("20% off the first visit in Austin" in m.value for m in at.markdown)
 
 
 def test_llm_generation_streams_from_the_local_server_and_is_scored(llm, db_path):

@@ -15,7 +15,7 @@ def test_reset_needs_confirmation(loaded_db):
     at = open_page("data")
     reset = at.button(key="data.reset")
     assert reset.disabled
-    at.checkbox(key="data.confirm_reset").check().run()
+    at.checkbox(key="data.confirm_reset.default").check().run()
     at.button(key="data.reset").click().run()
     assert not at.exception
     wh = Warehouse.open(loaded_db)

@@ -94,7 +94,7 @@ def test_warm_start_fits_the_keys_the_pages_ask_for(tmp_path, example_file):
     wh.ingest(example_file)
     cfg = Settings.from_mapping({"WORKBENCH_ROOT": str(tmp_path)})
     fits = dict(warm_fits(wh, cfg))
-    v, who = wh.data_version, str(cfg.db_path)
+    v, who = wh.data_version, f"{cfg.db_path}#"
     assert ("monitoring", v, who, ("normal", (), (), "US")) in fits
     assert ("recommendations.curves", v, who, ()) in fits
     assert ("roi", v, who, ROI_DEFAULTS) in fits
