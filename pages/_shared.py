@@ -439,6 +439,13 @@ def warm_fits(wh: Warehouse, cfg: Settings, client_id: str = "") -> list[tuple[t
     return out
 
 
+def _real_server() -> bool:
+    """True under ``streamlit run`` (AppTest's runtime is a stand-in, and tests fit on demand)."""
+    from streamlit import runtime
+
+    return runtime.exists() and isinstance(runtime.get_instance(), runtime.Runtime)
+
+
 @st.cache_resource
 def _warm_started() -> set:
     return set()
@@ -447,7 +454,7 @@ def _warm_started() -> set:
 def warm_up() -> Job | None:
     """Fit the heavy pages' models in the background, once per server and data version (a real server only:
     tests and the command line fit on demand)."""
-    if not st.runtime.exists() or not settings().warm_start:
+    if not _real_server() or not settings().warm_start:
         return None
     wh, cfg, who = warehouse(), settings(), client()
     mark = (account(), wh.data_version)
