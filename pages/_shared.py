@@ -1,4 +1,4 @@
-"""The one Streamlit glue module (not a page): settings, warehouse, clients, filters, reads, errors, caches.
+"""The one Streamlit glue module (not a page): settings, warehouse, filters, reads, errors, caches.
 
 Caching lives only here: ``cache_resource`` for the warehouse and settings,
 ``cache_data`` for table reads keyed by the warehouse's ``data_version`` so that new
@@ -9,8 +9,8 @@ one model and the other nine wait for it.
 
 Every page works on the client chosen in the sidebar: :func:`warehouse` and
 :func:`settings` are that client's (its rows, its state, its models folder), and its
-``data_version`` is its own; the fitted-model store's account is the workspace and the
-client, so it never serves one client's model to another.
+``data_version`` is its own, so a cache keyed by version never serves one client's
+results to another.
 """
 
 from __future__ import annotations
@@ -302,12 +302,15 @@ def _frozen(value: Any) -> Hashable:
 
 
 def account() -> str:
-    """Whose data a fit belongs to: the workspace file and the client chosen in the sidebar."""
-    return _account_of(settings(), client())
+    """Whose data a fit belongs to: the workspace file and the chosen client.
+
+    Each client's data_version counts on its own, so the client must be in the key: two
+    clients at the same version must never share a fitted model."""
+    return _owner(settings())
 
 
-def _account_of(cfg: Settings, client_id: str) -> str:
-    return f"{cfg.db_path}#{client_id}"
+def _owner(cfg: Settings) -> str:
+    return f"{cfg.db_path}::{cfg.account}"
 
 
 def fit_key(kind: str, params: Any = (), *, version: int | None = None) -> tuple:
@@ -396,7 +399,7 @@ ROI_DEFAULTS = (0.8, 1.0, 50.0)        # interval level, ridge alpha, minimum mo
 FORECAST_DEFAULTS = ("leads", None, 28)  # metric, campaign, horizon
 
 
-def warm_fits(wh: Warehouse, cfg: Settings, client_id: str = "") -> list[tuple[tuple, Callable[[], Any]]]:
+def warm_fits(wh: Warehouse, cfg: Settings) -> list[tuple[tuple, Callable[[], Any]]]:
     """(key, fit) of the fits the heavy pages make on first open, with their default settings.
 
     The keys are those the pages compute (:func:`fit_key`), so a page opened after the warm
@@ -406,7 +409,7 @@ def warm_fits(wh: Warehouse, cfg: Settings, client_id: str = "") -> list[tuple[t
     from core import monitoring, recommendations, roi, scheduling, sentiment
     from core.warehouse import Filters
 
-    version, who, country = wh.data_version, _account_of(cfg, client_id), cfg.country
+    version, who, country = wh.data_version, _owner(cfg), cfg.country
     counts = wh.counts()
     out: list[tuple[tuple, Callable[[], Any]]] = []
 
@@ -456,8 +459,8 @@ def warm_up() -> Job | None:
     tests and the command line fit on demand)."""
     if not _real_server() or not settings().warm_start:
         return None
-    wh, cfg, who = warehouse(), settings(), client()
-    mark = (account(), wh.data_version)
+    wh, cfg = warehouse(), settings()
+    mark = (_owner(cfg), wh.data_version)
     with _JOBS_LOCK:
         if mark in _warm_started():
             return None
@@ -465,7 +468,7 @@ def warm_up() -> Job | None:
     store = fit_store()
 
     def work(progress: Callable[[float, str], None]) -> int:
-        fits = warm_fits(wh, cfg, who)
+        fits = warm_fits(wh, cfg)
         for i, (key, fit) in enumerate(fits):
             progress(i / max(len(fits), 1), f"Preparing {key[0]}")
             try:
@@ -508,6 +511,18 @@ def _table(name: str, account: str, version: int, filters: Filters | None) -> pd
 def table(name: str, filters: Filters | None = None) -> pd.DataFrame:
     """A contract table of the chosen client as a frame, cached until its data changes."""
     return _table(name, client(), data_version(), filters)
+
+
+@st.cache_data(show_spinner=False)
+def _customer_values(account: str, version: int) -> pd.DataFrame:
+    from core import clv
+
+    return clv.customer_values(workspace().for_account(account).customers())[1]
+
+
+def customer_values() -> pd.DataFrame:
+    """The chosen client's customers' predicted value (core.clv), refitted only when their data changes."""
+    return _customer_values(client(), data_version())
 
 
 @st.cache_data(show_spinner=False)

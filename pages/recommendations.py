@@ -150,8 +150,17 @@ with _shared.error_box():
                 delta_color="inverse")
     m[3].metric("Revenue a month", f"${e['revenue'] * MONTH:,.0f}")
     m[4].metric(f"{forecast['level']:.0%} range, {UNITS[goal]} a month", f"{forecast['lo']:,.0f}–{forecast['hi']:,.0f}",
-                help="Carries the curves' uncertainty and day-to-day noise; not the risk that their shape is wrong.")
+                help="Carries the curves' uncertainty, day-to-day noise and the error plans' forecasts showed on "
+                     "held-out advertisers; the Details tab shows how often this history's own ranges held.")
     st.caption(f"“Today's mix” is {b['note']}: {b.get(goal, 0) * MONTH:,.0f} {UNITS[goal]} a month at the same budget.")
+    q = plan.quality
+    if q.get("change") is not None:
+        lo_t, hi_t = q["target"]
+        st.caption(f"Lead quality: {q['qualification_rate']:.1%} of the plan's leads are expected to become sales, "
+                   f"against {q['baseline_rate']:.1%} for today's mix ({q['change']:+.0%}; the target is "
+                   f"+{lo_t:.0%} to +{hi_t:.0%})." + (f" Planning for sales from leads gives up "
+                                                     f"{q['leads_given_up']:,.1f} leads a day." if "leads_given_up" in q
+                                                     else " Ask for “qualified leads” to plan for them."))
     verdict = ws.constraint_verdict(costs, UNITS[goal])
     if verdict:
         st.warning(verdict, icon=":material/balance:")
@@ -170,6 +179,14 @@ with _shared.error_box():
         if not costs.empty:
             st.markdown(f"**What each constraint costs** ({UNITS[goal]} a day given up)")
             st.dataframe(costs, hide_index=True, key=K + "costs")
+        margins = rec.marginal_returns(model, plan)
+        st.markdown(f"**The next {UNITS[goal].rstrip('s')} costs, per platform** (at the optimum these agree within "
+                    "5%, or the platform is held by a constraint)")
+        st.dataframe(margins, hide_index=True, key=K + "margins", column_config={
+            "marginal_cost": st.column_config.NumberColumn("next one costs", format="dollar"),
+            "marginal_cost_last": st.column_config.NumberColumn("last one cost", format="dollar"),
+            "vs_median": st.column_config.NumberColumn("vs the others", format="percent"),
+            "daily_budget": st.column_config.NumberColumn(format="dollar")})
         st.markdown("**Allocation by platform** (daily budget)")
         st.plotly_chart(charts.allocation(plan.candidates, b.get("mix"), today=model.items_), key=K + "allocation")
     curves = rec.curve_frame(model, plan)

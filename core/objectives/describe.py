@@ -49,7 +49,10 @@ def describe_objective(obj: Objective) -> list[str]:
     ['You want more leads (enquiries, sign-ups, bookings).', 'You spend $6,000 a month (about $197 a day).']
     """
     src, cur = obj.source, obj.currency
-    lines = [f"You want {_GOAL_WORDS.get(obj.goal, obj.goal)}{_SOURCE_WORDS.get(src.get('goal', 'text'), '')}."]
+    if obj.lead_quality:
+        lines = ["You want leads that become paying customers: the plan optimises sales from leads."]
+    else:
+        lines = [f"You want {_GOAL_WORDS.get(obj.goal, obj.goal)}{_SOURCE_WORDS.get(src.get('goal', 'text'), '')}."]
     if obj.budget is None:
         lines.append("You have not said how much to spend.")
     else:

@@ -35,7 +35,8 @@ class Objective:
     platform_min: dict[str, float] = field(default_factory=dict)
     platform_max: dict[str, float] = field(default_factory=dict)
     max_line_items: int | None = None
-    budget_options: list[dict[str, Any]] = field(default_factory=list)   # budgets a brief states that disagree
+    budget_options: list[dict[str, Any]] = field(default_factory=list)
+    lead_quality: bool = False        # "qualified leads", "leads that become paying customers": optimise sales   # budgets a brief states that disagree
     source: dict[str, str] = field(default_factory=dict)
     questions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -30,7 +30,7 @@ from core.objectives.text import (_clause_of, _clauses, _nearest_platform, _nlp,
 from core.objectives.vocabulary import (_BARE_BUDGET, _BARE_PERIOD, _CONV_WORDS, _CPL_AFTER, _CPL_BEFORE,
                                         _EXCLUDE_AFTER, _EXCLUDE_CUE, _FRACTIONS, _LEADS_WORDS, _LOWER_CUES,
                                         _MAX_ITEMS, _MONEY_RES, _MULT, _NUM, _ONLY_AFTER, _ONLY_CUE, _PCT,
-                                        _PLATFORM_RE, _REVENUE_WORDS, _UPPER_CUES, PERIOD_DAYS)
+                                        _PLATFORM_RE, _QUALITY_WORDS, _REVENUE_WORDS, _UPPER_CUES, PERIOD_DAYS)
 
 
 # "Keep Bing at $20 a day minimum": a floor written after the amount (and its period)
@@ -359,7 +359,11 @@ def read_goal(st: ParseState) -> None:
     rev = _REVENUE_WORDS.search(masked)
     lead = _LEADS_WORDS.search(masked)
     conv = _CONV_WORDS.search(masked)
-    if rev:
+    quality = _QUALITY_WORDS.search(masked)
+    if quality and not rev:
+        # leads that become customers: the plan optimises sales from leads, and says what it costs in volume
+        obj.goal, obj.lead_quality = "conversions", True
+    elif rev:
         obj.goal = "revenue"
     elif lead and conv:
         obj.goal = "leads" if lead.start() < conv.start() else "conversions"
@@ -369,7 +373,7 @@ def read_goal(st: ParseState) -> None:
         obj.goal = "leads"
     elif obj.target_cpa is not None and obj.target_cpl is None:
         obj.goal = "conversions"
-    said = rev or lead or conv or obj.target_cpa is not None or obj.target_cpl is not None
+    said = quality or rev or lead or conv or obj.target_cpa is not None or obj.target_cpl is not None
     st.src["goal"] = "text" if said else "default"
 
 

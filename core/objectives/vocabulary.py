@@ -137,4 +137,6 @@ _FRACTIONS = {"half": 0.5, "a half": 0.5, "a third": 1 / 3, "one third": 1 / 3, 
               "a quarter": 0.25, "one quarter": 0.25, "three quarters": 0.75}
 _PCT = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?:%|percent|per cent|pct)|(?P<frac>two thirds|three quarters|"
                   r"(?:a|one) third|(?:a|one) quarter(?= of)|(?:a )?half)(?= of| on| to| the|\s*$|\s)", re.I)
-
+_QUALITY_WORDS = re.compile(r"\b(?:qualified leads?|quality leads?|high[- ]quality leads?|better leads?|good leads?|"
+                            r"leads? (?:that|who|which) (?:become|turn into|convert(?: into)?|go on to (?:buy|book|pay))"
+                            r"|paying (?:customers|clients|patients))\b", re.I)

@@ -36,13 +36,13 @@ from core.recommendations.curves import (FAMILIES, basis, marginal, mixture_curv
 from core.recommendations.items import KIND_COLUMNS, METRICS, daily_panel, kind_key, line_items
 from core.recommendations.model import ResponseModel
 from core.recommendations.plan import (Plan, baseline_mix, baseline_summary, budget_sweep, candidates_for,
-                                       curve_frame, forecast_range, goal_gain, plan_constraints, plan_totals, planned_items,
+                                       curve_frame, forecast_range, goal_gain, lead_quality, marginal_returns, qualification_rates, replan, plan_constraints, plan_totals, planned_items,
                                        recommend, score_items, uplift_of)
 
 __all__ = [
     "FAMILIES", "KIND_COLUMNS", "METRICS", "Constraints", "Plan", "ResponseModel", "allocate", "backtest",
     "baseline_mix", "baseline_summary", "basis", "budget_sweep", "candidates_for", "curve_frame", "daily_panel", "forecast_range",
-    "goal_gain", "kind_key", "line_items", "marginal", "mixture_curve", "plan_constraints", "plan_totals",
+    "goal_gain", "kind_key", "lead_quality", "marginal_returns", "qualification_rates", "replan", "line_items", "marginal", "mixture_curve", "plan_constraints", "plan_totals",
     "planned_items", "public_holidays", "recommend", "run_recommend", "saturation", "score_items",
     "season_factors", "uplift_of",
 ]

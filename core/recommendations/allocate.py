@@ -17,6 +17,8 @@ class Constraints:
     platform_min: dict[str, float] = field(default_factory=dict)
     min_item_budget: float = 0.0
     max_items: int | None = None
+    groups: np.ndarray | None = None            # per candidate, a group (line items reaching the same people)
+    group_max: dict[str, float] = field(default_factory=dict)   # max daily spend of a group
 
 
 def allocate(gain: Callable[[np.ndarray], np.ndarray], platforms: Sequence[str], cons: Constraints, *,
@@ -83,12 +85,16 @@ def _greedy(gain, plats: np.ndarray, cons: Constraints, active: np.ndarray, step
     taken = np.zeros(n, dtype=int)
     pmax = {p: cons.platform_max.get(p, np.inf) for p in set(plats)}
     used = {p: 0.0 for p in set(plats)}
+    groups = np.asarray(cons.groups) if cons.groups is not None else np.full(n, "")
+    gmax = {g: cons.group_max.get(g, np.inf) for g in set(groups)}
+    gused = {g: 0.0 for g in set(groups)}
     remaining = steps
 
     def step(candidates: np.ndarray) -> bool:
         nonlocal remaining
         ok = candidates & (taken < n_inc_cap) & (taken < steps)
         ok &= np.array([used[p] + delta <= pmax[p] + 1e-9 for p in plats])
+        ok &= np.array([gused[g] + delta <= gmax[g] + 1e-9 for g in groups])
         if not ok.any() or remaining <= 0:
             return False
         g = np.where(ok, inc[np.minimum(taken, steps - 1), np.arange(n)], -np.inf)
@@ -97,6 +103,7 @@ def _greedy(gain, plats: np.ndarray, cons: Constraints, active: np.ndarray, step
             return False
         taken[j] += 1
         used[plats[j]] += delta
+        gused[groups[j]] += delta
         remaining -= 1
         return True
 

@@ -61,7 +61,7 @@ def _weekly(m: ResponseModel, df: pd.DataFrame, metric: str) -> dict[str, Any]:
     s = season_factors(panel["date"], fit.weekday, fit.month, fit.holiday, m.holidays_)
     x = panel["spend"].to_numpy(float)
     mean = m.predict(x, metric, keys=panel["key"]) * s
-    draws = saturation(x[:, None], fit.r_draws[rows], fit.b_draws[rows], fit.f_draws[rows]) * s[:, None]
+    draws = saturation(m.effective_spend(x, rows)[:, None], fit.r_draws[rows], fit.b_draws[rows], fit.f_draws[rows]) * s[:, None]
     week = panel["date"].dt.to_period("W-SUN").dt.start_time
     weeks = pd.Index(sorted(week.unique()))
     wi = weeks.get_indexer(week)

@@ -8,17 +8,21 @@ import numpy as np
 import pandas as pd
 
 FAMILIES = ("exponential", "hill")
+#: every curve family a model may mix, by code: 0 saturates fast, 1 slowly (Hill of shape 1), 2 never (logarithmic)
+FAMILY_CODES = {"exponential": 0, "hill": 1, "log": 2}
 
 
 def basis(spend: np.ndarray | float, b: np.ndarray | float, family: np.ndarray | int = 0) -> np.ndarray:
-    """Shape of a saturating curve in [0, 1): ``1 - exp(-x/b)`` (family 0) or ``x / (x + b)`` (family 1,
-    a Hill curve of shape 1). Both have slope ``1/b`` at zero, so ``r * b * basis`` has slope ``r`` there.
+    """Shape of a saturating curve: ``1 - exp(-x/b)`` (family 0), ``x / (x + b)`` (family 1, a Hill curve
+    of shape 1) or ``log(1 + x/b)`` (family 2, concave but never flat). All have slope ``1/b`` at zero,
+    so ``r * b * basis`` has slope ``r`` there.
 
     >>> float(basis(100.0, 100.0, 1))
     0.5
     """
     u = np.asarray(spend, dtype=float) / np.asarray(b, dtype=float)
-    return np.where(np.asarray(family) == 1, u / (1.0 + u), -np.expm1(-u))
+    f = np.asarray(family)
+    return np.where(f == 1, u / (1.0 + u), np.where(f == 2, np.log1p(u), -np.expm1(-u)))
 
 
 def saturation(spend: np.ndarray | float, r: np.ndarray | float, b: np.ndarray | float,

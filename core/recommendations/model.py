@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from core.errors import BadInputError, NotEnoughDataError
-from core.recommendations.curves import (FAMILIES, _moments, _normalise, _pooled, _season, basis, public_holidays,
+from core.recommendations.curves import (FAMILIES, FAMILY_CODES, _moments, _normalise, _pooled, _season, basis, public_holidays,
                                          saturation, season_factors)
 from core.recommendations.items import KIND_COLUMNS, METRICS, daily_panel, line_items
 
@@ -55,6 +55,12 @@ class ResponseModel(BaseEstimator):
     families : sequence of str
         Curve families mixed in the posterior (``exponential``, ``hill``): each line item's
         data weigh how much each shape counts, so extrapolation is not tied to one shape.
+    extrapolation : float
+        Beyond a line item's observed high (the 95th percentile of its daily spend) each extra
+        dollar counts as this fraction of a dollar: the curve there is a guess, and the plans it
+        favours are those whose guesses ran high (the optimiser's curse). 1.0 trusts the curve;
+        measured on held-out advertisers made differently from the sample (bench/heldout.py,
+        tuning seeds only), a discount gave plans nearer the optimum and forecasts that came true.
     relative_b : bool
         Pool ``b`` relative to each item's median daily spend (else in dollars).
     country : str or None
@@ -71,7 +77,7 @@ class ResponseModel(BaseEstimator):
     def __init__(self, *, metrics: Sequence[str] = METRICS, n_grid: int = 120, n_r: int = 41, n_draws: int = 200,
                  half_life_days: float | None = 365.0, ridge: float = 20.0, season_iterations: int = 2,
                  country: str | None = "US", families: Sequence[str] = FAMILIES, relative_b: bool = False,
-                 random_state: int = 0) -> None:
+                 extrapolation: float = 0.5, random_state: int = 0) -> None:
         self.metrics = metrics
         self.n_grid = n_grid
         self.n_r = n_r
@@ -82,6 +88,7 @@ class ResponseModel(BaseEstimator):
         self.country = country
         self.families = families
         self.relative_b = relative_b
+        self.extrapolation = extrapolation
         self.random_state = random_state
 
     # ---- fitting
@@ -123,7 +130,7 @@ class ResponseModel(BaseEstimator):
         lo = max(np.quantile(pos, 0.02) * 0.2, 0.05) if len(pos) else 0.05
         hi = max(np.quantile(pos, 0.99) * 60.0, lo * 100) if len(pos) else 1e4
         b_values = np.geomspace(lo, hi, self.n_grid)
-        fams = [FAMILIES.index(f) for f in self.families]
+        fams = [FAMILY_CODES[f] for f in self.families]
         # the grid of basis curves: every (family, b) pair
         self.b_grid_ = np.tile(b_values, len(fams))
         self.family_grid_ = np.repeat(np.array(fams), len(b_values))
@@ -138,6 +145,11 @@ class ResponseModel(BaseEstimator):
             self.fits_[metric] = self._fit_metric(codes, x, y, dates, w, len(keys), rng)
         report(1.0, "done")
         self.n_rows_ = len(panel)
+        # line items on one platform reaching one audience draw on the same people: their summed daily spend
+        self.reach_ = items["max_daily_spend"].to_numpy(float)
+        self.pool_of_ = (items["platform"].astype(str) + "|" + items["audience"].astype(str)).to_numpy()
+        pool_day = panel.assign(pool=self.pool_of_[codes]).groupby(["pool", "date"])["spend"].sum()
+        self.pool_max_ = pool_day.groupby(level=0).quantile(0.95).to_dict()
         return self
 
     def _design(self, items: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
@@ -266,6 +278,7 @@ class ResponseModel(BaseEstimator):
             keys, spend = list(spend), np.array(list(spend.values()), dtype=float)
         rows = self._rows(keys)
         x = np.asarray(spend, dtype=float)
+        x = self.effective_spend(x, rows)
         out = (basis(x[:, None], self.b_grid_[None, :], self.family_grid_[None, :]) * fit.weights[rows]).sum(1)
         if dates is not None:
             out = out * season_factors(dates, fit.weekday, fit.month, fit.holiday, self.holidays_)
@@ -276,8 +289,19 @@ class ResponseModel(BaseEstimator):
         """Posterior draws of each item's expected daily outcome: shape (n_items, n_draws)."""
         fit = self._check(metric)
         rows = self._rows(keys)
-        x = np.asarray(spend, dtype=float)[:, None]
+        x = self.effective_spend(np.asarray(spend, dtype=float), rows)[:, None]
         return saturation(x, fit.r_draws[rows], fit.b_draws[rows], fit.f_draws[rows])
+
+    def effective_spend(self, spend: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Spend as the curves count it: beyond an item's observed high, ``extrapolation`` of each dollar.
+
+        ``spend`` is aligned to ``rows`` on its last axis.
+        """
+        x = np.asarray(spend, dtype=float)
+        if self.extrapolation >= 1.0 or not hasattr(self, "reach_"):
+            return x
+        m = self.reach_[rows]
+        return np.where(x > m, m + self.extrapolation * (x - m), x)
 
     def curves(self, metric: str = "leads") -> pd.DataFrame:
         """The learned curves, one row per line item: r (first-dollar yield), b (saturation spend)."""

@@ -149,6 +149,11 @@ def plan_report_html(plan: Any, *, client: str = "", curves: pd.DataFrame | None
         (rng, f"{unit}: {rng_note}" if rng_note else unit, "the range, not a promise"),
     ]
     kpi_html = "".join(f"<div class=kpi><b>{_e(v)}</b><span>{_e(t)}</span><i>{_e(w)}</i></div>" for v, t, w in kpis)
+    q = getattr(plan, "quality", None) or {}
+    if q.get("change") is not None:
+        vs += (f". Lead quality: {q['qualification_rate']:.1%} of the leads expected to become sales, against "
+               f"{q['baseline_rate']:.1%} today ({q['change']:+.0%}; target +{q['target'][0]:.0%} to "
+               f"+{q['target'][1]:.0%})")
     cost_html = ""
     if costs is not None and not costs.empty:
         rows = "".join(f"<tr><td>{_e(r.constraint)}</td><td class=n>{_num(r.cost * MONTH, 0)} {unit} a month</td>"

@@ -148,7 +148,10 @@ def app_workspace(db: str | Path) -> tuple[str, str]:
     if not is_fresh(beat):
         return db, "workspace"
     snap = beat.get("snapshot")
-    if beat.get("state") == "waiting" or not snap or not Path(snap).exists():
+    # Only a worker waiting for the file gets it handed over: a watching worker already owns
+    # the file and publishes a snapshot as it starts. Handing over on any missing snapshot
+    # would close, in the middle of a page run, the file an earlier call of the same run opened.
+    if beat.get("state") == "waiting":
         handed = _hand_over(db)
         if handed:
             return handed, "snapshot"

@@ -145,3 +145,16 @@ def test_empty_workspace_gets_a_friendly_note(db_path):
     at = open_page("recommendations")
     assert not at.exception and not error_texts(at)
     assert any("No campaign data" in i.value for i in at.info)
+
+
+def test_a_brief_for_qualified_leads_shows_quality_and_marginal_costs(rec_db):
+    at = open_page("recommendations", timeout=120)
+    _read(at, "We want qualified leads, $120 a day")
+    assert at.selectbox(key="recommendations.goal").value == "conversions"
+    assert any("leads that become paying customers" in m.value for m in at.markdown)
+    _plan(at)
+    assert not at.exception and not error_texts(at), error_texts(at)
+    said = " ".join(c.value for c in at.caption)
+    assert "Lead quality" in said and "the target is +8% to +12%" in said and "gives up" in said
+    margins = next(d.value for d in at.dataframe if "marginal_cost" in d.value.columns)
+    assert (margins["within"] | margins["constraint"].notna()).all()

@@ -94,10 +94,20 @@ def test_warm_start_fits_the_keys_the_pages_ask_for(tmp_path, example_file):
     wh.ingest(example_file)
     cfg = Settings.from_mapping({"WORKBENCH_ROOT": str(tmp_path)})
     fits = dict(warm_fits(wh, cfg))
-    v, who = wh.data_version, f"{cfg.db_path}#"
+    v, who = wh.data_version, f"{cfg.db_path}::{cfg.account}"
     assert ("monitoring", v, who, ("normal", (), (), "US")) in fits
     assert ("recommendations.curves", v, who, ()) in fits
     assert ("roi", v, who, ROI_DEFAULTS) in fits
     assert ("scheduling.forecast", v, who, (*FORECAST_DEFAULTS, "US")) in fits
     best = fits.get(("scheduling.best_times", v, who, None))
     assert best is None or type(best()).__name__ == "BestTimes"
+
+
+def test_two_clients_never_share_a_fitted_model_key(tmp_path):
+    """Each client's data_version counts on its own: the client must be part of the key."""
+    from core.config import Settings
+    from pages._shared import _owner
+
+    base = Settings.from_mapping({"WORKBENCH_ROOT": str(tmp_path)})
+    assert _owner(base.for_account("acme")) != _owner(base.for_account("globex"))
+    assert _owner(base.for_account("acme")) == _owner(base.for_account("acme"))

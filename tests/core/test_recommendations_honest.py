@@ -1,0 +1,103 @@
+"""Plans nearer the optimum and forecasts that come true: extrapolation discount, audience caps,
+lead quality, marginal cost per platform, forecast range, re-planning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.errors import BadInputError
+from core.objectives import Objective, parse_brief
+from core.recommendations import (Constraints, ResponseModel, allocate, forecast_range, marginal_returns,
+                                  qualification_rates, recommend, replan, saturation)
+from tests.core._recommendations_synth import make_history
+
+
+@pytest.fixture(scope="module")
+def model():
+    df, _ = make_history(seed=12, n_items=12, days=420)
+    return ResponseModel(n_draws=60).fit(df)
+
+
+def test_spend_beyond_the_observed_high_counts_at_a_discount(model):
+    rows = np.arange(3)
+    high = model.reach_[rows]
+    x = np.array([high[0] * 0.5, high[1], high[2] * 3])
+    eff = model.effective_spend(x, rows)
+    assert eff[0] == x[0] and eff[1] == x[1]
+    assert eff[2] == pytest.approx(high[2] + model.extrapolation * 2 * high[2])
+    trusting = ResponseModel(extrapolation=1.0)
+    trusting.reach_ = model.reach_
+    assert np.allclose(trusting.effective_spend(x, rows), x)
+
+
+def test_allocate_respects_a_cap_on_a_group_of_items():
+    g = lambda X: saturation(X, np.array([0.2, 0.2, 0.05]), np.array([500.0, 500.0, 500.0]))
+    free = allocate(g, ["a", "a", "b"], Constraints(budget=300.0))
+    assert free[:2].sum() > 250
+    capped = allocate(g, ["a", "a", "b"], Constraints(budget=300.0, groups=np.array(["p", "p", "q"]),
+                                                       group_max={"p": 120.0}))
+    assert capped[:2].sum() <= 120.0 + 1e-6 and capped.sum() == pytest.approx(300.0)
+
+
+def test_audiences_shared_by_line_items_are_capped_together(model):
+    plan = recommend(model, Objective(budget=float(model.items_["current_daily_spend"].sum()) * 3, period="day"))
+    cons = plan.constraints
+    assert cons.groups is not None and set(cons.group_max) == set(cons.groups)
+    used = plan.candidates.assign(g=cons.groups).groupby("g")["daily_budget"].sum()
+    assert all(used[g] <= cons.group_max[g] + 1e-6 for g in used.index)
+
+
+def test_qualification_rates_shrink_toward_the_platform():
+    df, _ = make_history(seed=3, n_items=8, days=300)
+    m = ResponseModel(metrics=("leads", "conversions"), n_draws=20).fit(df)
+    q = qualification_rates(m)
+    items = m.items_
+    raw = items["conversions"] / items["leads"]
+    assert ((q > 0) & (q < 1)).all()
+    plat = items.groupby("platform")[["leads", "conversions"]].sum()
+    prior = items["platform"].map(plat["conversions"] / plat["leads"])
+    # every shrunk rate lies between the item's own rate and (about) its platform's
+    lo, hi = np.minimum(raw, prior) - 0.02, np.maximum(raw, prior) + 0.02
+    assert ((q >= lo) & (q <= hi)).all()
+
+
+def test_a_brief_asking_for_qualified_leads_plans_sales_and_says_what_it_costs(model):
+    obj = parse_brief("We want qualified leads, $150 a day")
+    assert obj.goal == "conversions" and obj.lead_quality
+    plan = recommend(model, obj)
+    volume = recommend(model, Objective(goal="leads", budget=150.0, period="day"))
+    q = plan.quality
+    assert q["leads_given_up"] == pytest.approx(volume.expected["leads"] - plan.expected["leads"], abs=0.02)
+    assert q["qualification_rate"] >= volume.quality["qualification_rate"] - 1e-9
+    assert q["target"] == [0.08, 0.12] and any("leads that become sales" in n for n in plan.notes)
+
+
+def test_marginal_cost_per_platform_agrees_at_the_optimum_or_names_the_constraint(model):
+    plan = recommend(model, Objective(budget=150.0, period="day"))
+    mr = marginal_returns(model, plan)
+    assert set(mr["platform"]) == set(plan.items["platform"])
+    assert (mr["within"] | mr["constraint"].notna()).all()
+    capped = recommend(model, Objective(budget=150.0, period="day",
+                                        platform_max_share={mr["platform"].iloc[0]: 0.05}))
+    row = marginal_returns(model, capped).set_index("platform").loc[mr["platform"].iloc[0]]
+    assert row["constraint"] in ("platform cap", "smallest useful line-item budget")
+
+
+def test_forecast_range_widens_with_model_error(model):
+    plan = recommend(model, Objective(budget=120.0, period="day"))
+    narrow = forecast_range(model, plan, model_error=0.0)
+    wide = forecast_range(model, plan, model_error=0.2)
+    assert wide["hi"] - wide["lo"] > narrow["hi"] - narrow["lo"]
+    assert narrow["lo"] < narrow["mean"] < narrow["hi"]
+
+
+def test_replan_spreads_what_is_left_over_the_days_left(model):
+    obj = Objective(budget=3000.0, period="month")
+    plan = replan(model, obj, spent=2000.0, days_left=10)
+    assert plan.objective.daily_budget == pytest.approx(100.0)
+    assert plan.items["daily_budget"].sum() <= 100.0 + 1e-6
+    with pytest.raises(BadInputError):
+        replan(model, obj, spent=3000.0, days_left=5)
+    with pytest.raises(BadInputError):
+        replan(model, obj, spent=0.0, days_left=0)
