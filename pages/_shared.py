@@ -464,6 +464,13 @@ def warm_fits(wh: Warehouse, cfg: Settings) -> list[tuple[tuple, Callable[[], An
     return out
 
 
+def _real_server() -> bool:
+    """True under ``streamlit run`` (AppTest's runtime is a stand-in, and tests fit on demand)."""
+    from streamlit import runtime
+
+    return runtime.exists() and isinstance(runtime.get_instance(), runtime.Runtime)
+
+
 @st.cache_resource
 def _warm_started() -> set:
     return set()
@@ -472,7 +479,7 @@ def _warm_started() -> set:
 def warm_up() -> Job | None:
     """Fit the heavy pages' models in the background, once per server and data version (a real server only:
     tests and the command line fit on demand)."""
-    if not st.runtime.exists() or not settings().warm_start:
+    if not _real_server() or not settings().warm_start:
         return None
     wh, cfg = warehouse(), settings()
     mark = (_owner(cfg), wh.data_version)
