@@ -51,13 +51,15 @@ if K + "brief" not in st.session_state:
     saved = sc.last_brief(wh)
     st.session_state[K + "brief"] = (st.session_state.get(K + "brief_text") or st.query_params.get("brief")
                                      or (saved[0] if saved else DEFAULT_BRIEF))
+    chosen = _shared.client()            # the sidebar's client names the plan unless the consultant types one
     st.session_state.setdefault(K + "client", st.session_state.get(K + "client_text")
-                                or st.query_params.get("client") or (saved[1] if saved else ""))
+                                or st.query_params.get("client") or (saved[1] if saved else "")
+                                or ("" if chosen == "default" else chosen))
 
 with st.form(K + "brief_form"):
     c1, c2 = st.columns([4, 1])
     c1.text_area("The client's brief", key=K + "brief", height=90)
-    c2.text_input("Client", key=K + "client", placeholder="e.g. Acme Dental")
+    c2.text_input("Client name on the plan", key=K + "client", placeholder="e.g. Acme Dental")
     use_llm = st.checkbox("Let the configured LLM read it too (the rules' reading wins where both read a value)",
                           key=K + "use_llm") if _shared.settings().llm_enabled else False
     read = st.form_submit_button("Read the brief", type="primary")
