@@ -95,11 +95,14 @@ def silhouette_kmeans(customers: pd.DataFrame) -> tuple[int, np.ndarray]:
 def quality(args: argparse.Namespace) -> None:
     rows = []
     seeds = [int(s) for s in args.seeds.split(",")]
-    for name, make in GENERATORS.items():
+    names = args.generators.split(",") if args.generators else list(GENERATORS)
+    methods = tuple(args.methods.split(","))
+    for name in names:
+        make = GENERATORS[name]
         for seed in seeds:
             for groups in (4, 5, 6):
                 customers, truth = make(args.n, groups=groups, seed=seed)
-                for method in ("gmm", "kmeans", "kmeans-silhouette"):
+                for method in methods:
                     t0 = time.perf_counter()
                     if method == "kmeans-silhouette":
                         k, labels, stab = *silhouette_kmeans(customers), float("nan")
@@ -110,7 +113,7 @@ def quality(args: argparse.Namespace) -> None:
                                  "method": method, "k": k, "right_k": k == groups,
                                  "ari": adjusted_rand_score(truth, labels), "stability": stab,
                                  "seconds": time.perf_counter() - t0})
-                r = rows[-3]
+                r = rows[-len(methods)]
                 print(f"{name:10s} seed={seed} groups={groups}: gmm k={r['k']} ARI={r['ari']:.3f} "
                       f"stability={r['stability']:.2f}", flush=True)
     df = pd.DataFrame(rows)
@@ -123,7 +126,8 @@ def quality(args: argparse.Namespace) -> None:
                                               cases=("ari", "size")).round(3).to_string())
     if args.out:
         df.to_csv(args.out, index=False)
-    real_sets()
+    if not args.no_real:
+        real_sets()
 
 
 def _variant_matrix(customers: pd.DataFrame, transform: str, jitter: bool) -> np.ndarray:
@@ -218,6 +222,9 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=3000, help="customers per generated base (--quality)")
     ap.add_argument("--seeds", default="101,102", help="generator seeds (--quality); tuning used 1 and 2")
     ap.add_argument("--out", help="write the per-case quality table here (CSV)")
+    ap.add_argument("--generators", help="comma-separated subset of the generators (--quality; default all)")
+    ap.add_argument("--methods", default="gmm,kmeans,kmeans-silhouette", help="methods compared (--quality)")
+    ap.add_argument("--no-real", action="store_true", help="skip the real data sets (--quality)")
     args = ap.parse_args()
     with threadpool_limits(limits=1):
         if args.choices:

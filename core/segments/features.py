@@ -72,8 +72,10 @@ def customer_features(customers: pd.DataFrame, *, as_of: pd.Timestamp | None = N
     as_of = pd.Timestamp(as_of)
     recency = (as_of - last).dt.days.astype(float)
     tenure = (as_of - first).dt.days.astype(float)
-    # Never bought (no last purchase): as lapsed as their tenure, else as the most lapsed.
-    never = recency.isna()
+    # Never bought (no orders and no last purchase): as lapsed as their tenure, else as the most
+    # lapsed. A buyer whose last purchase date is blank is a missing field, left for the model.
+    orders = num("orders")
+    never = recency.isna() & ~(orders > 0)
     if never.any():
         worst = float(np.nanmax(recency.to_numpy())) if recency.notna().any() else np.nan
         recency = recency.where(~never, tenure.where(tenure.notna(), worst))
@@ -145,10 +147,11 @@ class FeatureTransform:
         self.scales_[self.scales_ == 0] = 1.0
         return self
 
-    def _pre(self, features: pd.DataFrame) -> np.ndarray:
+    def _pre(self, features: pd.DataFrame, impute: bool = True) -> np.ndarray:
         raw = features[self.columns_].astype(float).to_numpy(copy=True)
         missing = np.isnan(raw)
-        raw[missing] = np.broadcast_to(self.medians_, raw.shape)[missing]
+        if impute:
+            raw[missing] = np.broadcast_to(self.medians_, raw.shape)[missing]
         jitter = row_jitter(features.index, self.columns_)
         for j, col in enumerate(self.columns_):
             if self.integer_[j]:
@@ -161,11 +164,13 @@ class FeatureTransform:
         return np.column_stack([stats.yeojohnson(z[:, j], lmbda=float(lam)) for j, lam in enumerate(self.lambdas_)]) \
             if z.shape[1] else z
 
-    def transform(self, features: pd.DataFrame) -> np.ndarray:
+    def transform(self, features: pd.DataFrame, *, impute: bool = True) -> np.ndarray:
+        """The features as model input; with ``impute=False`` a missing field stays NaN (the
+        mixture then judges that customer on the fields they have)."""
         missing = [c for c in self.columns_ if c not in features]
         if missing:
             raise BadInputError(f"customers lack the fields the segments were built on: {', '.join(missing)}.")
-        return (self._yj(self._pre(features)) - self.means_) / self.scales_
+        return (self._yj(self._pre(features, impute)) - self.means_) / self.scales_
 
     # ---- state as arrays, for core.registry
     def to_arrays(self) -> dict[str, np.ndarray]:

@@ -151,7 +151,9 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         self.transform_ = FeatureTransform().fit(feats[self.columns_])
         X = self.transform_.transform(feats[self.columns_])
         k = self._choose_k(X, n)
-        raw = self._cluster(X, k)
+        # The mixture labels each customer on the fields they have (blanks marginalised out).
+        X_label = self.transform_.transform(feats[self.columns_], impute=False) if self.method == "gmm" else X
+        raw = self._cluster(X, k, X_label)
         self._set_order(raw)
         self.labels_ = self._map(raw)
         self.k_ = int(len(set(self.labels_.tolist()) - {NOISE}))
@@ -183,8 +185,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
             return int(cmap.max()) + 1
         return components
 
-    def _cluster(self, X: np.ndarray, k: int) -> np.ndarray:
-        """Fit the method's model on X (a sample of it for the mixture) and label X."""
+    def _cluster(self, X: np.ndarray, k: int, X_label: np.ndarray | None = None) -> np.ndarray:
+        """Fit the method's model on X (a sample of it for the mixture) and label ``X_label`` (default X)."""
         rs = self.random_state
         if self.method == "gmm":
             idx = selection.sample_index(len(X), SAMPLE_FOR_FIT, np.random.default_rng(rs))
@@ -194,7 +196,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
             self.model_ = OnlineKMeans.fit(X, k, random_state=rs)
         else:
             return self._fit_hdbscan(X)
-        return self._raw_predict(X)
+        return self._raw_predict(X if X_label is None else X_label)
 
     def _raw_predict(self, X: np.ndarray) -> np.ndarray:
         if self.method == "gmm":
@@ -264,11 +266,11 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         return np.array([self.order_.get(int(r), NOISE) for r in raw], dtype=int)
 
     # ---- using the model
-    def transform(self, customers: pd.DataFrame) -> np.ndarray:
-        """The customers in the model's feature space."""
+    def transform(self, customers: pd.DataFrame, *, impute: bool = True) -> np.ndarray:
+        """The customers in the model's feature space (``impute=False``: blanks stay NaN)."""
         check_is_fitted(self, "transform_")
         feats = customer_features(customers, as_of=self.as_of_)
-        return self.transform_.transform(feats.reindex(columns=self.columns_))
+        return self.transform_.transform(feats.reindex(columns=self.columns_), impute=impute)
 
     def _predict_X(self, X: np.ndarray) -> np.ndarray:
         return self._map(self._raw_predict(X))
@@ -277,7 +279,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         """Assign customers to the existing segments (no refit)."""
         check_is_fitted(self, "transform_")
         with self._threads():
-            return self._predict_X(self.transform(customers))
+            return self._predict_X(self.transform(customers, impute=self.method != "gmm"))
 
     def partial_fit(self, customers: pd.DataFrame) -> "SegmentModel":
         """Learn from newly arrived customers without reclustering everything.

@@ -96,8 +96,9 @@ def mixture_segments(X: np.ndarray, components: int, *, merge: bool, random_stat
 
 
 def mixture_labels(gm: GaussianMixture, cmap: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """Each customer's segment: the one whose merged components hold most of their probability."""
-    proba = gm.predict_proba(X)
+    """Each customer's segment: the one whose merged components hold most of their probability
+    (NaN fields marginalised out, :func:`marginal_proba`)."""
+    proba = marginal_proba(gm, X)
     onehot = np.zeros((len(cmap), int(cmap.max()) + 1))
     onehot[np.arange(len(cmap)), cmap] = 1.0
     return (proba @ onehot).argmax(axis=1)
@@ -155,3 +156,45 @@ def silhouette(X: np.ndarray, labels: np.ndarray, *, noise: int = -1, random_sta
     if len(idx) > SAMPLE_FOR_SILHOUETTE:  # pairwise distances: 2,000 customers cost 1/4 of 4,000
         idx = np.sort(rng.choice(idx, SAMPLE_FOR_SILHOUETTE, replace=False))
     return float(silhouette_score(X[idx], labels[idx]))
+
+
+def marginal_proba(gm: GaussianMixture, X: np.ndarray) -> np.ndarray:
+    """Posterior component probabilities where NaN marks a missing field.
+
+    A customer with blanks is judged on the fields they have: the likelihood of each
+    component is its Gaussian marginal over the observed fields (exact for a Gaussian
+    mixture), rather than a made-up median that pulls them toward the middle. Rows are
+    grouped by which fields are missing, so the cost is one small Gaussian per pattern.
+    """
+    X = np.asarray(X, dtype=float)
+    miss = np.isnan(X)
+    if not miss.any():
+        return gm.predict_proba(X)
+    out = np.empty((len(X), gm.n_components))
+    patterns, inverse = np.unique(miss, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    log_w = np.log(np.clip(gm.weights_, 1e-300, None))
+    for p, pattern in enumerate(patterns):
+        rows = np.flatnonzero(inverse == p)
+        obs = ~pattern
+        if not obs.any():
+            out[rows] = gm.weights_
+            continue
+        Xo = X[np.ix_(rows, obs)]
+        logp = np.empty((len(rows), gm.n_components))
+        for c in range(gm.n_components):
+            cov = gm.covariances_[c][np.ix_(obs, obs)]
+            chol = np.linalg.cholesky(cov)
+            z = np.linalg.solve(chol, (Xo - gm.means_[c, obs]).T)
+            logp[:, c] = (log_w[c] - 0.5 * (z ** 2).sum(axis=0) - np.log(np.diag(chol)).sum()
+                          - 0.5 * obs.sum() * np.log(2 * np.pi))
+        logp -= logp.max(axis=1, keepdims=True)
+        e = np.exp(logp)
+        out[rows] = e / e.sum(axis=1, keepdims=True)
+    return out
+
+
+def complete_rows(X: np.ndarray) -> np.ndarray:
+    """Rows without a missing field (all rows when too few are complete to fit on)."""
+    ok = ~np.isnan(X).any(axis=1)
+    return X[ok] if ok.sum() >= max(50, len(X) // 3) else np.where(np.isnan(X), 0.0, X)

@@ -14,7 +14,9 @@ the others:
 * ``latent_base``: groups placed on a 2-D latent plane (activity, value); every field is a
   different noisy monotone function of it;
 * ``unequal_base``: six groups of very unequal sizes (2% to 40%), some told apart only by
-  engagement, with gamma-distributed counts.
+  engagement, with gamma-distributed counts;
+* ``channel_mix_base``: groups by channel mix and engagement, fields tied by a heavy-tailed
+  (Student-t) copula with a different correlation in each group (written after the tuning).
 
 All have 4-6 groups, skewed counts and money, and about 3% of the optional fields missing.
 """
@@ -25,6 +27,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 AS_OF = pd.Timestamp("2025-06-30")
 CHANNELS = np.array(["google", "facebook", "email", "organic", "tiktok"])
@@ -174,8 +177,48 @@ def unequal_base(n: int, *, groups: int = 6, seed: int = 0) -> tuple[pd.DataFram
                   social=social, prefix=f"uq{seed}"), truth
 
 
+def channel_mix_base(n: int, *, groups: int = 5, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Groups by channel mix and engagement, drawn through a Student-t copula.
+
+    Each group has its own correlation between the fields (random loadings on two shared
+    factors) and heavy joint tails (t with 5 degrees of freedom); the uniforms are mapped to
+    negative-binomial counts, gamma days and log-normal order values at the group's means.
+    """
+    rng = np.random.default_rng(seed)
+    # sessions, opens, clicks, social, orders, order value, recency days, tenure days
+    means = np.array([[12, 25, 6, 1, 6, 60, 40, 700],     # e-mail loyalists
+                      [25, 2, 0.5, 30, 2, 25, 60, 300],   # social browsers
+                      [2, 3, 0.6, 0.5, 2.5, 320, 90, 900],  # quiet big spenders
+                      [40, 8, 2, 4, 15, 35, 10, 600],     # web regulars
+                      [1, 1, 0.1, 0.5, 1.5, 45, 400, 800],  # lapsed
+                      [15, 6, 1.5, 8, 1.2, 50, 8, 30]])[:groups]  # newcomers
+    truth = _sizes(rng, n, [0.22, 0.2, 0.12, 0.18, 0.18, 0.1][:groups])
+    u = np.empty((n, 8))
+    for g in range(groups):
+        m = np.flatnonzero(truth == g)
+        load = rng.normal(0, 0.6, (8, 2))
+        cov = load @ load.T + np.eye(8) * 0.6
+        corr = cov / np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
+        z = rng.multivariate_normal(np.zeros(8), corr, len(m))
+        t = z / np.sqrt(rng.chisquare(5, (len(m), 1)) / 5)
+        u[m] = stats.t.cdf(t, 5)
+    u = np.clip(u, 1e-6, 1 - 1e-6)
+    mu = means[truth]
+
+    def nb(j: int, size: float = 2.0) -> np.ndarray:
+        return stats.nbinom.ppf(u[:, j], size, size / (size + mu[:, j]))
+
+    sessions, opens, clicks, social = nb(0), nb(1), nb(2), nb(3)
+    orders = 1 + nb(4, 3.0)
+    aov = mu[:, 5] * np.exp(0.35 * stats.norm.ppf(u[:, 5]))
+    rec = stats.gamma.ppf(u[:, 6], 2.0, scale=mu[:, 6] / 2.0)
+    tenure = rec + stats.gamma.ppf(u[:, 7], 3.0, scale=mu[:, 7] / 3.0)
+    return _frame(rng, recency=rec, orders=orders, spent=orders * aov, tenure=tenure, sessions=sessions,
+                  opens=opens, clicks=np.minimum(clicks, opens), social=social, prefix=f"cm{seed}"), truth
+
+
 GENERATORS: dict[str, Callable[..., tuple[pd.DataFrame, np.ndarray]]] = {
     "lognormal": lognormal_base, "process": process_base, "heavy_tail": heavy_tail_base,
-    "latent": latent_base, "unequal": unequal_base}
+    "latent": latent_base, "unequal": unequal_base, "channel_mix": channel_mix_base}
 #: Tuning looked only at these; the others (and every seed >= 100) are held out.
 TUNED_ON = ("lognormal", "process")

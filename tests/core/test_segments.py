@@ -326,3 +326,21 @@ def test_predict_reproduces_training_labels_and_saved_model_round_trips(tmp_path
     with pytest.raises(registry.ModelMismatchError):
         load_model(tmp_path / "gmm", SegmentModel(method="gmm", random_state=0).params())
     assert not list(tmp_path.rglob("*.joblib")) and not list(tmp_path.rglob("*.pkl"))
+
+
+def test_marginal_proba_judges_a_customer_on_the_fields_they_have():
+    from scipy import stats as st
+
+    from core.segments.selection import gaussian_mixture, marginal_proba
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal([0, 0], 0.5, (200, 2)), rng.normal([3, -2], 0.8, (200, 2))])
+    gm = gaussian_mixture(2).fit(X)
+    assert np.allclose(marginal_proba(gm, X), gm.predict_proba(X))
+    blank = np.array([[2.5, np.nan], [np.nan, np.nan], [0.1, 0.2]])
+    p = marginal_proba(gm, blank)
+    # first row: by hand, the 1-D marginals of the first field
+    dens = gm.weights_ * st.norm.pdf(2.5, gm.means_[:, 0], np.sqrt(gm.covariances_[:, 0, 0]))
+    assert np.allclose(p[0], dens / dens.sum())
+    assert np.allclose(p[1], gm.weights_)  # nothing known: the prior
+    assert np.allclose(p[2], gm.predict_proba(blank[2:]))
