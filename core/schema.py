@@ -46,6 +46,9 @@ def check_account_id(value: str) -> str:
 # from 2000-01-01 to one year after today (UTC); counts and amounts below a cap far above
 # any real campaign-day, even in currencies of small units.
 DATE_MIN = "2000-01-01"
+# A CRM's customers can be far older than any ad platform (CDNOW's history starts in 1997):
+# their dates only have to be after this.
+CUSTOMER_DATE_MIN = "1900-01-01"
 DATE_MAX_AHEAD = "1 year"
 COUNT_MAX = 100_000_000_000      # 1e11 impressions, clicks, leads ... in one record
 AMOUNT_MAX = 10_000_000_000      # 1e10 of the record's currency (spend, revenue, budget)
@@ -67,6 +70,7 @@ class Field:
     choices: tuple[str, ...] = ()
     bounds: tuple[int, int] | None = None
     nullable: bool = False
+    date_min: str | None = None  # the earliest plausible date, when not DATE_MIN
 
 
 @dataclass(frozen=True)
@@ -172,8 +176,8 @@ CUSTOMERS = Table(
         Field("age", "int", bounds=(0, 120)),
         Field("gender", "string"),
         Field("location", "string"),
-        Field("first_seen", "date"),
-        Field("last_purchase", "date", nullable=True),
+        Field("first_seen", "date", date_min=CUSTOMER_DATE_MIN),
+        Field("last_purchase", "date", nullable=True, date_min=CUSTOMER_DATE_MIN),
         Field("orders", "count", required=True),
         Field("total_spent", "amount", required=True),
         Field("sessions_90d", "count"),

@@ -107,9 +107,10 @@ def key_strings(t: schema.Table) -> list[str]:
     return [k for k in t.keys if t.get(k).kind == "string"]
 
 
-def date_rules(label: str, v: str) -> list[tuple[str, str, str]]:
-    """Plausible dates: from schema.DATE_MIN to DATE_MAX_AHEAD after today (UTC)."""
-    return [(label, f"{v} < DATE '{schema.DATE_MIN}'", f"'before {schema.DATE_MIN}: ' || {shown(v)}"),
+def date_rules(label: str, v: str, floor: str | None = None) -> list[tuple[str, str, str]]:
+    """Plausible dates: from ``floor`` (default schema.DATE_MIN) to DATE_MAX_AHEAD after today (UTC)."""
+    floor = floor or schema.DATE_MIN
+    return [(label, f"{v} < DATE '{floor}'", f"'before {floor}: ' || {shown(v)}"),
             (label, f"{v} > current_date + INTERVAL '{schema.DATE_MAX_AHEAD}'",
              f"'more than {schema.DATE_MAX_AHEAD} after today: ' || {shown(v)}")]
 
@@ -148,7 +149,7 @@ def field_rules(f: schema.Field, prefix: str = "") -> list[tuple[str, str, str]]
         # Only a value that starts with whitespace (or is empty) can trim to nothing.
         return [(f.name, f"({v} = '' OR (ascii({v}) <= 32 AND trim({v}) = ''))", "'empty'")]
     if f.kind == "date":
-        return date_rules(f.name, v)
+        return date_rules(f.name, v, f.date_min)
     if f.kind == "datetime":
         return datetime_rules(f.name, v)
     if f.kind == "audience":
