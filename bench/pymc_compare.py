@@ -75,7 +75,14 @@ def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: i
     # the same budget as the workbench: today's daily spend (the last 90 days), per week
     budget_day = float(items["current_daily_spend"].sum())
     bounds = {c: (0.0, float(3 * data[c].max())) for c in cols}
-    alloc, _ = mmm.optimize_budget(budget=budget_day * 7, num_periods=4, budget_bounds=bounds)
+    # start from today's mix; the utility is in the model's scaled units, so SLSQP's default tolerance stops
+    # it at the start (an equal split, checked): a tight ftol lets it move
+    today = {c: 7 * float(sum(items.loc[k, "current_daily_spend"] for k in truth.keys if channel[k] == c))
+             for c in cols}
+    x0 = np.array([min(max(today[c], 1.0), bounds[c][1]) for c in cols])
+    x0 *= budget_day * 7 / x0.sum()
+    alloc, res = mmm.optimize_budget(budget=budget_day * 7, num_periods=4, budget_bounds=bounds, x0=x0,
+                                     minimize_kwargs={"method": "SLSQP", "options": {"ftol": 1e-12, "maxiter": 500}})
     per_channel = {c: float(alloc.sel(channel=c)) / 7.0 for c in cols}
     total = sum(per_channel.values())
     per_channel = {c: v * budget_day / max(total, 1e-9) for c, v in per_channel.items()}
@@ -92,7 +99,7 @@ def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: i
     best = max(float(truth.daily(x_best, goal).sum()), got)
     return {"seed": seed, "goal": goal, "channels": channels, "budget": round(budget_day, 1), "baseline": base,
             "plan": got, "best": best, "captured": (got - base) / (best - base) if best > base else float("nan"),
-            "fit_seconds": fit_s}
+            "fit_seconds": fit_s, "optimizer_iterations": int(getattr(res, "nit", -1))}
 
 
 def main(argv: list[str] | None = None) -> int:
