@@ -15,6 +15,12 @@ MMM is normally set up; each platform's money is then split over its line items 
 line items (``--channels item``: 28 channels, far slower to sample). The allocation is scored on the
 TRUE response, like ours: the share of the best possible gain it captures. The
 workbench's own figures on the same seeds come from ``bench/recommend.py --generator heldout``.
+
+Status on 2026-12-01 (pymc-marketing 0.19.2, pymc 5.28.5, 2 shared cores): the MMM fits (55-850 s per
+advertiser, with divergences and r-hat above 1.01 at 200-300 draws), but ``optimize_budget`` ends after
+one SLSQP iteration at its starting allocation (its equal split by default; today's mix when ``x0`` is
+given, even with ``ftol=1e-12``), so the captured share it reports is that of its start, not of an
+optimum. Fixing the optimizer's scaling is the next step before its figures mean anything.
 """
 
 from __future__ import annotations
