@@ -659,6 +659,22 @@ def read_obd(path: str | Path) -> pd.DataFrame:
     return df
 
 
+def obd_sample(datasets_dir: str | Path | None = None) -> tuple[Path, Path] | None:
+    """The Open Bandit logs (random, Bernoulli TS) the off-policy check runs on, or None.
+
+    The full sample under ``datasets_dir/obd-sample`` (``Settings.datasets_dir``) when it is
+    there, else the trimmed copy shipped in ``data/obd/`` (Apache-2.0, see its SOURCE.md).
+    """
+    from core.config import PROJECT_ROOT
+
+    places = []
+    if datasets_dir is not None:
+        places.append((Path(datasets_dir) / "obd-sample" / "random_all.csv",
+                       Path(datasets_dir) / "obd-sample" / "bts_all.csv"))
+    places.append((PROJECT_ROOT / "data" / "obd" / "obd_random.csv.gz", PROJECT_ROOT / "data" / "obd" / "obd_bts.csv.gz"))
+    return next(((r, b) for r, b in places if r.exists() and b.exists()), None)
+
+
 def action_distribution(log: pd.DataFrame, *, smoothing: float = 0.0) -> pd.Series:
     """A context-free policy's probability of each item at each position, from its own log.
 

@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("segment", help="customer segments")
     _common(p)
     p.add_argument("--k", default="auto")
-    p.add_argument("--method", choices=("kmeans", "gmm", "dbscan"), default="kmeans")
+    p.add_argument("--method", choices=("gmm", "kmeans", "dbscan"), default="gmm")
 
     p = sub.add_parser("clv", help="customer lifetime value (BG/NBD + Gamma-Gamma)")
     _common(p)
@@ -236,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=1.0, metavar="SECONDS", help="how often to look (default 1)")
     p.add_argument("--once", action="store_true", help="process what is there and exit")
     p.add_argument("--sensitivity", choices=("low", "normal", "high"), default="normal")
+    _account(p)
     p.add_argument("--format", choices=("table", "json"), default="table")
 
     p = sub.add_parser("replay", help="feed the sample's last N days into an inbox, one file per day")
@@ -269,7 +270,7 @@ def _lake_and_batch(sub) -> None:
     p.add_argument("--master", metavar="URL", help="Spark master (default local[*]); e.g. spark://host:7077")
     p.add_argument("--since", help="monitor: YYYY-MM-DD (default: each client's last 7 days)")
     p.add_argument("--k", default="auto", help="segment: N or auto")
-    p.add_argument("--method", choices=("kmeans", "gmm", "dbscan"), default="kmeans")
+    p.add_argument("--method", choices=("gmm", "kmeans", "dbscan"), default="gmm")  # as `segment`
     p.add_argument("--objective", default="more leads", help="recommend: the brief for every client")
     p.add_argument("--budget", type=float, help="recommend: default each client's last-30-day daily spend")
     p.add_argument("--period", choices=("day", "week", "month", "quarter"))

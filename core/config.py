@@ -49,6 +49,8 @@ class Settings:
     models_root: Path | None = None
     account: str = DEFAULT_ACCOUNT
     sample_dir: Path = PROJECT_ROOT / "data" / "sample"
+    #: Fit the heavy pages' models in the background when the server starts (``WORKBENCH_WARM``, default on).
+    warm_start: bool = True
     #: Labelled and public data sets (training, evaluation, the Open Bandit sample), never shipped;
     #: default ``shared/datasets`` beside ``root``.
     datasets_dir: Path | None = None
@@ -80,6 +82,7 @@ class Settings:
             models_dir=Path(env.get("WORKBENCH_MODELS") or root / "models"),
             sample_dir=root / "data" / "sample",
             datasets_dir=Path(env["WORKBENCH_DATASETS"]) if env.get("WORKBENCH_DATASETS") else None,
+            warm_start=_flag(env.get("WORKBENCH_WARM", "1")),
             openai_api_key=key,
             openai_base_url=(env.get("OPENAI_BASE_URL") or "").strip() or None,
             openai_model=env.get("OPENAI_MODEL") or "gpt-4o-mini",

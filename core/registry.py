@@ -141,6 +141,7 @@ def save(root: str | Path, stem: str, arrays: Mapping[str, np.ndarray], *, model
         "metrics": dict(metrics or {}),
         "created_at": created.isoformat(timespec="seconds"),
         "files": files,
+        "promoted_on_save": bool(promote),
         **({"extra": dict(extra)} if extra else {}),
     }
     tmp = folder / (META + ".tmp")
@@ -162,14 +163,18 @@ def set_current(root: str | Path, stem: str, artifact_id: str) -> None:
 
 
 def current_id(root: str | Path, stem: str) -> str | None:
-    """The promoted artifact's id, else the newest saved one, else None."""
+    """The promoted artifact's id, else the newest one saved as promoted, else None.
+
+    A challenger saved with ``promote=False`` (it lost champion/challenger) never becomes
+    current by being the newest.
+    """
     folder = _stem_dir(Path(root), stem)
     pointer = folder / CURRENT
     if pointer.exists():
         name = pointer.read_text(encoding="utf-8").strip()
         if name and (folder / name / META).exists():
             return name
-    saved = list_artifacts(root, stem)
+    saved = [p for p in list_artifacts(root, stem) if p.get("promoted_on_save", True)]
     return saved[-1]["id"] if saved else None
 
 

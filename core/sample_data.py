@@ -47,6 +47,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from core.sample_comments import clinic_comment_pool
 from core.errors import BadInputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -731,7 +732,8 @@ def generate(*, seed: int = 0, start: date = date(2024, 11, 1), days: int = 730,
     n_line_items, n_posts, n_comments, n_customers : int
         Table sizes.
     comment_pool : DataFrame, optional
-        Labelled texts (text, label); default the shipped pool :data:`COMMENT_POOL`.
+        Labelled texts (text, label); default the clinic's generated comments
+        (:func:`core.sample_comments.clinic_comment_pool`, seeded by ``seed``).
     incidents : bool, optional
         Put the demo incidents (:func:`demo_incidents`) in the last weeks. Default: only for
         the shipped sample (seed 0), so other seeds stay clean held-out histories.
@@ -762,7 +764,7 @@ def generate(*, seed: int = 0, start: date = date(2024, 11, 1), days: int = 730,
     end = start + timedelta(days=days - 1)
     posts = _posts(r_posts, n_posts, start, days)
     if n_comments:
-        pool = comment_pool if comment_pool is not None else load_comment_pool()
+        pool = comment_pool if comment_pool is not None else clinic_comment_pool(seed=seed)
         comments, posts = _comments(r_comm, posts, pool, n_comments, pd.Timestamp(end))
     else:
         comments = pd.DataFrame(columns=["comment_id", "post_id", "platform", "created_at", "text", "label"])
@@ -936,10 +938,15 @@ to employers, on {", ".join(sorted(c["platform"].unique()))}.
   offset of {TIMEZONE} (DST included). Engagement follows a known weekday x hour pattern
   per platform and media type (`true_engagement_rate`); the advertiser posts mostly on
   weekdays in office hours, which are not the best slots.
-- **Comments.** Real labelled texts (positive / neutral / negative), see
-  `sources/SOURCE.md`: SemEval-2017 tweets (TweetEval) and Rotten Tomatoes snippets.
-  They are placed on the posts above, after each post's time; their content is not
-  about dentistry.
+- **Comments.** What a dental clinic's patients write (appointments, waiting times,
+  prices and bills, insurance, the dentists and front desk, treatments, emergencies,
+  children, the clinics), each with its label (positive / neutral / negative): generated
+  by `core/sample_comments.py` from templates written for the project (no third-party
+  text; seeded, reproducible), placed on the posts above after each post's time. The
+  sentiment model never trains or is evaluated on them: its figures come from the real
+  labelled sets (see `models/sentiment/` and `bench/sentiment.py`). The older pool of real
+  labelled tweets and snippets stays in `sources/` (see `sources/SOURCE.md`) for
+  `generate(comment_pool=load_comment_pool())`.
 - **Customers.** Four latent groups: {", ".join(f"{k} ({v:,})" for k, v in groups.items())}.
 - **Incidents to find.** So that the Monitoring page has something to show, the last
   weeks hold {len(ws.incidents)} realistic incidents (`demo_incidents`; other seeds have none):

@@ -50,7 +50,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Iterator, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -968,23 +968,61 @@ def run_best_times(args: Any, ctx: Any) -> dict[str, Any]:
             "posts": int(model.slots(platform)["posts"].sum())}
 
 
+def forecast_report(wh: Any, metric: str, campaign: str | None = None, *, horizon: int = 28,
+                    country: str | None = "US", progress: Callable[[float, str], None] | None = None,
+                    today: date | None = None) -> dict[str, Any]:
+    """Prophet's forecast of a daily metric with its rolling-origin backtest, or a note when the
+    history is too short for one (the forecast itself still comes).
+
+    The forecast starts the day after the last data day, whatever today's date: ``last_day``
+    and ``days_since`` say how old the data is, so a page can say where the forecast starts.
+    ``progress(fraction, message)`` follows the fit and each backtest fold.
+    """
+    say = progress or (lambda _f, _m: None)
+    series = metric_series(wh, metric, campaign)
+    say(0.05, "Fitting Prophet on the daily history…")
+    fc = Forecaster(horizon=int(horizon), country=country).fit(series)
+    frame = fc.predict()
+    folds = max(int(fc.backtest_folds), 1)
+    done = [0]
+
+    def counted(train: pd.Series, h: int) -> np.ndarray:
+        done[0] += 1
+        say(0.3 + 0.7 * min(done[0], folds) / (folds + 1), f"Backtesting from origin {done[0]} of {folds}…")
+        return fc.point_forecast(train, h)
+
+    try:
+        backtest = rolling_origin_backtest(fc._check(series), int(horizon), folds, counted)
+    except NotEnoughDataError as exc:
+        backtest = {"note": str(exc)}
+    say(1.0, "Done")
+    last_day = pd.Timestamp(series.index.max()).date()
+    today = today or datetime.now(timezone.utc).date()
+    return {"history": series, "forecast": frame, "model": fc.describe(), "backtest": backtest,
+            "unit": series.attrs.get("unit", metric), "last_day": last_day,
+            "starts": (pd.Timestamp(last_day) + pd.Timedelta(days=1)).date(),
+            "days_since": (today - last_day).days}
+
+
+def forecast_note(report: dict[str, Any]) -> str:
+    """Where the forecast starts, in words: "Forecast from Nov 1, 2025, the day after the last data day (31 days ago)."""
+    starts, last, ago = report["starts"], report["last_day"], report["days_since"]
+    age = "today" if ago <= 0 else ("yesterday" if ago == 1 else f"{ago} days ago")
+    return (f"Forecast from {starts:%b %d, %Y}, the day after the last data day ({last:%b %d, %Y}, {age})"
+            + ("." if ago <= 1 else "; load newer data to forecast from today."))
+
+
 def run_forecast(args: Any, ctx: Any) -> dict[str, Any]:
     """``python -m core forecast``: Prophet forecast of a daily metric, with its backtest (CLI.md)."""
     horizon = int(28 if getattr(args, "horizon", None) is None else args.horizon)
     if not 1 <= horizon <= 730:
         raise BadInputError("--horizon must be between 1 and 730 days.")
     metric, campaign = args.metric, getattr(args, "campaign", None)
-    series = metric_series(ctx.warehouse(), metric, campaign)
-    fc = Forecaster(horizon=horizon, country=ctx.settings.country).fit(series)
-    frame = fc.predict()
-    try:
-        backtest = fc.backtest()
-        backtest.pop("per_fold", None)
-    except NotEnoughDataError as exc:
-        backtest = {"note": str(exc)}
-    return {"metric": metric, "horizon": horizon, "campaign": campaign,
-            "unit": series.attrs.get("unit", metric),
+    report = forecast_report(ctx.warehouse(), metric, campaign, horizon=horizon, country=ctx.settings.country)
+    backtest = dict(report["backtest"])
+    backtest.pop("per_fold", None)
+    return {"metric": metric, "horizon": horizon, "campaign": campaign, "unit": report["unit"],
             "forecast": [{"date": r.date.date().isoformat(), "yhat": float(r.yhat),
                           "yhat_lower": float(r.yhat_lower), "yhat_upper": float(r.yhat_upper)}
-                         for r in frame.itertuples()],
-            "model": fc.describe(), "backtest": backtest}
+                         for r in report["forecast"].itertuples()],
+            "model": report["model"], "backtest": backtest}

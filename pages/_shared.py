@@ -1,8 +1,11 @@
-"""The one Streamlit glue module (not a page): settings, warehouse, clients, filters, reads, errors.
+"""The one Streamlit glue module (not a page): settings, warehouse, filters, reads, errors, caches.
 
-Caching lives only here: ``cache_resource`` for the warehouse, settings and models,
-``cache_data`` for frames keyed by the warehouse's ``data_version`` so that new data
-invalidates old reads.
+Caching lives only here: ``cache_resource`` for the warehouse and settings,
+``cache_data`` for table reads keyed by the warehouse's ``data_version`` so that new
+data invalidates old reads, and one store of fitted models (:func:`fitted`) that every
+session of the server shares: bounded, thread-safe, keyed by (model kind, data version,
+account, parameters), with a lock per key so that ten users pressing Plan at once fit
+one model and the other nine wait for it.
 
 Every page works on the client chosen in the sidebar: :func:`warehouse` and
 :func:`settings` are that client's (its rows, its state, its models folder), and its
@@ -15,10 +18,12 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Hashable, Iterator, Mapping, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -170,11 +175,28 @@ def _warehouse_at(path: str, kind: str, generation: int, db: str) -> Warehouse:
     return share.open_for_app(path, kind, db)
 
 
+_RUN_KEY = "_shared.workspace_this_run"
+
+
+def _resolve_workspace() -> Warehouse:
+    db = str(_base_settings().db_path)
+    return _warehouse_at(*share.app_target(db), db)
+
+
+def begin_run() -> None:
+    """Decide once per script run which file the app reads (app.py calls it first).
+
+    While the monitor worker hands the file over, deciding again in the middle of a run could
+    close the warehouse a page is holding; every call of this run gets the same one.
+    """
+    st.session_state[_RUN_KEY] = _resolve_workspace()
+
+
 def workspace() -> Warehouse:
     """The whole workspace (every client), opened once per server process; while the monitor worker
     (``python -m core watch``) owns the file, its newest snapshot (core/worker/share.py)."""
-    db = str(_base_settings().db_path)
-    return _warehouse_at(*share.app_target(db), db)
+    ws = st.session_state.get(_RUN_KEY)
+    return ws if ws is not None else _resolve_workspace()
 
 
 def warehouse() -> Warehouse:
@@ -183,8 +205,13 @@ def warehouse() -> Warehouse:
 
 
 def clients() -> list[str]:
-    """The workspace's client ids; a new workspace has the default client."""
-    return workspace().accounts() or [schema.DEFAULT_ACCOUNT]
+    """The client ids the signed-in user may see (all when sign-in is off); a new workspace has the default one."""
+    ids = workspace().accounts() or [schema.DEFAULT_ACCOUNT]
+    pol = policy()
+    if pol.open:
+        return ids
+    visible = [a for a in ids if pol.role(_email(), a) > 0]
+    return visible or ids[:1]  # none: the first, which require_sign_in then refuses
 
 
 def client() -> str:
@@ -206,6 +233,295 @@ def data_version() -> int:
     return warehouse().data_version
 
 
+# ------------------------------------------------------------------ the store of fitted models
+
+T = TypeVar("T")
+
+
+class FitStore:
+    """A bounded, thread-safe store of fitted models shared by every session of one server.
+
+    :meth:`get_or_fit` fits a value once per key: concurrent callers of one key wait on
+    that key's lock while the first fits (other keys go on in parallel), then read the
+    stored value. The least recently used entries beyond ``max_entries`` are dropped. A fit
+    that raises stores nothing; the next caller tries again.
+    """
+
+    def __init__(self, max_entries: int = 32) -> None:
+        self.max_entries = int(max_entries)
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._key_locks: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.fits = 0  # how many times a value was computed (the load test reads it)
+
+    def _lookup(self, key: Hashable) -> tuple[bool, Any]:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return True, self._items[key]
+            return False, None
+
+    def get_or_fit(self, key: Hashable, fit: Callable[[], T], *, on_wait: Callable[[], Any] | None = None) -> T:
+        found, value = self._lookup(key)
+        if found:
+            return value
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        if not key_lock.acquire(blocking=False):
+            if on_wait is not None:
+                on_wait()  # another session is fitting this very model: say so, then wait for it
+            key_lock.acquire()
+        try:
+            found, value = self._lookup(key)
+            if found:
+                return value
+            value = fit()
+            with self._lock:
+                self.fits += 1
+                self._items[key] = value
+                self._items.move_to_end(key)
+                while len(self._items) > self.max_entries:
+                    self._items.popitem(last=False)
+            return value
+        finally:
+            key_lock.release()
+            with self._lock:
+                if not key_lock.locked() and self._key_locks.get(key) is key_lock:
+                    self._key_locks.pop(key, None)
+
+    def entries(self) -> list[tuple[Hashable, Any]]:
+        """Every stored (key, value), least recently used first."""
+        with self._lock:
+            return list(self._items.items())
+
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._items
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+@st.cache_resource
+def fit_store() -> FitStore:
+    """The server's one store of fitted models (``cache_resource``: shared by every session)."""
+    return FitStore(max_entries=48)
+
+
+def _frozen(value: Any) -> Hashable:
+    """Parameters as a hashable key part: mappings sorted, sequences as tuples."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_frozen(v) for v in value]
+        return tuple(sorted(items, key=repr)) if isinstance(value, (set, frozenset)) else tuple(items)
+    return value
+
+
+def account() -> str:
+    """Whose data a fit belongs to: the workspace file and the chosen client.
+
+    Each client's data_version counts on its own, so the client must be in the key: two
+    clients at the same version must never share a fitted model."""
+    return _owner(settings())
+
+
+def _owner(cfg: Settings) -> str:
+    return f"{cfg.db_path}::{cfg.account}"
+
+
+def fit_key(kind: str, params: Any = (), *, version: int | None = None) -> tuple:
+    """The store's key: (model kind, data version, account, parameters)."""
+    return (kind, data_version() if version is None else int(version), account(), _frozen(params))
+
+
+def fitted(kind: str, params: Any, fit: Callable[[], T], *, version: int | None = None,
+           waiting: str = "Another session is fitting this model; using its result when it is done…") -> T:
+    """A fitted model from the shared store, fitted by ``fit()`` on the first call for its key.
+
+    ``version`` defaults to the workspace's ``data_version`` (new data refits); pass ``0``
+    for a result that depends on its parameters only. ``fit`` may drive a progress bar:
+    it runs in the session that asked first, the others show ``waiting`` and reuse it.
+    """
+    return fit_store().get_or_fit(fit_key(kind, params, version=version), fit,
+                                  on_wait=lambda: st.caption(waiting))
+
+
+def is_fitted(kind: str, params: Any = (), *, version: int | None = None) -> bool:
+    """True when :func:`fitted` would answer at once for this key."""
+    return fit_key(kind, params, version=version) in fit_store()
+
+
+class Job:
+    """Work running in a background thread of the server, with its progress, result or error."""
+
+    def __init__(self, work: Callable[[Callable[[float, str], None]], Any]) -> None:
+        self.fraction, self.message = 0.0, "Starting"
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[[Callable[[float, str], None]], Any]) -> None:
+        try:
+            self.result = work(self._progress)
+        except BaseException as exc:  # noqa: BLE001 - handed to the page, which shows or raises it
+            self.error = exc
+        self.fraction = 1.0
+
+    def _progress(self, fraction: float, message: str) -> None:
+        self.fraction, self.message = min(max(float(fraction), 0.0), 1.0), str(message)
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return self.done
+
+
+@st.cache_resource
+def _jobs() -> dict[Hashable, Job]:
+    return {}
+
+
+_JOBS_LOCK = threading.Lock()
+
+
+def start_job(kind: str, params: Any, work: Callable[[Callable[[float, str], None]], Any]) -> Job:
+    """Run ``work(progress)`` in the background once per key (a running job is returned, not started twice)."""
+    key = (kind, account(), _frozen(params))
+    with _JOBS_LOCK:
+        job = _jobs().get(key)
+        if job is None or job.done:
+            job = _jobs()[key] = Job(work)
+        return job
+
+
+def job(kind: str, params: Any = ()) -> Job | None:
+    """The latest background job of this kind and parameters, running or finished."""
+    return _jobs().get((kind, account(), _frozen(params)))
+
+
+def forget_job(kind: str, params: Any = ()) -> None:
+    with _JOBS_LOCK:
+        _jobs().pop((kind, account(), _frozen(params)), None)
+
+
+# ------------------------------------------------------------------ warm start
+
+#: The settings each heavy page opens with; the warm start fits exactly these keys.
+ROI_DEFAULTS = (0.8, 1.0, 50.0)        # interval level, ridge alpha, minimum monthly spend
+FORECAST_DEFAULTS = ("leads", None, 28)  # metric, campaign, horizon
+
+
+def warm_fits(wh: Warehouse, cfg: Settings) -> list[tuple[tuple, Callable[[], Any]]]:
+    """(key, fit) of the fits the heavy pages make on first open, with their default settings.
+
+    The keys are those the pages compute (:func:`fit_key`), so a page opened after the warm
+    start finds its model already fitted; fits are plain ``core`` calls (no ``st.`` in them:
+    they run outside any session).
+    """
+    from core import monitoring, recommendations, roi, scheduling, sentiment
+    from core.warehouse import Filters
+
+    version, who, country = wh.data_version, _owner(cfg), cfg.country
+    counts = wh.counts()
+    out: list[tuple[tuple, Callable[[], Any]]] = []
+
+    def key(kind: str, params: Any) -> tuple:
+        return (kind, version, who, _frozen(params))
+
+    if counts.get("campaigns"):
+        # The workshop's first plan comes first: it is the fit a consultant waits for in front of a client.
+        out += [
+            (key("recommendations.curves", ()), lambda: recommendations.ResponseModel().fit(wh.campaigns())),
+            (key("monitoring", ("normal", (), (), country)),
+             lambda: monitoring.Monitor(sensitivity="normal", country=country).fit(
+                 wh.campaigns(Filters(platforms=(), objectives=())))),
+            (key("roi", ROI_DEFAULTS), lambda: roi.analyse(wh.campaigns(), level=ROI_DEFAULTS[0],
+                                                          alpha=ROI_DEFAULTS[1], min_spend=ROI_DEFAULTS[2])),
+            (key("scheduling.forecast", (*FORECAST_DEFAULTS, country)),
+             lambda: scheduling.forecast_report(wh, FORECAST_DEFAULTS[0], FORECAST_DEFAULTS[1],
+                                                horizon=FORECAST_DEFAULTS[2], country=country)),
+        ]
+    if counts.get("posts"):
+        out.append((key("scheduling.best_times", None), lambda: scheduling.BestTimes(tz=None).fit(wh.posts())))
+    if counts.get("comments") and not cfg.hf_model:
+        head_id = sentiment.current_model_id(cfg.models_dir)
+        if head_id:
+            def score() -> dict:
+                head = fit_store().get_or_fit(("sentiment.model", 0, who, _frozen((str(cfg.models_dir), head_id))),
+                                              lambda: sentiment.load_model(str(cfg.models_dir), artifact_id=head_id))
+                return sentiment.score_comments(wh, head)
+            out.append((key("sentiment.scoring", head_id), score))
+    return out
+
+
+def _real_server() -> bool:
+    """True under ``streamlit run`` (AppTest's runtime is a stand-in, and tests fit on demand)."""
+    from streamlit import runtime
+
+    return runtime.exists() and isinstance(runtime.get_instance(), runtime.Runtime)
+
+
+@st.cache_resource
+def _warm_started() -> set:
+    return set()
+
+
+def warm_up() -> Job | None:
+    """Fit the heavy pages' models in the background, once per server and data version (a real server only:
+    tests and the command line fit on demand)."""
+    if not _real_server() or not settings().warm_start:
+        return None
+    wh, cfg = warehouse(), settings()
+    mark = (_owner(cfg), wh.data_version)
+    with _JOBS_LOCK:
+        if mark in _warm_started():
+            return None
+        _warm_started().add(mark)
+    store = fit_store()
+
+    def work(progress: Callable[[float, str], None]) -> int:
+        fits = warm_fits(wh, cfg)
+        for i, (key, fit) in enumerate(fits):
+            progress(i / max(len(fits), 1), f"Preparing {key[0]}")
+            try:
+                store.get_or_fit(key, fit)
+            except WorkbenchError:
+                continue  # the page will show the same titled error when it is opened
+        return len(fits)
+
+    return start_job("warm_up", mark, work)
+
+
+def models_in_use() -> pd.DataFrame:
+    """The fitted models this workspace's pages answer with now (the shared store), and the sentiment head."""
+    from core import sentiment
+
+    rows = [{"model": key[0], "kind": type(value).__name__, "data_version": key[1],
+             "parameters": ", ".join(f"{v}" for v in key[3]) if isinstance(key[3], tuple) else str(key[3])}
+            for key, value in fit_store().entries()
+            if key[2] == account() and not key[0].startswith(("lifecycle.", "sentiment.scor"))
+            and not isinstance(value, (pd.DataFrame, dict, tuple))]
+    head = sentiment.current_model_id(settings().models_dir)
+    if head:
+        rows.append({"model": "sentiment head", "kind": "SentimentModel", "data_version": None, "parameters": head})
+    return pd.DataFrame(rows, columns=["model", "kind", "data_version", "parameters"])
+
+
+def frame(kind: str, params: Any, compute: Callable[[], pd.DataFrame], *, version: int | None = None) -> pd.DataFrame:
+    """A computed frame from the shared store, copied so that a page cannot change another session's."""
+    return fitted(kind, params, compute, version=version).copy()
+
+
 @st.cache_data(show_spinner=False)
 def _table(name: str, account: str, version: int, filters: Filters | None) -> pd.DataFrame:
     wh = workspace().for_account(account)
@@ -217,6 +533,18 @@ def _table(name: str, account: str, version: int, filters: Filters | None) -> pd
 def table(name: str, filters: Filters | None = None) -> pd.DataFrame:
     """A contract table of the chosen client as a frame, cached until its data changes."""
     return _table(name, client(), data_version(), filters)
+
+
+@st.cache_data(show_spinner=False)
+def _customer_values(account: str, version: int) -> pd.DataFrame:
+    from core import clv
+
+    return clv.customer_values(workspace().for_account(account).customers())[1]
+
+
+def customer_values() -> pd.DataFrame:
+    """The chosen client's customers' predicted value (core.clv), refitted only when their data changes."""
+    return _customer_values(client(), data_version())
 
 
 @st.cache_data(show_spinner=False)
@@ -267,6 +595,7 @@ def sidebar_filters() -> None:
                 st.session_state[key] = [v for v in st.session_state[key] if v in options]
         st.multiselect("Platforms", platforms, key="filters.platforms", placeholder="All platforms")
         st.multiselect("Objectives", objectives, key="filters.objectives", placeholder="All objectives")
+    warm_up()
 
 
 def filters() -> Filters:
@@ -323,8 +652,12 @@ def clients_section() -> None:
     """The Data page's client management: list, add, rename, export, delete (behind a confirmation)."""
     ws, current = workspace(), client()
     listing = ws.clients()
+    listing = listing[listing["account_id"].isin(clients())]
     st.dataframe(listing, hide_index=True, width="stretch", key="data.clients_table")
     download_buttons(listing, "clients", key="data.clients")
+    if not allowed("manage_clients"):
+        st.caption("Adding, renaming and deleting clients needs the admin role.")
+        return
     add, rename = st.columns(2)
     with add, st.form("data.client_add_form", clear_on_submit=True):
         new_id = st.text_input("New client id", key="data.client_id", placeholder="acme",
@@ -343,8 +676,8 @@ def clients_section() -> None:
     # The confirmation belongs to one client: switching clients never carries it over.
     confirm = st.checkbox(f"I understand this deletes {current}'s data, saved state and history",
                           key=f"data.confirm_delete_client.{current}")
-    if st.button(f"Delete client {current}", key="data.delete_client", disabled=not confirm or current not in ws.accounts(),
-                 icon=":material/person_remove:"):
+    if st.button(f"Delete client {current}", key="data.delete_client",
+                 disabled=not confirm or current not in ws.accounts(), icon=":material/person_remove:"):
         with error_box():
             ws.delete_client(current)
             st.session_state.pop(f"data.confirm_delete_client.{current}", None)

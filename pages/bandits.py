@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -13,22 +10,21 @@ from core.errors import BadInputError
 from core.charts import bandits as charts
 from pages import _shared
 
-ROOT = Path(__file__).resolve().parent.parent
-OBD = [ROOT.parent / "shared" / "datasets" / "obd-sample", ROOT / "tests" / "fixtures" / "bandits"]
 REWARD_LABELS = {"click_per_impression": "Clicks per impression (CTR)",
                  "conversion_per_click": "Conversions per click", "lead_per_dollar": "Leads per dollar"}
 
 
-# Cached simulation and OPE: pure functions of their arguments (no workspace data involved).
-@st.cache_data(show_spinner=False)
+# Simulation and OPE are pure functions of their arguments (no workspace data): shared store, version 0.
 def _simulate(rates: tuple[float, ...], horizon: int, runs: int, batch: int, epsilon: float, floor: float):
-    res = B.compare_policies(list(rates), horizon=horizon, runs=runs, batch=batch, epsilon=epsilon, floor=floor)
-    return B.regret_table(res), B.regret_curves(res)
+    def run():
+        res = B.compare_policies(list(rates), horizon=horizon, runs=runs, batch=batch, epsilon=epsilon, floor=floor)
+        return B.regret_table(res), B.regret_curves(res)
+    return _shared.fitted("bandits.simulation", (rates, horizon, runs, batch, epsilon, floor), run, version=0)
 
 
-@st.cache_data(show_spinner=False)
 def _ope(random_path: str, bts_path: str, interval: str) -> pd.DataFrame:
-    return B.evaluate_obd(B.read_obd(random_path), B.read_obd(bts_path), interval=interval, n_boot=1000)
+    return _shared.frame("bandits.ope", (random_path, bts_path, interval), lambda: B.evaluate_obd(
+        B.read_obd(random_path), B.read_obd(bts_path), interval=interval, n_boot=1000), version=0)
 
 
 st.title("A/B bandits")
@@ -152,13 +148,12 @@ with tab_sim, _shared.error_box():
 with tab_ope, _shared.error_box():
     st.caption("What would a policy have earned? Inverse propensity weighting on logged data, checked on the "
                "Open Bandit Dataset (ZOZOTOWN, Apache-2.0): Bernoulli Thompson sampling vs uniform random.")
-    found = [(d / "random_all.csv", d / "bts_all.csv") for d in OBD if (d / "random_all.csv").exists()]
-    found += [(d / "obd_random.csv.gz", d / "obd_bts.csv.gz") for d in OBD if (d / "obd_random.csv.gz").exists()]
+    found = B.obd_sample(_shared.settings().datasets_dir)
     interval = st.segmented_control("Intervals", ["clt", "bootstrap"], default="clt", key="bandits.ope_interval")
     if not found:
         st.info("The Open Bandit sample is not available in this installation.")
     else:
-        est = _ope(str(found[0][0]), str(found[0][1]), interval or "clt")
+        est = _ope(str(found[0]), str(found[1]), interval or "clt")
         bts = est[(est["target"] == "Bernoulli TS") & (est["estimator"] == "SNIPW")].iloc[0]
         st.metric("Bernoulli TS click rate, estimated from the random log (SNIPW)", f"{bts['value']:.3%}",
                   help=f"95% interval {bts['lo']:.3%} to {bts['hi']:.3%}; its own log: {bts['on_policy']:.3%}")

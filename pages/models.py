@@ -19,39 +19,64 @@ settings = _shared.settings()
 families = lifecycle.families()
 
 
-# Drift compares each family's recent inputs with a seasonal reference; it only changes with the data,
-# so it is cached per data version (a few seconds for all families otherwise).
-@st.cache_data(show_spinner=False)
-def _drift(name: str, version: int) -> dict:
-    return lifecycle.drift_status(wh, families[name])
+def _train_missing() -> list[dict]:
+    """First open on these data: train and track every family never run, with progress (once per server)."""
+    with st.status("Training and tracking the workbench's models for the first time…", expanded=True) as status:
+        bar = st.progress(0.0)
+        done = lifecycle.train_missing(wh, settings, families=families,
+                                       progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+        status.update(label=f"Trained {sum(r['retrained'] for r in done)} model families", state="complete",
+                      expanded=False)
+    return done
+
+
+# Drift is judged only where there is something to compare: a model, and data it has not seen. It only
+# changes with the data and the champion, so it is kept in the shared store per data version and run.
+def _drift(name: str, champion) -> dict:
+    run = None if champion is None else champion["run_id"]
+    return _shared.fitted("lifecycle.drift", (name, run),
+                          lambda: lifecycle.judged_drift(wh, families[name], champion))
 
 
 with _shared.error_box():
-    drift = {name: _drift(name, _shared.data_version()) for name in families}
-    view = lifecycle.overview(wh)
+    first = {r["family"]: r for r in _shared.fitted("lifecycle.first_training", (), _train_missing)}
+    champs = lifecycle.champions(wh)
+    drift = {name: _drift(name, champs.loc[name] if name in champs.index else None) for name in families}
+    view = lifecycle.overview(wh, families)
     view["drift"] = view["family"].map({n: d["status"] for n, d in drift.items()})
     view["drift_note"] = view["family"].map({n: d["note"] for n, d in drift.items()})
+    latest = lifecycle.latest_runs(wh)
+    # A family that could not train says why (no experiments yet, too few labels) instead of showing empty cells.
+    view["status"] = [
+        f"current model {v}" if isinstance(v, str) and v else
+        (str(latest.loc[f, "reason"]) if f in latest.index else first.get(f, {}).get("reason", "not trained yet"))
+        for f, v in zip(view["family"], view["version"])]
 
     trained = view["version"].notna()
     m1, m2, m3 = st.columns(3)
     m1.metric("Model families", len(view))
     m2.metric("With a current model", int(trained.sum()))
     m3.metric("Inputs drifted", int((view["drift"] == "drift").sum()),
-              help="Population stability index and a two-sample test per input feature: the last 28 days "
-                   "against the same weeks a year earlier (or the 28 days before, with a shorter history).")
+              help="Judged only for a model whose data have changed since it was trained: population stability "
+                   "index and a two-sample test per input feature, the last 28 days against the same weeks a year "
+                   "earlier (or the 28 days before, with a shorter history).")
     if not trained.any():
-        st.info("No model has been trained and tracked yet: retrain below (or run `python -m core retrain --all` "
-                "from a scheduled job).", icon=":material/model_training:")
+        st.info("No model could be trained on these data yet: see each family's status below.",
+                icon=":material/model_training:")
     for row in view[view["drift"] == "drift"].itertuples():
-        st.warning(f"**{row.family}**: {row.drift_note}. Its inputs have moved since the reference weeks; "
-                   "retrain it once the new data is loaded.", icon=":material/trending_up:")
+        st.warning(f"**{row.family}**: {row.drift_note}. Its inputs have moved since it was trained; "
+                   "retrain it.", icon=":material/trending_up:")
 
     st.subheader("Current models")
     show = ["family", "version", "primary_metric", "value", "window_start", "window_end", "trained_at", "drift",
-            "last_decision", "description", "run_id"]
-    st.dataframe(view[show], hide_index=True, width="stretch", column_config={
-        "value": st.column_config.NumberColumn("figure", format="%.4g"),
-        "primary_metric": "decides on", "trained_at": st.column_config.DatetimeColumn("trained", format="distance"),
+            "status", "last_decision", "description", "run_id"]
+    # Shown as text so that a family without a model reads "–", never "None".
+    shown = view[show].assign(
+        value=[f"{v:.4g}" if pd.notna(v) else None for v in view["value"]],
+        trained_at=[f"{pd.Timestamp(t):%Y-%m-%d %H:%M} UTC" if pd.notna(t) else None for t in view["trained_at"]])
+    shown = shown.astype(object).where(shown.notna(), "–").astype(str)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+        "value": "figure", "primary_metric": "decides on", "trained_at": "trained",
         "last_decision": "last champion/challenger decision", "run_id": "MLflow run"})
     _shared.download_buttons(view, "models", key="models.table")
 
@@ -91,6 +116,13 @@ with _shared.error_box():
         st.dataframe(runs.sort_values("trained_at", ascending=False), hide_index=True, width="stretch",
                      key="models.runs")
         _shared.download_buttons(runs, "model-runs", key="models.runs_dl")
+
+    st.subheader("In use by the pages")
+    in_use = _shared.models_in_use()
+    st.caption("The fitted models the pages are answering with right now, shared by every session and refitted "
+               "when the data change; the sentiment head is the registry's current one.")
+    st.dataframe(in_use, hide_index=True, width="stretch", key="models.in_use")
+    _shared.download_buttons(in_use, "models-in-use", key="models.in_use_dl")
 
     st.subheader("Drift")
     pick = st.selectbox("Family", list(families), key="models.drift_family")

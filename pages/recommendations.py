@@ -25,16 +25,18 @@ if _shared.empty_note("campaign data"):
     st.stop()
 
 
-# Page-local caches of the expensive fits, keyed by workspace and data version (new data refits).
-# The model cache is a plain dict held by cache_resource so the first fit can drive a progress bar.
-@st.cache_resource(show_spinner=False)
-def _models() -> dict:
-    return {}
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
 def _backtest(version: int, goal: str) -> dict:
-    return rec.backtest(_shared.table("campaigns"), metric=goal)
+    return _shared.fitted("recommendations.backtest", goal, lambda: rec.backtest(_shared.table("campaigns"),
+                                                                                 metric=goal), version=version)
+
+
+def _fit_curves() -> rec.ResponseModel:
+    with st.status("Learning response curves from the history…", expanded=True) as status:
+        bar = st.progress(0.0)
+        fitted = rec.ResponseModel().fit(campaigns, progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
+        status.update(label=f"Learned {len(fitted.keys_)} line items from {fitted.n_rows_:,} line-item days",
+                      state="complete", expanded=False)
+    return fitted
 
 
 wh = _shared.warehouse()
@@ -42,7 +44,7 @@ campaigns = _shared.table("campaigns")
 version = _shared.data_version()
 known_platforms = sorted(campaigns["platform"].unique())
 known_interests = sorted({i for t in campaigns["interests"] for i in t})
-known_locations = sorted(campaigns["location"].unique())
+known_locations = sorted(campaigns["location"].dropna().unique())  # an export may not say where
 
 # The brief survives a page change (a plain session key outlives the widget's) and a reload (URL, then workspace).
 if K + "brief" not in st.session_state:
@@ -133,16 +135,8 @@ st.session_state[K + "planned"] = True
 
 with _shared.error_box():
     ob.require_complete(objective)
-    models, key = _models(), (str(_shared.settings().db_path), version)
-    if key not in models:
-        with st.status("Learning response curves from the history…", expanded=True) as status:
-            bar = st.progress(0.0)
-            fitted = rec.ResponseModel().fit(campaigns, progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
-            models.clear()
-            models[key] = fitted
-            status.update(label=f"Learned {len(fitted.keys_)} line items from {fitted.n_rows_:,} line-item days",
-                          state="complete", expanded=False)
-    model = models[key]
+    # One fit per data version, shared by every session (ten users pressing Plan at once fit one model).
+    model = _shared.fitted("recommendations.curves", (), _fit_curves, version=version)
     goal = objective.goal
     plan = rec.recommend(model, objective)
     forecast = rec.forecast_range(model, plan)

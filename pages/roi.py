@@ -14,31 +14,23 @@ if _shared.empty_note("campaign data"):
     st.stop()
 
 
-# Page-local cache of the model fits, keyed by the data version (new data refits). A plain dict
-# held by cache_resource, so that the first fit can drive a progress bar; the last 4 fits are kept.
-@st.cache_resource(show_spinner=False)
-def _fits() -> dict:
-    return {}
-
-
+# The model fits, in the shared store keyed by data version and settings (new data refits).
 def _analysis(version: int, level: float, alpha: float, min_spend: float) -> R.ROIAnalysis:
-    fits, key = _fits(), (version, level, alpha, min_spend)
-    if key not in fits:
+    def fit():
         bar = st.progress(0.0, "Validating on later months...")
         try:
-            fits[key] = R.analyse(_shared.table("campaigns"), level=level, alpha=alpha, min_spend=min_spend,
-                                  progress=lambda f, m: bar.progress(min(f, 1.0), m))
+            return R.analyse(_shared.table("campaigns"), level=level, alpha=alpha, min_spend=min_spend,
+                             progress=lambda f, m: bar.progress(min(f, 1.0), m))
         finally:
             bar.empty()
-        for old in list(fits)[:-4]:
-            fits.pop(old)
-    return fits[key]
+    return _shared.fitted("roi", (level, alpha, min_spend), fit, version=version)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
 def _importance(version: int, level: float, alpha: float, min_spend: float) -> pd.DataFrame:
-    res = _analysis(version, level, alpha, min_spend)
-    return R.permutation_importance_frame(res.model, res.months, n_repeats=3)
+    def compute():
+        res = _analysis(version, level, alpha, min_spend)
+        return R.permutation_importance_frame(res.model, res.months, n_repeats=3)
+    return _shared.frame("roi.importance", (level, alpha, min_spend), compute, version=version)
 
 
 with _shared.error_box():

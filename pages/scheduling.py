@@ -7,7 +7,6 @@ import streamlit as st
 
 from core import scheduling
 from core.charts import scheduling as charts
-from core.errors import NotEnoughDataError
 from pages import _shared
 
 st.title("Scheduling")
@@ -26,22 +25,22 @@ ZONES = [LOCAL, "UTC", "America/New_York", "America/Chicago", "America/Denver", 
          "Europe/London", "Europe/Berlin", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney"]
 
 
-# Page-local caches keyed by data_version: a model is fitted once per data and settings, never on a widget change.
-@st.cache_resource(max_entries=8, show_spinner=False)
+# Fits live in the shared store keyed by data version and settings: once per data, never on a widget change,
+# and reused by every session.
 def _best_times(version: int, tz: str | None) -> scheduling.BestTimes:
-    return scheduling.BestTimes(tz=tz).fit(_shared.table("posts"))
+    return _shared.fitted("scheduling.best_times", tz,
+                          lambda: scheduling.BestTimes(tz=tz).fit(_shared.table("posts")), version=version)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
 def _forecast(version: int, metric: str, campaign: str | None, horizon: int, country: str) -> dict:
-    series = scheduling.metric_series(_shared.warehouse(), metric, campaign)
-    fc = scheduling.Forecaster(horizon=horizon, country=country).fit(series)
-    try:
-        backtest = fc.backtest()
-    except NotEnoughDataError as exc:
-        backtest = {"note": str(exc)}
-    return {"history": series, "forecast": fc.predict(), "model": fc.describe(), "backtest": backtest,
-            "unit": series.attrs.get("unit", metric)}
+    def fit():
+        bar = st.progress(0.0, "Fitting Prophet…")
+        try:
+            return scheduling.forecast_report(_shared.warehouse(), metric, campaign, horizon=horizon,
+                                              country=country, progress=lambda f, m: bar.progress(min(f, 1.0), m))
+        finally:
+            bar.empty()
+    return _shared.fitted("scheduling.forecast", (metric, campaign, horizon, country), fit, version=version)
 
 
 best_tab, forecast_tab = st.tabs(["Best time to post", "Forecast"])
@@ -119,8 +118,8 @@ with forecast_tab:
         st.form_submit_button("Forecast", icon=":material/trending_up:")
     with _shared.error_box():
         chosen = None if campaign == "All campaigns" or metric == "engagement" else campaign
-        with st.spinner("Fitting Prophet and backtesting it from several origins..."):
-            result = _forecast(_shared.data_version(), metric, chosen, int(horizon), _shared.settings().country)
+        result = _forecast(_shared.data_version(), metric, chosen, int(horizon), _shared.settings().country)
+        st.caption(scheduling.forecast_note(result))
         bt = result["backtest"]
         m1, m2, m3 = st.columns(3)
         if "mase" in bt:

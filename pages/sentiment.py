@@ -15,16 +15,55 @@ st.title("Sentiment")
 st.caption("Comments scored by all-MiniLM-L6-v2 with a head trained by the project; runs offline.")
 
 
-# Page-local caches (kept here, not in _shared): the head is keyed by its artifact id, so a
-# retrain loads the new one; the scored frame is keyed by data and state versions.
-@st.cache_resource(show_spinner="Loading the sentiment model…")
+# The head is kept in the shared store by its artifact id (a retrain loads the new one); the scored
+# frame by data and state versions (a correction changes the state).
 def _model(models_dir: str, artifact_id: str | None) -> sent.SentimentModel:
-    return sent.load_model(models_dir, artifact_id=artifact_id)
+    return _shared.fitted("sentiment.model", (models_dir, artifact_id),
+                          lambda: sent.load_model(models_dir, artifact_id=artifact_id), version=0)
 
 
-@st.cache_data(show_spinner=False)
 def _scored(version: int, state: int, filters: Filters) -> pd.DataFrame:
-    return sent.scored_comments(_shared.warehouse(), filters)
+    return _shared.frame("sentiment.scored", (state, filters),
+                         lambda: sent.scored_comments(_shared.warehouse(), filters), version=version)
+
+
+def _score_new(wh, model: sent.SentimentModel) -> None:
+    """Score what the head has not seen, once per data version and head, whichever session comes first."""
+    def score():
+        pending = sent.pending_count(wh, model)
+        if not pending:
+            return {"scored": 0}
+        bar = st.progress(0.0, text=f"Scoring {pending:,} new comments…")
+        done = sent.score_comments(wh, model, progress=lambda d, t: bar.progress(
+            d / max(t, 1), text=f"Scoring comments: {d:,}/{t:,}"))
+        bar.empty()
+        return done
+    _shared.fitted("sentiment.scoring", model.model_id, score, waiting="Another session is scoring the comments…")
+
+
+def _drafts(reply: pd.DataFrame, version: int) -> pd.DataFrame:
+    """Drafted answers for the comments needing a reply (the AI service when configured, else templates)."""
+    ids = tuple(reply["comment_id"])
+    return _shared.frame("sentiment.drafts", (ids, _shared.settings().llm_enabled),
+                         lambda: sent.draft_replies(reply, _shared.settings()), version=version)
+
+
+@st.fragment(run_every=1.0)
+def _retrain_status() -> None:
+    """The background retrain's progress; when it ends, its outcome and a rerun onto the new head."""
+    job = _shared.job("sentiment.retrain")
+    if job is None:
+        return
+    if not job.done:
+        st.progress(job.fraction, text=f"Retraining the head in the background… {job.message}")
+        return
+    _shared.forget_job("sentiment.retrain")
+    if job.error is not None:
+        raise job.error
+    promotion = (job.result.passport.get("extra") or {}).get("promotion") or {}
+    st.session_state["sentiment.retrain_note"] = (f"{job.result.model_id}: {promotion.get('reason', 'saved')}",
+                                                  bool(promotion.get("promoted", True)))
+    st.rerun()
 
 
 with _shared.error_box():
@@ -32,12 +71,7 @@ with _shared.error_box():
         st.stop()
     settings, wh = _shared.settings(), _shared.warehouse()
     model = _model(str(settings.models_dir), sent.current_model_id(settings.models_dir))
-    pending = sent.pending_count(wh, model)
-    if pending:
-        bar = st.progress(0.0, text=f"Scoring {pending:,} new comments…")
-        sent.score_comments(wh, model, progress=lambda d, t: bar.progress(d / max(t, 1),
-                                                                           text=f"Scoring comments: {d:,}/{t:,}"))
-        bar.empty()
+    _score_new(wh, model)
     f = _shared.filters()
     scored = _scored(wh.data_version, wh.state_version, Filters(f.start, f.end, f.platforms))
     if scored.empty:
@@ -77,8 +111,18 @@ with _shared.error_box():
         reply = sent.needs_reply(scored, days=days)
         if reply.empty:
             st.success("No negative comments in that window.")
+        drafts = _drafts(reply, wh.data_version)
+        reply = reply.merge(drafts, on="comment_id", how="left")
         st.dataframe(reply, hide_index=True)
         _shared.download_buttons(reply, "sentiment_needs_reply", key="sentiment.dl.reply")
+        if len(reply):
+            st.caption("A drafted answer for each: edit it, then copy it with the icon at the top right of the box "
+                       f"below it. Drafts: {reply['source'].iloc[0]}. Nothing is posted from here.")
+        for r in reply.head(10).itertuples():
+            with st.expander(f"{r.comment_id} · {r.platform} · {str(r.text)[:80]}"):
+                st.markdown(f"> {md(str(r.text))}")
+                edited = st.text_area("Draft reply", r.draft, key=f"sentiment.reply.{r.comment_id}", height=110)
+                st.code(edited, language=None, wrap_lines=True)
 
     with t_words:
         words = sent.driver_words(scored["text"].tolist(), scored["sentiment"].tolist())
@@ -98,6 +142,9 @@ with _shared.error_box():
                 sent.correct_label(wh, cid, label, model_id=model.model_id)
                 st.toast(f"Saved: {md(cid)} is {label}")
                 st.rerun()
+        note = st.session_state.get("sentiment.retrain_note")
+        if note:
+            (st.success if note[1] else st.warning)(f"Retrained {note[0]}.")
         corrections = wh.load_state(sent.CORRECTIONS_TABLE)
         st.dataframe(corrections, hide_index=True)
         if not corrections.empty:
@@ -106,10 +153,11 @@ with _shared.error_box():
             strength = st.number_input("Prior strength (higher keeps the head closer to the current one)",
                                        0.1, 1000.0, sent.PRIOR_STRENGTH, key="sentiment.strength")
             if st.form_submit_button("Retrain with corrections", type="primary", key="sentiment.retrain"):
-                with st.status("Retraining the head…") as status:
-                    new = sent.retrain_with_corrections(wh, settings.models_dir, base=model, strength=strength)
-                    status.update(label=f"Saved {new.model_id}; comments will be rescored.", state="complete")
-                st.rerun()
+                # In the background: the page stays usable, the progress below follows the job.
+                _shared.start_job("sentiment.retrain", (), lambda progress: sent.retrain_with_corrections(
+                    wh, settings.models_dir, base=model, strength=strength,
+                    progress=lambda d, t: progress(d / max(t, 1), f"Encoding the labelled comments: {d:,}/{t:,}")))
+        _retrain_status()
 
     with t_card:
         card = sent.model_card(model.passport)

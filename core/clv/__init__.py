@@ -18,9 +18,9 @@ from core.clv.gamma_gamma import GammaGammaModel
 from core.clv.holdout import HoldoutCheck, holdout_check
 from core.clv.model import CLVModel
 from core.clv.report import (at_risk, audience_with_value, clv_payload, customer_values, rank_audiences,
-                             run_clv, segment_value, valuable_audiences)
+                             run_clv, segment_value, valuable_audiences, value_view)
 
 __all__ = ["BetaGeoModel", "CLVModel", "GammaGammaModel", "HoldoutCheck", "at_risk", "audience_with_value",
            "clv_payload", "customer_values", "customers_from_transactions", "holdout_check", "rank_audiences",
            "read_transactions", "repeat_spend", "run_clv", "segment_value", "summarise_customers",
-           "valuable_audiences"]
+           "valuable_audiences", "value_view"]

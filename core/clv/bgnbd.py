@@ -38,14 +38,22 @@ def log_likelihood(params, x, t_x, T) -> np.ndarray:
         + [x > 0] · B(a+1, b+x-1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x));
     the two terms are added with ``logaddexp`` so neither underflows for long histories.
     """
-    r, alpha, a, b = (float(v) for v in params)
     x, t_x, T = _arrays(x, t_x, T)
-    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    stay = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + T)
+    xu, inv = np.unique(x, return_inverse=True)
+    return _log_likelihood(params, xu, inv.reshape(x.shape), t_x, T)
+
+
+def _log_likelihood(params, xu: np.ndarray, inv: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """:func:`log_likelihood` with the gamma and beta functions evaluated once per distinct ``x``
+    (a few dozen values) instead of once per customer: what makes a 100,000-customer fit fast."""
+    r, alpha, a, b = (float(v) for v in params)
+    common = gammaln(r + xu) - gammaln(r) + r * np.log(alpha)
+    stay = betaln(a, b + xu) - betaln(a, b)
     with np.errstate(divide="ignore", invalid="ignore"):
-        drop = np.where(x > 0, betaln(a + 1, np.maximum(b + x - 1, 1e-300)) - betaln(a, b)
-                        - (r + x) * np.log(alpha + t_x), -np.inf)
-    return common + np.logaddexp(stay, drop)
+        drop = np.where(xu > 0, betaln(a + 1, np.maximum(b + xu - 1, 1e-300)) - betaln(a, b), -np.inf)
+    x = xu[inv]
+    return common[inv] + np.logaddexp(stay[inv] - (r + x) * np.log(alpha + T),
+                                      drop[inv] - (r + x) * np.log(alpha + t_x))
 
 
 def p_alive(params, x, t_x, T) -> np.ndarray:
@@ -110,11 +118,14 @@ class BetaGeoModel:
         rows, counts = np.unique(np.column_stack([x, t_x, T]), axis=0, return_counts=True)
         xs, txs, Ts = rows.T
         scale = max(float(Ts.max()), 1e-9) / 10.0  # fit on a time scale where alpha is O(1)
+        xu, inv = np.unique(xs, return_inverse=True)
+        txs_s, Ts_s, weights = txs / scale, Ts / scale, counts / counts.sum()
 
         def nll(theta: np.ndarray) -> float:
-            r, alpha, a, b = np.exp(theta)
-            ll = log_likelihood((r, alpha, a, b), xs, txs / scale, Ts / scale)
-            return -float(np.dot(counts, ll)) / counts.sum() + self.penalizer * float(np.sum(np.exp(theta) ** 2))
+            params = np.exp(theta)
+            ll = _log_likelihood(params, xu, inv, txs_s, Ts_s)
+            # (weights * ll).sum(), not a BLAS dot: on a busy 2-core box the threaded dot spun 20 ms a call
+            return -float((weights * ll).sum()) + self.penalizer * float(np.sum(params ** 2))
 
         best = None
         for start in (np.zeros(4), np.log([0.5, 1.0, 0.5, 2.0])):

@@ -14,6 +14,7 @@ the same day count as one order, as in the CDNOW literature.
 from __future__ import annotations
 
 import gzip
+import io
 from pathlib import Path
 
 import numpy as np
@@ -73,22 +74,26 @@ def summarise_customers(customers: pd.DataFrame, as_of: str | pd.Timestamp | Non
 # ------------------------------------------------------------------ transaction logs
 
 
-def read_transactions(path: str | Path) -> pd.DataFrame:
+def read_transactions(source: str | Path | bytes) -> pd.DataFrame:
     """A transaction log as ``customer_id, date, amount``.
 
-    Reads CSV (comma or whitespace separated, optionally gzipped) with columns named
-    customer_id / date / amount (``dollar_value``, ``value``, ``revenue`` and
-    ``total`` are accepted for the amount), or CDNOW's headerless sample layout.
+    Reads CSV (comma or whitespace separated, optionally gzipped; a path or the file's
+    bytes) with columns named customer_id / date / amount (``dollar_value``, ``value``,
+    ``revenue`` and ``total`` are accepted for the amount), or CDNOW's headerless sample layout.
     """
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        head = fh.readline()
+    raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadInputError("The transaction log is not UTF-8 text.", "Not a transaction log") from None
+    head = text.split("\n", 1)[0]
     sep = "," if "," in head else r"\s+"
     if any(ch.isalpha() for ch in head):
-        frame = pd.read_csv(path, sep=sep, dtype=str)
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str)
     else:  # CDNOW_sample.txt: master id, sample id, date, CDs, dollars
-        frame = pd.read_csv(path, sep=sep, header=None, dtype=str)
+        frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str)
         frame = frame.set_axis(["master_id", "customer_id", "date", "number_of_cds", "dollar_value"][:frame.shape[1]],
                                axis=1)
     return normalise_transactions(frame)

@@ -29,11 +29,17 @@ def log_likelihood(params, x, z) -> np.ndarray:
     f(z | x) = Γ(px+q) / (Γ(px) Γ(q)) · γ^q z^(px-1) x^(px) / (γ + x z)^(px+q),
     the density of the mean (x·z is Gamma(px, ν)) mixed over ν ~ Gamma(q, γ).
     """
-    p, q, g = (float(v) for v in params)
     x, z = np.asarray(x, dtype=float), np.asarray(z, dtype=float)
+    xu, inv = np.unique(x, return_inverse=True)
+    return _log_likelihood(params, xu, inv.reshape(x.shape), x, np.log(z), z)
+
+
+def _log_likelihood(params, xu, inv, x, log_z, z) -> np.ndarray:
+    """:func:`log_likelihood` with the gamma functions evaluated once per distinct ``x``."""
+    p, q, g = (float(v) for v in params)
+    head = gammaln(p * xu + q) - gammaln(p * xu) - gammaln(q) + p * xu * np.log(xu)
     px = p * x
-    return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g)
-            + (px - 1) * np.log(z) + px * np.log(x) - (px + q) * np.log(g + x * z))
+    return head[inv] + q * np.log(g) + (px - 1) * log_z - (px + q) * np.log(g + x * z)
 
 
 def expected_spend(params, x, z) -> np.ndarray:
@@ -64,11 +70,14 @@ class GammaGammaModel:
             raise NotEnoughDataError("The spend model needs at least three customers with repeat purchases "
                                      "and money spent.")
         scale = float(np.median(z))  # fit γ on a unit scale, then scale back
+        xu, inv = np.unique(x, return_inverse=True)
+        zs = z / scale
+        log_zs = np.log(zs)
 
         def nll(theta: np.ndarray) -> float:
-            p, q, g = np.exp(theta)
-            ll = log_likelihood((p, q, g), x, z / scale)
-            return -float(np.mean(ll)) + self.penalizer * float(np.sum(np.exp(theta) ** 2))
+            params = np.exp(theta)
+            ll = _log_likelihood(params, xu, inv, x, log_zs, zs)
+            return -float(np.mean(ll)) + self.penalizer * float(np.sum(params ** 2))
 
         best = None
         for start in (np.zeros(3), np.log([5.0, 3.0, 1.0])):

@@ -49,12 +49,12 @@ class CLVModel:
     Examples
     --------
     >>> customers = pd.DataFrame({"customer_id": list("abcdefghijkl"),
-    ...     "first_seen": ["2024-01-01"] * 12, "last_purchase": ["2024-06-01", "2024-03-01", "2024-01-01"] * 4,
-    ...     "orders": [5, 2, 1] * 4, "total_spent": [100.0, 50.0, 20.0, 90.0, 45.0, 30.0] * 2})
+    ...     "first_seen": ["2024-01-01"] * 12, "last_purchase": ["2024-12-15", "2024-03-01", "2024-01-01"] * 4,
+    ...     "orders": [5, 5, 1] * 4, "total_spent": [100.0, 50.0, 20.0, 90.0, 45.0, 30.0] * 2})
     >>> model = CLVModel().fit(customers, as_of="2024-12-31")
     >>> table = model.predict(horizon_days=365)
-    >>> bool(table.loc[table["customer_id"] == "a", "p_alive"].iloc[0] > table.loc[table["customer_id"] == "b",
-    ...      "p_alive"].iloc[0])
+    >>> alive = table.set_index("customer_id")["p_alive"]
+    >>> bool(alive["a"] > alive["b"])  # same orders, but b has been silent since March
     True
     """
 

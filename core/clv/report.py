@@ -182,3 +182,16 @@ def valuable_audiences(wh: Any, *, top: int = 3) -> list[dict[str, Any]]:
         return rank_audiences(customers, assignments[["customer_id", "segment", "name"]], top=top)
     except NotEnoughDataError:
         return []
+
+
+def value_view(customers: pd.DataFrame, assignments: pd.DataFrame, values: pd.DataFrame | None = None, *,
+               top: int = 25) -> dict[str, pd.DataFrame]:
+    """What the Segments page shows about value, in one call: ``segments`` (value per segment),
+    ``at_risk`` (the top repeat customers probably lapsing) and ``values`` (per customer).
+
+    Raises NotEnoughDataError when the customers hold no purchase history the model can learn from.
+    """
+    if values is None:
+        _, values = customer_values(customers)
+    return {"values": values, "segments": segment_value(values, assignments),
+            "at_risk": at_risk(values, assignments, top=top)}

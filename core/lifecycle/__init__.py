@@ -27,15 +27,19 @@ from core.lifecycle.drift import (
     KS_ALPHA, PSI_DRIFT, drift_report, drift_status, family_drift, psi, psi_categorical, seasonal_windows,
 )
 from core.lifecycle.tracking import Tracker, tracking_uri
-from core.lifecycle.state import STATE_TABLE, champions, latest_runs, metric_history, overview, runs
+from core.lifecycle.state import (
+    STATE_TABLE, champions, judged_drift, latest_runs, metric_history, overview, runs,
+)
 from core.lifecycle.retrain import (
-    ARTIFACT_VERSION, artifact_type, load_artifact, retrain, retrain_reason, run_retrain, should_promote,
+    ARTIFACT_VERSION, artifact_type, decide, load_artifact, retrain, retrain_reason, run_retrain, should_promote,
+    train_and_decide, train_missing,
 )
 from core.lifecycle.builtin import families
 
 __all__ = [
     "FAMILIES", "Family", "TrainResult", "register", "KS_ALPHA", "PSI_DRIFT", "drift_report", "drift_status",
     "family_drift", "psi", "psi_categorical", "seasonal_windows", "Tracker", "tracking_uri", "STATE_TABLE",
-    "champions", "latest_runs", "metric_history", "overview", "runs", "ARTIFACT_VERSION", "artifact_type",
-    "load_artifact", "retrain", "retrain_reason", "run_retrain", "should_promote", "families",
+    "champions", "judged_drift", "latest_runs", "metric_history", "overview", "runs", "ARTIFACT_VERSION", "artifact_type",
+    "decide", "load_artifact", "retrain", "retrain_reason", "run_retrain", "should_promote", "train_and_decide",
+    "train_missing", "families",
 ]

@@ -16,7 +16,12 @@ from core.warehouse import Warehouse
 
 @dataclass
 class TrainResult:
-    """What a family's training returns: figures, the inputs it saw, and a small artifact."""
+    """What a family's training returns: figures, the inputs it saw, and a small artifact.
+
+    ``baseline`` holds the current champion's figures measured on the same held-out data
+    in the same run, when the family can measure them; champion/challenger then compares
+    like with like instead of with figures the champion scored on other data.
+    """
 
     metrics: dict[str, float]
     primary: str
@@ -26,6 +31,10 @@ class TrainResult:
     features: pd.DataFrame | None = None
     date_column: str | None = None
     artifact: dict[str, Any] | None = None
+    baseline: dict[str, float] | None = None
+    #: Called once when the challenger is promoted: puts the new model where the pages read it
+    #: (the sentiment head becomes the registry's current head, for instance).
+    on_promote: Callable[[], Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -88,47 +88,78 @@ def retrain(wh: Warehouse, settings: Settings, names: Iterable[str] | None = Non
     if unknown:
         raise BadInputError(f"Unknown model family: {', '.join(unknown)}; choose from {', '.join(families)}.")
     tracker = tracker or Tracker(tracking_uri(settings), account=settings.account)
+    say = progress or (lambda _f, _m: None)
     current, latest = champions(wh), latest_runs(wh)
     results = []
     for i, name in enumerate(names):
-        family = families[name]
-        if progress:
-            progress(i / len(names), f"Checking {name}")
+        say(i / len(names), f"Checking {name}")
         champ = current.loc[name] if name in current.index else None
-        reason = retrain_reason(wh, family, champ, force=force,
-                                last=latest.loc[name] if name in latest.index else None)
+        last = latest.loc[name] if name in latest.index else None
+        reason = retrain_reason(wh, families[name], champ, force=force, last=last)
         if reason is None:
             results.append({"family": name, "retrained": False, "reason": "up to date", "promoted": False,
                             "metrics": json.loads(champ["metrics"]), "run_id": champ["run_id"],
                             "version": champ["version"]})
             continue
-        if progress:
-            progress(i / len(names), f"Training {name} ({reason})")
-        try:
-            result = family.train(wh, settings)
-        except (NotEnoughDataError, WorkbenchError) as exc:
-            results.append({"family": name, "retrained": False, "reason": f"{reason}; cannot train: {exc}",
-                            "promoted": False, "metrics": {}, "run_id": None, "version": None})
-            continue
-        champ_metrics = json.loads(champ["metrics"]) if champ is not None else None
-        promoted, decision = should_promote(champ_metrics, result.metrics, result.primary, result.higher_is_better)
-        run_id = tracker.log(name, result, data_version=wh.data_version, promoted=promoted, reason=reason,
-                             decision=decision)
-        version = _next_version(wh, name) if promoted else (champ["version"] if champ is not None else None)
-        if promoted and result.artifact is not None:
-            _save_artifact(settings, name, version, run_id, result)
-        wh.save_state(STATE_TABLE, pd.DataFrame([{
-            "family": name, "run_id": run_id, "version": version if promoted else None,
-            "trained_at": pd.Timestamp.now(tz="UTC"), "data_version": wh.data_version,
-            "window_start": result.window[0], "window_end": result.window[1],
-            "metrics": json.dumps({k: _finite(v) for k, v in result.metrics.items()}),
-            "primary_metric": result.primary, "promoted": promoted, "reason": reason, "decision": decision}]))
-        results.append({"family": name, "retrained": True, "reason": reason, "promoted": promoted,
-                        "decision": decision, "metrics": {k: _finite(v) for k, v in result.metrics.items()},
-                        "run_id": run_id, "version": version})
-    if progress:
-        progress(1.0, "Done")
+        say(i / len(names), f"Training {name} ({reason})")
+        results.append(train_and_decide(wh, settings, families[name], champ, reason, tracker))
+    say(1.0, "Done")
     return results
+
+
+def train_missing(wh: Warehouse, settings: Settings, *, progress: Callable[[float, str], None] | None = None,
+                  tracker: Tracker | None = None, families: Mapping[str, Family] | None = None) -> list[dict]:
+    """Train and track every family never run on this workspace (the Models page's first open).
+
+    Families already run, promoted or not, are left alone: this only fills the gaps, so the
+    page opens on versions and figures rather than on empty rows.
+    """
+    if families is None:
+        from core.lifecycle.builtin import families as builtin
+
+        families = builtin()
+    latest = latest_runs(wh)
+    missing = [n for n in families if n not in latest.index]
+    if not missing:
+        return []
+    return retrain(wh, settings, missing, progress=progress, tracker=tracker, families=families)
+
+
+def train_and_decide(wh: Warehouse, settings: Settings, family: Family, champ: pd.Series | None, reason: str,
+                     tracker: Tracker) -> dict[str, Any]:
+    """Train one family's challenger, decide, track the run in MLflow and the warehouse, save a champion."""
+    name = family.name
+    try:
+        result = family.train(wh, settings)
+    except (NotEnoughDataError, WorkbenchError) as exc:
+        return {"family": name, "retrained": False, "reason": f"{reason}; cannot train: {exc}",
+                "promoted": False, "metrics": {}, "run_id": None, "version": None}
+    promoted, decision = decide(champ, result)
+    run_id = tracker.log(name, result, data_version=wh.data_version, promoted=promoted, reason=reason,
+                         decision=decision)
+    version = _next_version(wh, name) if promoted else (champ["version"] if champ is not None else None)
+    if promoted and result.artifact is not None:
+        _save_artifact(settings, name, version, run_id, result)
+    if promoted and result.on_promote is not None:
+        result.on_promote()
+    metrics = {k: _finite(v) for k, v in result.metrics.items()}
+    wh.save_state(STATE_TABLE, pd.DataFrame([{
+        "family": name, "run_id": run_id, "version": version if promoted else None,
+        "trained_at": pd.Timestamp.now(tz="UTC"), "data_version": wh.data_version,
+        "window_start": result.window[0], "window_end": result.window[1], "metrics": json.dumps(metrics),
+        "primary_metric": result.primary, "promoted": promoted, "reason": reason, "decision": decision}]))
+    return {"family": name, "retrained": True, "reason": reason, "promoted": promoted, "decision": decision,
+            "metrics": metrics, "run_id": run_id, "version": version}
+
+
+def decide(champion: pd.Series | None, result: TrainResult) -> tuple[bool, str]:
+    """Champion/challenger for one run: against the champion's figures on the same hold-out when the
+    family measured them (``result.baseline``), else against the figures stored with the champion."""
+    if result.baseline and result.baseline.get(result.primary) is not None:
+        ok, why = should_promote(result.baseline, result.metrics, result.primary, result.higher_is_better)
+        return ok, f"{why}; both on the same hold-out"
+    stored = json.loads(champion["metrics"]) if champion is not None else None
+    return should_promote(stored, result.metrics, result.primary, result.higher_is_better)
 
 
 def _finite(v: Any) -> float | None:

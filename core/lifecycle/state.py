@@ -77,3 +77,21 @@ def latest_runs(wh: Warehouse) -> pd.DataFrame:
     if frame.empty:
         return frame
     return frame.sort_values("trained_at").groupby("family").tail(1).set_index("family")
+
+
+def judged_drift(wh: Warehouse, family: Family, champion: pd.Series | None, recent_days: int = 28) -> dict:
+    """A family's drift, judged only where there is something to compare.
+
+    Without a model there is nothing drift could make stale; a model trained on exactly the
+    current data has seen whatever shift they hold. Both come back as ``not judged`` with the
+    reason; otherwise :func:`core.lifecycle.drift.drift_status`.
+    """
+    from core.lifecycle.drift import drift_status
+
+    empty = pd.DataFrame()
+    if champion is None:
+        return {"status": "not judged", "drifted": [], "table": empty, "note": "no model yet, nothing to compare"}
+    if int(champion["data_version"]) == wh.data_version:
+        return {"status": "not judged", "drifted": [], "table": empty,
+                "note": "the current model was trained on exactly these data"}
+    return drift_status(wh, family, recent_days)

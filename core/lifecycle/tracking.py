@@ -24,8 +24,22 @@ def tracking_uri(settings: Settings) -> str:
     return f"sqlite:///{path}"
 
 
+def artifact_root(uri: str) -> str | None:
+    """Where a SQLite tracking store keeps run artifacts: ``mlartifacts/`` beside the database file.
+
+    MLflow's default is ``./mlruns`` under the working directory, which puts artifacts in the
+    code folder; a server URI (http, databricks) keeps its own default (None).
+
+    >>> artifact_root("sqlite:////srv/wb/mlflow.db")
+    'file:///srv/wb/mlartifacts'
+    """
+    if not uri.startswith("sqlite:///"):
+        return None
+    return (Path(uri[len("sqlite:///"):]).resolve().parent / "mlartifacts").as_uri()
+
+
 class Tracker:
-    """Logs runs to MLflow (imported lazily: it is slow to import)."""
+    """Logs runs to MLflow (imported lazily: it is slow to import); artifacts beside the tracking store."""
 
     experiment = "marketing-workbench"
 
@@ -41,6 +55,8 @@ class Tracker:
         logging.getLogger("alembic").setLevel(logging.WARNING)
         logging.getLogger("mlflow").setLevel(logging.WARNING)
         mlflow.set_tracking_uri(self.uri)
+        if mlflow.get_experiment_by_name(self.experiment) is None:
+            mlflow.create_experiment(self.experiment, artifact_location=artifact_root(self.uri))
         mlflow.set_experiment(self.experiment)
         return mlflow
 

@@ -45,7 +45,10 @@ class Plan:
             plan.append({
                 "platform": r["platform"], "ad_type": r["ad_type"], "bidding_strategy": r["bidding_strategy"],
                 "audience": {"age_min": int(r["age_min"]), "age_max": int(r["age_max"]), "gender": r["gender"],
-                             "interests": list(r["interests"]), "location": r["location"]},
+                             "interests": list(r["interests"]), "location": r["location"],
+                             # the export gave no targeting: the ages and gender above are no restriction known
+                             **({"unknown": True} if str(r.get("audience", "")).startswith("unknown audience")
+                                else {})},
                 "daily_budget": round(float(r["daily_budget"]), 2),
                 "expected": {"spend": round(float(r["daily_budget"]), 2), "leads": round(float(r["leads"]), 2),
                              "conversions": round(float(r["conversions"]), 2),

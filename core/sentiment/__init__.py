@@ -12,6 +12,7 @@ One concern per file, each name re-exported here so callers write ``from core im
 ``store``      the workspace: scores once per model and text, analyst corrections, labelled rows
 ``training``   splits, evaluation beside VADER, the shipped build, retraining with corrections
 ``pipeline``   optional local Hugging Face pipeline
+``replies``    drafted answers for comments that need one (AI service, else labelled templates)
 ``views``      frames for the page: model card, over time, per post, needs a reply
 ``cli``        ``python -m core sentiment`` / ``python -m core train sentiment``
 =============  ===============================================================================
@@ -54,10 +55,13 @@ from core.sentiment.store import (
 from core.sentiment.training import (
     TWEETEVAL_TRAIN_FRACTION, RT_TRAIN_FRACTION, SPLIT_SEED, DEFAULT_C, AIRLINE_SAMPLE, split_tweeteval, evaluate,
     train_head, training_sets, evaluation_only_sets, evaluation_card, build_shipped_head, PRIOR_STRENGTH,
-    WORKSPACE_WEIGHT, checkset, retrain_with_corrections,
+    WORKSPACE_WEIGHT, checkset, promotion_decision, retrain_with_corrections,
 )
 from core.sentiment.pipeline import (
     PipelineModel, model_for,
+)
+from core.sentiment.replies import (
+    TEMPLATE_SOURCE, REPLY_SCHEMA, topic_of, template_reply, draft_replies,
 )
 from core.sentiment.views import (
     model_card, sentiment_over_time, post_summary, needs_reply,
@@ -79,6 +83,7 @@ __all__ = [
     'correct_label', 'training_rows', 'pending_count', 'TWEETEVAL_TRAIN_FRACTION', 'RT_TRAIN_FRACTION',
     'SPLIT_SEED', 'DEFAULT_C', 'AIRLINE_SAMPLE', 'split_tweeteval', 'evaluate', 'train_head', 'training_sets',
     'evaluation_only_sets', 'evaluation_card', 'build_shipped_head', 'PRIOR_STRENGTH', 'WORKSPACE_WEIGHT',
-    'checkset', 'retrain_with_corrections', 'PipelineModel', 'model_for', 'model_card', 'sentiment_over_time',
+    'checkset', 'promotion_decision', 'retrain_with_corrections', 'PipelineModel', 'model_for', 'TEMPLATE_SOURCE',
+    'REPLY_SCHEMA', 'topic_of', 'template_reply', 'draft_replies', 'model_card', 'sentiment_over_time',
     'post_summary', 'needs_reply', 'run_sentiment', 'run_train',
 ]

@@ -200,9 +200,28 @@ def checkset(models_dir: Path | None = None) -> pd.DataFrame:
     return pd.DataFrame(json.loads(path.read_text(encoding="utf-8"))["rows"])
 
 
+def promotion_decision(metrics: dict[str, Any], *, figure: str = "accuracy",
+                       tolerance: float = 1e-9) -> tuple[bool, str]:
+    """Champion/challenger for a retrained head: promoted only when its held-out figure is at least as good.
+
+    The held-out set is the shipped check set (TweetEval tweets no head trained on): ``metrics["checkset"]``
+    holds the current head's (``before``) and the challenger's (``after``) figures on it.
+
+    >>> promotion_decision({"checkset": {"before": {"accuracy": 0.687}, "after": {"accuracy": 0.657}}})[0]
+    False
+    """
+    check = metrics.get("checkset")
+    if not check:
+        return True, "no held-out check set to compare on"
+    old, new = float(check["before"][figure]), float(check["after"][figure])
+    if new >= old - tolerance:
+        return True, f"held-out {figure} {old:.3f} -> {new:.3f} (at least as good): promoted"
+    return False, f"held-out {figure} would fall from {old:.3f} to {new:.3f}: the current head stays"
+
+
 def retrain_with_corrections(wh: Any, models_dir: str | Path, *, base: SentimentModel | None = None,
                              strength: float = PRIOR_STRENGTH, weight: float = WORKSPACE_WEIGHT,
-                             progress: ProgressFn | None = None, promote: bool = True) -> SentimentModel:
+                             progress: ProgressFn | None = None, promote: bool | None = None) -> SentimentModel:
     """Move the current head towards the workspace's labels (corrections and labelled comments).
 
     Starts from ``base`` (default: the current head) and refits with a prior centred
@@ -210,7 +229,9 @@ def retrain_with_corrections(wh: Any, models_dir: str | Path, *, base: Sentiment
     and a handful of corrections cannot undo it. The new head is saved under
     ``models_dir/sentiment/`` with a passport naming its base and the corrections'
     hash; its figures on the workspace labels and on the shipped check set, before
-    and after, go into the passport.
+    and after, go into the passport. With ``promote=None`` it becomes the current head only
+    when its held-out check-set accuracy is at least as good (:func:`promotion_decision`);
+    otherwise it is kept unpromoted and the passport's ``extra.promotion`` says why.
     """
     base = base or load_model(models_dir)
     rows = training_rows(wh)
@@ -227,7 +248,9 @@ def retrain_with_corrections(wh: Any, models_dir: str | Path, *, base: Sentiment
     metrics: dict[str, Any] = {"workspace_labels": {"before": before, "after": after}}
     check = checkset()
     if len(check):
-        Xc = base.features(check["text"].tolist())
+        # The check set never changes: its embeddings are kept on disk, so a retrain encodes only the new rows.
+        texts_c = check["text"].astype(str).tolist()
+        Xc = base.features(texts_c, embeddings=cached_embeddings(texts_c, cache_dir=_cache_dir(None)))
         metrics["checkset"] = {
             "before": classification_metrics(check["label"], base.head.predict(Xc)),
             "after": classification_metrics(check["label"], new_head.predict(Xc))}
@@ -240,5 +263,7 @@ def retrain_with_corrections(wh: Any, models_dir: str | Path, *, base: Sentiment
                  "base_data": base.passport.get("data") or {}},
         "metrics": {**metrics, "base_model_card": base_card},
     }
-    save_model(model, models_dir, promote=promote)
+    promoted, why = promotion_decision(metrics) if promote is None else (bool(promote), "asked for")
+    model.passport["extra"] = {"promotion": {"promoted": promoted, "reason": why}}
+    save_model(model, models_dir, promote=promoted)
     return model

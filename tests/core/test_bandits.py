@@ -292,3 +292,17 @@ def test_results_blank_cells_are_zero_but_text_is_rejected():
     assert ok["clicks"].tolist() == [0]
     with pytest.raises(BadInputError, match="must be a number"):
         B.clean_results(pd.DataFrame([{"arm": "A", "date": "2026-01-01", "impressions": "ten"}]), ["A"])
+
+
+def test_obd_sample_prefers_the_data_sets_folder_then_the_shipped_copy(tmp_path):
+    from core.config import PROJECT_ROOT
+
+    shipped = B.obd_sample(tmp_path)  # nothing under tmp_path: the copy shipped in data/obd
+    assert shipped == (PROJECT_ROOT / "data" / "obd" / "obd_random.csv.gz",
+                       PROJECT_ROOT / "data" / "obd" / "obd_bts.csv.gz")
+    assert "tests" not in shipped[0].parts and len(B.read_obd(shipped[0])) == 10_000
+    full = tmp_path / "obd-sample"
+    full.mkdir()
+    for name in ("random_all.csv", "bts_all.csv"):
+        (full / name).write_text("item_id,position,click,propensity_score\n1,1,0,0.0125\n")
+    assert B.obd_sample(tmp_path) == (full / "random_all.csv", full / "bts_all.csv")

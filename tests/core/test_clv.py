@@ -215,3 +215,18 @@ def test_saved_model_round_trips_through_the_registry(cdnow, tmp_path):
     assert np.allclose(got["expected_value"], model.predict(summary=model.summary_)["expected_value"])
     with pytest.raises(registry.ModelMismatchError):
         CLVModel.load(tmp_path, spend_basis="repeat")
+
+
+def test_chart_builders_return_figures(cdnow):
+    from core.charts import clv as charts
+
+    check = holdout_check(cdnow, CAL_END)
+    track = charts.tracking(check.tracking)
+    assert [t.name for t in track.data] == ["actual", "model"] and len(track.data[0].x) == len(check.tracking)
+    cond = charts.conditional_expectation(check.by_group)
+    assert list(cond.data[0].x) == check.by_group["group"].tolist()
+    seg = pd.DataFrame({"segment": [0, 1], "name": ["a", "b"], "value_per_customer": [10.0, 30.0],
+                        "share_alive": [0.5, 0.9]})
+    bars = charts.segment_value(seg)
+    assert list(bars.data[0].y) == ["a", "b"] and bars.data[0].text[1] == "90% active"
+    assert len(charts.tracking(pd.DataFrame()).data) == 0

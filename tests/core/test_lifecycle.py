@@ -112,3 +112,31 @@ def test_unknown_family_is_bad_input(wh, toy, tmp_path):
 
     with pytest.raises(BadInputError):
         lifecycle.retrain(wh, Settings.from_mapping({"WORKBENCH_ROOT": str(tmp_path)}), ["nope"], families=toy)
+
+
+def test_challenger_is_judged_against_the_champion_on_the_same_holdout(tmp_path, wh, example_file):
+    promoted = []
+
+    def train(wh, settings):
+        # stored champion figures are not comparable: the family measured both heads on today's hold-out
+        return TrainResult(metrics={"accuracy": 0.657}, primary="accuracy", higher_is_better=True,
+                           baseline={"accuracy": 0.687}, on_promote=lambda: promoted.append(1))
+
+    fam = {"held": Family(name="held", description="d", train=train, features=lambda w: (None, None))}
+    settings = Settings.from_mapping({"WORKBENCH_ROOT": str(tmp_path), "MLFLOW_TRACKING_URI":
+                                      f"sqlite:///{tmp_path / 'mlflow.db'}"})
+    wh.ingest(example_file)
+    out = lifecycle.retrain(wh, settings, ["held"], families=fam)[0]
+    assert out["retrained"] and not out["promoted"] and "same hold-out" in out["decision"]
+    assert "0.657" in out["decision"] and "0.687" in out["decision"] and promoted == []
+
+
+def test_mlflow_artifacts_go_beside_the_tracking_store(tmp_path, wh, example_file, toy, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    store = tmp_path / "track" / "mlflow.db"
+    store.parent.mkdir()
+    settings = Settings.from_mapping({"WORKBENCH_ROOT": str(tmp_path), "MLFLOW_TRACKING_URI": f"sqlite:///{store}"})
+    wh.ingest(example_file)
+    lifecycle.retrain(wh, settings, ["toy"], families=toy)
+    saved = list((store.parent / "mlartifacts").rglob("toy.json"))
+    assert len(saved) == 1 and not (tmp_path / "mlruns").exists()  # MLflow's default: ./mlruns of the cwd

@@ -77,3 +77,21 @@ def test_missing_model_is_a_config_error(tmp_path):
         registry.load(tmp_path, "toy", model_type="toy", version=2)
     with pytest.raises(ValueError):
         registry.save(tmp_path, "../evil", {}, model_type="t", version=1, config={})
+
+
+def test_documents_are_saved_hashed_and_checked(tmp_path):
+    from core import registry as reg
+
+    reg.save(tmp_path, "lifecycle_demo", {}, model_type="demo", version=1, config={"k": 1},
+             documents={"model": {"curves": [1, 2]}}, artifact_id="v1")
+    doc, passport = reg.load_document(tmp_path, "lifecycle_demo", "model", model_type="demo", version=1)
+    assert doc == {"curves": [1, 2]} and "model.json" in passport["files"]
+    with pytest.raises(FileExistsError):
+        reg.save(tmp_path, "lifecycle_demo", {}, model_type="demo", version=1, config={"k": 1}, artifact_id="v1")
+    reg.save(tmp_path, "lifecycle_demo", {}, model_type="demo", version=1, config={"k": 1},
+             documents={"model": {"curves": [3]}}, artifact_id="v1", replace=True)
+    assert reg.load_document(tmp_path, "lifecycle_demo", "model", model_type="demo", version=1)[0] == {"curves": [3]}
+    (tmp_path / "lifecycle_demo" / "v1" / "model.json").write_text('{"curves": [9]}')
+    with pytest.raises(reg.ModelMismatchError) as err:
+        reg.load_document(tmp_path, "lifecycle_demo", "model", model_type="demo", version=1)
+    assert err.value.title == "Saved model does not match" and "changed" in err.value.message

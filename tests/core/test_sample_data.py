@@ -171,6 +171,8 @@ def test_posting_habit_is_not_the_best_slot(shipped):
 
 
 def test_comments_follow_their_posts_and_keep_pool_labels(shipped):
+    from core.sample_comments import clinic_comment_pool
+
     posts = shipped.posts.set_index("post_id")
     c = shipped.comments
     created = pd.to_datetime(c["created_at"], utc=True)
@@ -179,7 +181,7 @@ def test_comments_follow_their_posts_and_keep_pool_labels(shipped):
     assert (posts.loc[c["post_id"], "platform"].to_numpy() == c["platform"].to_numpy()).all()
     per_post = c["post_id"].value_counts()
     assert (posts.loc[per_post.index, "comments"] >= per_post).all()
-    pool = sd.load_comment_pool().drop_duplicates("text").set_index("text")["label"]
+    pool = clinic_comment_pool(seed=shipped.seed).drop_duplicates("text").set_index("text")["label"]
     assert (pool.loc[c["text"]].to_numpy() == c["label"].to_numpy()).all()
 
 

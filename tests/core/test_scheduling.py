@@ -395,3 +395,30 @@ def test_cli_forecast(capsys, workspace_file, tmp_path):
     empty.write_text(json.dumps({"campaigns": []}))
     code, _, err = _run(capsys, ["best-times", "--data", str(empty)])
     assert code == 1 and "posts" in err
+
+
+def test_forecast_report_starts_the_day_after_the_last_data_day_and_says_so():
+    from core.warehouse import Warehouse
+
+    wh = Warehouse.in_memory()
+    wh.ingest_records("campaigns", synthetic_campaigns(120, random_state=13).to_dict(orient="records"))
+    seen = []
+    report = sch.forecast_report(wh, "leads", horizon=14, country=None, today=date(2024, 9, 28),
+                                 progress=lambda f, m: seen.append((f, m)))
+    last = pd.Timestamp("2024-06-01") + pd.Timedelta(days=119)
+    assert report["last_day"] == last.date() and report["forecast"]["date"].iloc[0] == last + pd.Timedelta(days=1)
+    assert report["days_since"] == 0 and "mase" in report["backtest"]
+    assert seen[-1] == (1.0, "Done") and all(0 <= f <= 1 for f, _ in seen)
+    assert any("Backtesting" in m for _, m in seen)
+    later = sch.forecast_report(wh, "leads", horizon=14, country=None, today=date(2024, 10, 28))
+    note = sch.forecast_note(later)
+    assert later["days_since"] == 30 and "Sep 28, 2024" in note and "30 days ago" in note and "newer data" in note
+
+
+def test_forecast_report_without_enough_history_still_forecasts_with_a_note():
+    from core.warehouse import Warehouse
+
+    wh = Warehouse.in_memory()
+    wh.ingest_records("campaigns", synthetic_campaigns(60, random_state=2).to_dict(orient="records"))
+    report = sch.forecast_report(wh, "leads", horizon=28, country=None)
+    assert "note" in report["backtest"] and len(report["forecast"]) == 28

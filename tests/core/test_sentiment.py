@@ -316,3 +316,25 @@ def test_hf_pipeline_option_without_a_cached_model_is_a_clear_error(capsys, tmp_
     assert s.PipelineModel._label("LABEL_2", 3) == "positive"
     assert s.PipelineModel._label("NEGATIVE", 2) == "negative"
     assert s.PipelineModel._label("LABEL_1", 2) == "positive"
+
+
+def test_a_retrain_that_costs_held_out_accuracy_is_not_promoted(tmp_path, model):
+    # The reported case: a retrain was promoted while held-out accuracy fell 0.687 -> 0.657.
+    ok, why = s.promotion_decision({"checkset": {"before": {"accuracy": 0.687}, "after": {"accuracy": 0.657}}})
+    assert not ok and "0.687" in why and "0.657" in why
+    assert s.promotion_decision({"checkset": {"before": {"accuracy": 0.687}, "after": {"accuracy": 0.687}}})[0]
+    # Corrections that call plainly happy comments negative, heavily weighted, cost general accuracy.
+    happy = ["Love it, thank you so much!", "Best day ever, so happy with this", "Wonderful staff, great work",
+             "Amazing, I love this so much", "Thanks, you are all brilliant!", "So good, highly recommend"]
+    rows = [{"comment_id": f"h{i}", "post_id": "p1", "platform": "facebook",
+             "created_at": f"2025-03-0{1 + i % 9}T10:00:00Z", "text": f"{happy[i % len(happy)]} #{i}"} for i in range(24)]
+    wh = Warehouse.in_memory()
+    wh.ingest_records("comments", rows)
+    for r in rows:
+        s.correct_label(wh, r["comment_id"], "negative")
+    new = s.retrain_with_corrections(wh, tmp_path, base=model, weight=500.0)
+    check = new.passport["metrics"]["checkset"]
+    assert check["after"]["accuracy"] < check["before"]["accuracy"]
+    assert new.passport["extra"]["promotion"]["promoted"] is False
+    assert s.load_model(tmp_path).model_id == model.model_id      # the current head stays
+    assert s.current_model_id(tmp_path) == model.model_id

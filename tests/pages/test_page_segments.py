@@ -60,3 +60,24 @@ def test_too_few_customers_gets_a_note_not_an_error(loaded_db):
     at = open_page("segments")  # the contract example: one customer
     assert not at.exception and not error_texts(at)
     assert any("at least 10 customers" in i.value for i in at.info)
+
+
+def test_sample_workspace_shows_value_per_segment_and_the_at_risk_list(db_path):
+    from tests.pages.conftest import ROOT
+
+    sample = ROOT / "data" / "sample" / "workspace.json.gz"
+    wh = Warehouse.open(db_path)
+    wh.ingest(sample)
+    wh.close()
+    at = open_page("segments", timeout=180)
+    assert not at.exception, at.exception
+    assert not error_texts(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Stability"].endswith(("(stable)", "(fragile)"))
+    frames = [d.value for d in at.dataframe]
+    value = next(f for f in frames if "value_per_customer" in f.columns)
+    assert value["customers"].sum() == 2500 and (value["expected_value"] >= 0).all()
+    assert value["share_alive"].between(0, 1).all()
+    risk = next(f for f in frames if "value_at_stake" in f.columns)
+    assert len(risk) > 0 and (risk["p_alive"] < 0.5).all() and (risk["orders"] > 1).all()
+

@@ -62,13 +62,21 @@ def sentiment_train(wh: Warehouse, settings: Settings) -> TrainResult:
             "macro_recall"]
     return TrainResult(
         metrics=metrics, primary="macro_recall", higher_is_better=True,
+        baseline={"macro_recall": before["macro_recall"], "accuracy": before["accuracy"]},
         params={"base": base.model_id, "prior_strength": sen.PRIOR_STRENGTH, "workspace_weight": sen.WORKSPACE_WEIGHT,
                 "holdout_share": SENTIMENT_HOLDOUT, "split_seed": SENTIMENT_SEED,
                 "by_source": rows["source"].value_counts().to_dict()},
         window=_window(wh.comments()["created_at"].pipe(pd.to_datetime, utc=True).dt.tz_localize(None)),
         artifact={"labels": list(sen.LABELS), "features": int(head.coef_.shape[1]),
                   "coef": np.round(head.coef_, 5).tolist(), "intercept": np.round(head.intercept_, 5).tolist(),
-                  "base": base.model_id})
+                  "base": base.model_id},
+        on_promote=lambda: sen.save_model(
+            sen.SentimentModel(head=head, use_vader=base.use_vader, passport={
+                "params": {**(base.passport.get("params") or {}), "prior_strength": sen.PRIOR_STRENGTH},
+                "data": {"base": base.model_id, "rows": int(len(train_idx)), "lifecycle_family": "sentiment"},
+                "metrics": {"workspace_holdout": {"before": before, "after": after},
+                            "base_model_card": {k: v for k, v in (base.passport.get("metrics") or {}).items()}}}),
+            settings.models_dir))
 
 
 FAMILY = register(Family('sentiment', "Sentiment head refitted on analyst corrections", sentiment_train, sentiment_features, schedule_days=30))

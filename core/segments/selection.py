@@ -1,0 +1,200 @@
+"""Choosing the number of segments, and how stable the chosen segments are.
+
+The number comes in two steps. The BIC of full-covariance Gaussian mixtures on the
+transformed features (lowest wins) says how many Gaussian components describe the
+customers; real groups are rarely Gaussian, so BIC tends to spend two components on
+one skewed group. Components that overlap so much that telling them apart is close
+to a coin toss are then merged (Baudry, Raftery, Celeux, Lo & Gottardo 2010, "Combining
+mixture components for clustering": the pair whose merger removes the most
+classification entropy per customer, while that is at least :data:`MERGE_ENTROPY`).
+On customer bases built in five different ways this beat the silhouette of k-means by
+a wide margin (``bench/segments.py --quality``). Stability is reported beside it: the
+adjusted Rand index between segmentations refitted on bootstrap resamples, each
+labelling the same customers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.mixture import GaussianMixture
+
+SAMPLE_FOR_SELECTION = 4000
+SAMPLE_FOR_SILHOUETTE = 2000
+SAMPLE_FOR_STABILITY = 3000
+#: Variance floor of mixture components on standardised features: without it a component can
+#: shrink onto a handful of identical customers and BIC rewards the fake precision.
+GMM_VARIANCE_FLOOR = 0.05
+GMM_RESTARTS = 3
+#: Merge two components while telling them apart costs at least this much entropy per customer
+#: they hold (log 2 = 0.69 when they coincide). Tuned on two of the five generators (0.1-0.3 tried).
+MERGE_ENTROPY = 0.2
+#: At or above this bootstrap agreement the page calls the segments stable.
+STABLE_ARI = 0.8
+
+
+def sample_index(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """All rows when there are few, else a sorted random ``size`` of them."""
+    return np.arange(n) if n <= size else np.sort(rng.choice(n, size=size, replace=False))
+
+
+def gaussian_mixture(k: int, *, random_state: int = 0, restarts: int | None = None) -> GaussianMixture:
+    """The one mixture the segments use: full covariances, floored variance, a few restarts."""
+    return GaussianMixture(n_components=k, covariance_type="full", n_init=restarts or GMM_RESTARTS,
+                           reg_covar=GMM_VARIANCE_FLOOR,
+                           random_state=random_state)
+
+
+def bic_curve(X: np.ndarray, ks: range, *, random_state: int = 0) -> pd.DataFrame:
+    """BIC of a Gaussian mixture for each k, on a sample of ``X`` (lower is better)."""
+    Xs = X[sample_index(len(X), SAMPLE_FOR_SELECTION, np.random.default_rng(random_state))]
+    rows = [{"k": k, "score": float(gaussian_mixture(k, random_state=random_state).fit(Xs).bic(Xs)),
+             "metric": "bic"} for k in ks]
+    return pd.DataFrame(rows)
+
+
+def _entropy(p: np.ndarray) -> float:
+    return float(-np.sum(p * np.log(np.clip(p, 1e-300, None))))
+
+
+def merge_components(proba: np.ndarray, threshold: float | None = None) -> np.ndarray:
+    """Which segment each mixture component belongs to, after merging the ones that overlap.
+
+    ``proba`` is customers x components (posterior probabilities). Returns an int array
+    component -> segment (0..g-1, numbered in component order).
+    """
+    threshold = MERGE_ENTROPY if threshold is None else threshold
+    groups = [[j] for j in range(proba.shape[1])]
+    cols = [proba[:, j] for j in range(proba.shape[1])]
+    while len(cols) > 1:
+        best, pair = -1.0, (0, 1)
+        for i in range(len(cols)):
+            for j in range(i + 1, len(cols)):
+                both = cols[i] + cols[j]
+                gain = (_entropy(cols[i]) + _entropy(cols[j]) - _entropy(both)) / max(float(both.sum()), 1e-12)
+                if gain > best:
+                    best, pair = gain, (i, j)
+        if best < threshold:
+            break
+        i, j = pair
+        cols[i], groups[i] = cols[i] + cols[j], groups[i] + groups[j]
+        del cols[j], groups[j]
+    out = np.empty(proba.shape[1], dtype=int)
+    for g, members in enumerate(sorted(groups, key=min)):
+        out[members] = g
+    return out
+
+
+def mixture_segments(X: np.ndarray, components: int, *, merge: bool, random_state: int = 0,
+                     restarts: int | None = None) -> tuple[GaussianMixture, np.ndarray]:
+    """A mixture of ``components`` fitted on X and its component -> segment map (identity unless ``merge``)."""
+    gm = gaussian_mixture(components, random_state=random_state, restarts=restarts).fit(X)
+    cmap = merge_components(gm.predict_proba(X)) if merge and components > 1 else np.arange(components)
+    return gm, cmap
+
+
+def mixture_labels(gm: GaussianMixture, cmap: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Each customer's segment: the one whose merged components hold most of their probability
+    (NaN fields marginalised out, :func:`marginal_proba`)."""
+    proba = marginal_proba(gm, X)
+    onehot = np.zeros((len(cmap), int(cmap.max()) + 1))
+    onehot[np.arange(len(cmap)), cmap] = 1.0
+    return (proba @ onehot).argmax(axis=1)
+
+
+def best_k(curve: pd.DataFrame) -> int:
+    """The k a selection curve points at (lowest BIC, highest silhouette)."""
+    pick = curve["score"].idxmin() if str(curve["metric"].iloc[0]) == "bic" else curve["score"].idxmax()
+    return int(curve.loc[pick, "k"])
+
+
+def silhouette_curve(X: np.ndarray, ks: range, *, random_state: int = 0) -> pd.DataFrame:
+    """Silhouette (and inertia) of k-means for each k, on a sample of ``X`` (higher is better)."""
+    Xs = X[sample_index(len(X), SAMPLE_FOR_SELECTION, np.random.default_rng(random_state))]
+    rows = []
+    for k in ks:
+        km = KMeans(n_clusters=k, n_init=2, random_state=random_state).fit(Xs)
+        sil = silhouette_score(Xs, km.labels_, sample_size=min(SAMPLE_FOR_SILHOUETTE, len(Xs)),
+                               random_state=random_state)
+        rows.append({"k": k, "score": float(sil), "metric": "silhouette", "inertia": float(km.inertia_)})
+    return pd.DataFrame(rows)
+
+
+def bootstrap_stability(X: np.ndarray, fit_predict, *, reference: np.ndarray, repeats: int = 3,
+                        random_state: int = 0) -> float:
+    """Mean adjusted Rand index between the segments ``reference`` and those of refits on bootstrap resamples.
+
+    ``fit_predict(X_train, X_eval, seed) -> labels of X_eval``; every refit labels the
+    same customers (a sample of ``X``), so the index compares like with like.
+    """
+    rng = np.random.default_rng(random_state)
+    idx = sample_index(len(X), SAMPLE_FOR_STABILITY, rng)
+    X_eval, ref = X[idx], np.asarray(reference)[idx]
+    scores = []
+    for r in range(repeats):
+        boot = rng.choice(len(X), size=min(len(X), SAMPLE_FOR_STABILITY), replace=True)
+        scores.append(adjusted_rand_score(ref, fit_predict(X[boot], X_eval, random_state + 1 + r)))
+    return float(np.mean(scores))
+
+
+def stability_label(ari: float) -> str:
+    """"stable" / "fragile" in words a marketer can act on."""
+    if ari != ari:
+        return "unknown"
+    return "stable" if ari >= STABLE_ARI else "fragile"
+
+
+def silhouette(X: np.ndarray, labels: np.ndarray, *, noise: int = -1, random_state: int = 0) -> float:
+    """Silhouette of a segmentation on a sample (noise excluded); NaN with fewer than two segments."""
+    mask = labels != noise
+    if len(set(labels[mask].tolist())) < 2:
+        return float("nan")
+    rng = np.random.default_rng(random_state)
+    idx = np.flatnonzero(mask)
+    if len(idx) > SAMPLE_FOR_SILHOUETTE:  # pairwise distances: 2,000 customers cost 1/4 of 4,000
+        idx = np.sort(rng.choice(idx, SAMPLE_FOR_SILHOUETTE, replace=False))
+    return float(silhouette_score(X[idx], labels[idx]))
+
+
+def marginal_proba(gm: GaussianMixture, X: np.ndarray) -> np.ndarray:
+    """Posterior component probabilities where NaN marks a missing field.
+
+    A customer with blanks is judged on the fields they have: the likelihood of each
+    component is its Gaussian marginal over the observed fields (exact for a Gaussian
+    mixture), rather than a made-up median that pulls them toward the middle. Rows are
+    grouped by which fields are missing, so the cost is one small Gaussian per pattern.
+    """
+    X = np.asarray(X, dtype=float)
+    miss = np.isnan(X)
+    if not miss.any():
+        return gm.predict_proba(X)
+    out = np.empty((len(X), gm.n_components))
+    patterns, inverse = np.unique(miss, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    log_w = np.log(np.clip(gm.weights_, 1e-300, None))
+    for p, pattern in enumerate(patterns):
+        rows = np.flatnonzero(inverse == p)
+        obs = ~pattern
+        if not obs.any():
+            out[rows] = gm.weights_
+            continue
+        Xo = X[np.ix_(rows, obs)]
+        logp = np.empty((len(rows), gm.n_components))
+        for c in range(gm.n_components):
+            cov = gm.covariances_[c][np.ix_(obs, obs)]
+            chol = np.linalg.cholesky(cov)
+            z = np.linalg.solve(chol, (Xo - gm.means_[c, obs]).T)
+            logp[:, c] = (log_w[c] - 0.5 * (z ** 2).sum(axis=0) - np.log(np.diag(chol)).sum()
+                          - 0.5 * obs.sum() * np.log(2 * np.pi))
+        logp -= logp.max(axis=1, keepdims=True)
+        e = np.exp(logp)
+        out[rows] = e / e.sum(axis=1, keepdims=True)
+    return out
+
+
+def complete_rows(X: np.ndarray) -> np.ndarray:
+    """Rows without a missing field (all rows when too few are complete to fit on)."""
+    ok = ~np.isnan(X).any(axis=1)
+    return X[ok] if ok.sum() >= max(50, len(X) // 3) else np.where(np.isnan(X), 0.0, X)

@@ -1,0 +1,39 @@
+"""A small variant of bench/load.py: concurrent browser sessions share one fit and show no error box."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import CHROMIUM
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "load.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_three_sessions_pressing_plan_at_once_fit_the_curves_at_most_once(tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make test installs it)")
+    load = _bench()
+    env = load.prepare_workspace(tmp_path)
+    env["WORKBENCH_WARM"] = "0"  # no warm start: the sessions themselves race for the first fit
+    proc, url = load.start_server(env, tmp_path / "server.log")
+    try:
+        results = asyncio.run(load.run(url, 3, ["recommendations"], timeout_s=600))
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    figures = load.summarise(results, ["recommendations"])
+    assert figures["pages"]["recommendations"]["completed"] == 3, figures
+    assert figures["pages"]["recommendations"]["error_boxes"] == 0, figures["errors"]
+    assert figures["sessions_that_planned"] == 3 and figures["sessions_that_fitted_curves"] == 1, figures
