@@ -32,7 +32,6 @@ DAYS = 730
 
 def write_files(rows: int, out: Path, seed: int = 0) -> dict[str, Path]:
     rng = np.random.default_rng(seed)
-    n_items = -(-rows // DAYS)
     start = date(2024, 11, 1)
     dates = [(start + timedelta(days=d)).isoformat() for d in range(DAYS)]
     spend = rng.gamma(2.0, 40.0, size=rows).round(2)

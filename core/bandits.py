@@ -323,7 +323,7 @@ def simulate(rates: Sequence[float], *, policy: str, horizon: int, runs: int = 2
     if floor * k > 1:
         raise BadInputError(f"A floor of {floor:.0%} per arm is impossible with {k} arms.")
     rng = np.random.default_rng(random_state)
-    best, gaps = p.max(), p.max() - p
+    gaps = p.max() - p
     losers = (gaps > 0).astype(float)
     succ = np.zeros((runs, k))
     pulls = np.zeros((runs, k))

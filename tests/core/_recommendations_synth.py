@@ -53,7 +53,6 @@ def make_history(seed: int = 1, n_items: int = 16, days: int = 730, start: str =
         leads = rng.poisson(mu)
         conv = rng.binomial(leads, 0.2)
         revenue = conv * rng.lognormal(np.log(250), 0.3, days)
-        label = f"{ {'female': 'women', 'male': 'men'}.get(gender, 'all') } {age_min}-{age_max} {location}"
         truth.append({"campaign_id": cid, "platform": k[0], "ad_type": k[1], "bidding_strategy": k[2],
                       "age_min": age_min, "age_max": age_max, "gender": gender, "interests": interests,
                       "location": location, "r": r, "b": b})

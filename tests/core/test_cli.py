@@ -2,7 +2,6 @@
 
 import json
 
-import pytest
 
 from core.cli import main, render_table
 

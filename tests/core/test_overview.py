@@ -3,7 +3,6 @@
 import math
 from datetime import date
 
-import pandas as pd
 import pytest
 
 from core import overview

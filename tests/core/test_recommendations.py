@@ -14,7 +14,7 @@ from core.cli import main
 from core.errors import BadInputError, NotEnoughDataError
 from core.objectives import parse_brief
 from core.recommendations import (Constraints, ResponseModel, allocate, backtest, budget_sweep, curve_frame,
-                                  kind_key, line_items, marginal, recommend, saturation)
+                                  kind_key, marginal, recommend, saturation)
 from tests.core._recommendations_synth import make_history, to_records
 
 KIND = ["platform", "ad_type", "bidding_strategy", "age_min", "age_max", "gender", "interests", "location"]
@@ -122,7 +122,6 @@ def test_pooling_borrows_strength_and_judges_new_combinations(history):
     df, truth = history
     # starve one item of history: only its first 14 days remain
     key0 = truth.index[0]
-    cid = df.loc[df["platform"] == truth.loc[key0, "platform"]]
     keep = df.copy()
     keep["key"] = [kind_key(*r) for r in keep[KIND].itertuples(index=False)]
     starved = keep[(keep["key"] != key0) | (keep["date"] < keep["date"].min() + pd.Timedelta(days=14))]
