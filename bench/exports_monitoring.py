@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-kind", type=int, default=4)
     args = ap.parse_args(argv)
     sums = {k: {"alerts": 0, "false": 0, "incidents": 0, "hits": 0.0} for k in ("contract", "exports")}
+    kinds: dict[str, dict[str, list[float]]] = {"contract": {}, "exports": {}}
     for seed in args.seeds:
         frame = sample_data.generate(seed=seed, n_posts=0, n_comments=0, n_customers=0).campaigns.copy()
         frame["date"] = pd.to_datetime(frame["date"])
@@ -76,11 +77,17 @@ def main(argv: list[str] | None = None) -> int:
             s["false"] += ev["false_alarms"]
             s["incidents"] += ev["incidents"]
             s["hits"] += ev["recall"] * ev["incidents"]
+            for kind, per in ev["per_kind"].items():
+                got = kinds[k].setdefault(kind, [0.0, 0])
+                got[0] += (per["recall"] or 0) * per["incidents"]
+                got[1] += per["incidents"]
         print(f"seed {seed}: " + "; ".join(f"{k} precision {ev['precision']:.3f} recall {ev['recall']:.3f} "
                                           f"({ev['alerts']} alerts)" for k, ev in runs.items()), flush=True)
     for k, s in sums.items():
         print(f"{k:9s} precision {1 - s['false'] / max(s['alerts'], 1):.3f} ({s['alerts']} alerts, {s['false']} false)"
               f"  recall {s['hits'] / max(s['incidents'], 1):.3f} ({int(round(s['hits']))}/{s['incidents']})")
+        print("          recall by kind: " + ", ".join(f"{kind} {h / max(n, 1):.2f} ({int(round(h))}/{n})"
+                                                      for kind, (h, n) in sorted(kinds[k].items())))
     return 0
 
 

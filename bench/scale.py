@@ -133,6 +133,14 @@ def run_batch(lake: Path, engine: str, since: str | None) -> dict:
         cmd += ["--master", "local[2]"]
     if since:
         cmd += ["--since", since]
+    r = run_measured(cmd)
+    payload = r.pop("payload")
+    return {**r, "alerts": len(payload["alerts"]), "clients_with_alerts": len({a["account_id"] for a in payload["alerts"]}),
+            "spark": payload.get("spark")}
+
+
+def run_measured(cmd: list[str]) -> dict:
+    """Run a command; its wall time, CPU seconds and peak memory of its process tree, and its JSON output."""
     peak = [0]
     cpu_seen: dict[int, float] = {}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -156,19 +164,47 @@ def run_batch(lake: Path, engine: str, since: str | None) -> dict:
     done.set()
     t.join()
     if proc.returncode != 0:
-        raise RuntimeError(f"{engine} failed: {err[-2000:]}")
-    payload = json.loads(out)
-    return {"wall_s": wall, "cpu_s": cpu, "load": os.getloadavg()[0], "peak_mb": peak[0] / 1024, "alerts": len(payload["alerts"]),
-            "clients_with_alerts": len({a["account_id"] for a in payload["alerts"]}),
-            "spark": payload.get("spark")}
+        raise RuntimeError(f"{' '.join(cmd[2:5])} failed: {err[-2000:]}")
+    return {"wall_s": wall, "cpu_s": cpu, "load": os.getloadavg()[0], "peak_mb": peak[0] / 1024,
+            "payload": json.loads(out)}
+
+
+def workspace_check(lake: Path, work: Path) -> list[dict]:
+    """The embedded path on one big workspace file: every client of ``lake`` in a DuckDB workspace,
+    then ``lake export`` of all of it and ``monitor --account`` of one client, each measured."""
+    from core.warehouse import Warehouse
+    from core.warehouse import lake as lake_io
+
+    db = work / "big.duckdb"
+    db.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    wh = Warehouse.open(db)
+    accounts = lake_io.accounts(lake)
+    for a in accounts:
+        lake_io.load_account(wh.db, lake, a, tables=("campaigns",))
+    rows = sum(wh.for_account(a).counts()["campaigns"] for a in accounts)
+    wh.checkpoint()
+    wh.close()
+    print(f"workspace of {len(accounts)} clients, {rows:,} campaign-days built in {time.perf_counter() - t0:.0f}s",
+          flush=True)
+    out = []
+    for label, cmd in (("lake export", ["lake", "export", "--db", str(db), "--out", str(work / "big-lake")]),
+                       ("monitor --account", ["monitor", "--db", str(db), "--account", accounts[len(accounts) // 2]])):
+        r = run_measured([sys.executable, "-m", "core", *cmd, "--format", "json"])
+        r.pop("payload")
+        out.append({"step": label, "rows": int(rows), **r})
+        print(f"{label:>18}: wall {r['wall_s']:.1f}s, cpu {r['cpu_s']:.1f}s, peak {r['peak_mb']:.0f} MB", flush=True)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, nargs="+", default=[10, 100])
-    ap.add_argument("--engines", nargs="+", choices=("local", "spark"), default=["local", "spark"])
+    ap.add_argument("--engines", nargs="*", choices=("local", "spark"), default=["local", "spark"])
     ap.add_argument("--since", help="monitor --since (default: each client's last 7 days)")
     ap.add_argument("--keep", type=Path, help="build the lakes under this folder and keep them")
+    ap.add_argument("--workspace", action="store_true",
+                    help="also load the largest lake into one workspace file and time lake export and monitor on it")
     args = ap.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="scale-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -190,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
             results.append({"n": n, "rows": rows, "engine": engine, **r})
             print(f"{n:>6} {rows:>11,} {engine:>6} {r['wall_s']:>8.1f} {r['cpu_s']:>8.1f} {r['cpu_s'] / n:>12.2f} "
                   f"{r['peak_mb']:>8.0f} {r['alerts']:>7} {r['load']:>5.1f}", flush=True)
+    if args.workspace:
+        results += workspace_check(work / f"lake{max(args.n)}", work)
     print(json.dumps(results, default=str))
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)

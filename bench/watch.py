@@ -70,6 +70,32 @@ def _wait(cond, timeout: float) -> bool:
     return False
 
 
+def _report(truth: pd.DataFrame, since: pd.Timestamp, dropped: dict[str, float], inbox: Path) -> None:
+    """Precision and recall of what the webhook received, duplicates, file-to-alert latency, the broken file."""
+    alerts = [dict(a, _t=t) for t, body in RECEIVED for a in body["alerts"]]
+    a = pd.DataFrame(alerts)
+    keys = a["campaign_id"].astype(str) + "|" + a["date"].astype(str) + "|" + a["kind"] if len(a) else pd.Series()
+    dupes = int(keys.duplicated().sum()) if len(a) else 0
+    ev = evaluate(a.drop_duplicates(subset=["campaign_id", "date", "kind"]) if len(a) else a, truth, since=since)
+    lat = []
+    if len(a):
+        for day, grp in a.groupby("date"):
+            t_drop = dropped.get(f"day-{day}.json")
+            if t_drop is not None:
+                lat.append(grp["_t"].min() - t_drop)
+    reason = inbox / "rejected" / "day-broken.json.reason.txt"
+    print(f"webhook: {len(RECEIVED)} posts, {len(a)} alerts, {dupes} received twice")
+    print(f"precision {ev['precision']:.3f} ({ev['alerts']} alerts, {ev['false_alarms']} false), "
+          f"recall {ev['recall']:.3f} (kind-matched; {ev['recall_any_kind']:.3f} any kind)")
+    for kind, k in ev["per_kind"].items():
+        print(f"  {kind:17s} alerts {k['alerts']:3d}  false {k['false_alarms']:2d}  "
+              f"incidents {k['incidents']:2d}  recall {k['recall']:.2f}")
+    if lat:
+        print(f"file -> first alert of its day: median {np.median(lat):.1f} s, p90 {np.quantile(lat, 0.9):.1f} s, "
+              f"max {max(lat):.1f} s over {len(lat)} alerting days")
+    print(f"broken file set aside: {reason.exists()} ({reason.read_text().strip() if reason.exists() else '-'})")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=11)
@@ -125,30 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         server.shutdown()
     wall = time.time() - t_start
 
-    alerts = [dict(a, _t=t) for t, body in RECEIVED for a in body["alerts"]]
-    a = pd.DataFrame(alerts)
-    keys = a["campaign_id"].astype(str) + "|" + a["date"].astype(str) + "|" + a["kind"] if len(a) else pd.Series()
-    dupes = int(keys.duplicated().sum()) if len(a) else 0
-    ev = evaluate(a.drop_duplicates(subset=["campaign_id", "date", "kind"]) if len(a) else a, truth, since=since)
-    lat = []
-    if len(a):
-        for day, grp in a.groupby("date"):
-            t_drop = dropped.get(f"day-{day}.json")
-            if t_drop is not None:
-                lat.append(grp["_t"].min() - t_drop)
-    reason = inbox / "rejected" / "day-broken.json.reason.txt"
     print(f"seed {args.seed}: {frame['campaign_id'].nunique()} campaigns, {len(truth)} injected incidents over the "
           f"last {args.days} days; pace {args.pace} s per day file; killed -9 after {killed_at}; wall {wall:.0f} s")
-    print(f"webhook: {len(RECEIVED)} posts, {len(a)} alerts, {dupes} received twice")
-    print(f"precision {ev['precision']:.3f} ({ev['alerts']} alerts, {ev['false_alarms']} false), "
-          f"recall {ev['recall']:.3f} (kind-matched; {ev['recall_any_kind']:.3f} any kind)")
-    for kind, k in ev["per_kind"].items():
-        print(f"  {kind:17s} alerts {k['alerts']:3d}  false {k['false_alarms']:2d}  "
-              f"incidents {k['incidents']:2d}  recall {k['recall']:.2f}")
-    if lat:
-        print(f"file -> first alert of its day: median {np.median(lat):.1f} s, p90 {np.quantile(lat, 0.9):.1f} s, "
-              f"max {max(lat):.1f} s over {len(lat)} alerting days")
-    print(f"broken file set aside: {reason.exists()} ({reason.read_text().strip() if reason.exists() else '-'})")
+    _report(truth, since, dropped, inbox)
     print(f"inbox drained: {done}; worker exit status after SIGTERM: {rc}")
     log.close()
     if not args.keep:

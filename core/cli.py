@@ -236,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=1.0, metavar="SECONDS", help="how often to look (default 1)")
     p.add_argument("--once", action="store_true", help="process what is there and exit")
     p.add_argument("--sensitivity", choices=("low", "normal", "high"), default="normal")
+    _account(p)
     p.add_argument("--format", choices=("table", "json"), default="table")
 
     p = sub.add_parser("replay", help="feed the sample's last N days into an inbox, one file per day")

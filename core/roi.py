@@ -47,6 +47,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
+from core.schema import fill_unknown_audience
 from core.errors import BadInputError, NotEnoughDataError
 
 GROUPS: dict[str, list[str]] = {
@@ -143,7 +144,10 @@ def campaign_months(campaigns: pd.DataFrame, *, min_spend: float = 50.0) -> pd.D
     df["month_start"] = df["date"].dt.to_period("M").dt.to_timestamp()
     df["interests"] = df["interests"].map(lambda v: "+".join(sorted(v)) if v is not None and len(v) else "none")
     if "audience" not in df:
-        df["audience"] = df["gender"].astype(str) + " " + df["age_min"].astype(str) + "-" + df["age_max"].astype(str)
+        unknown = df["age_min"].isna() | df["age_max"].isna()
+        known = df["gender"].astype(str) + " " + df["age_min"].astype(str) + "-" + df["age_max"].astype(str)
+        df["audience"] = known.where(~unknown, "unknown audience")
+    df = fill_unknown_audience(df)  # an export without targeting: model it as no restriction known
     active = df[df["spend"] > 0]
     keys = ["campaign_id", "month_start"]
     g = active.groupby(keys, sort=True)

@@ -46,6 +46,9 @@ def check_account_id(value: str) -> str:
 # from 2000-01-01 to one year after today (UTC); counts and amounts below a cap far above
 # any real campaign-day, even in currencies of small units.
 DATE_MIN = "2000-01-01"
+# A CRM's customers can be far older than any ad platform (CDNOW's history starts in 1997):
+# their dates only have to be after this.
+CUSTOMER_DATE_MIN = "1900-01-01"
 DATE_MAX_AHEAD = "1 year"
 COUNT_MAX = 100_000_000_000      # 1e11 impressions, clicks, leads ... in one record
 AMOUNT_MAX = 10_000_000_000      # 1e10 of the record's currency (spend, revenue, budget)
@@ -67,6 +70,7 @@ class Field:
     choices: tuple[str, ...] = ()
     bounds: tuple[int, int] | None = None
     nullable: bool = False
+    date_min: str | None = None  # the earliest plausible date, when not DATE_MIN
 
 
 @dataclass(frozen=True)
@@ -172,8 +176,8 @@ CUSTOMERS = Table(
         Field("age", "int", bounds=(0, 120)),
         Field("gender", "string"),
         Field("location", "string"),
-        Field("first_seen", "date"),
-        Field("last_purchase", "date", nullable=True),
+        Field("first_seen", "date", date_min=CUSTOMER_DATE_MIN),
+        Field("last_purchase", "date", nullable=True, date_min=CUSTOMER_DATE_MIN),
         Field("orders", "count", required=True),
         Field("total_spent", "amount", required=True),
         Field("sessions_90d", "count"),
@@ -212,6 +216,27 @@ def audience_label(age_min: int, age_max: int, gender: str, location: str, inter
     tags = ", ".join(sorted(str(i) for i in (interests if interests is not None else [])))
     label = f"{sex} {int(age_min)}-{int(age_max)} {location}"
     return f"{label} [{tags}]" if tags else label
+
+
+# What a model assumes for a line item whose export carries no audience (Google campaigns,
+# CSV downloads): no demographic restriction known, location unknown. The line item's label
+# stays "unknown audience" (audience_label), so pages and plans say it was not given.
+UNKNOWN_AUDIENCE_FILL = {"age_min": 18, "age_max": 65, "gender": "all", "location": "unknown"}
+
+
+def fill_unknown_audience(frame):
+    """A copy of a campaigns frame whose unknown audience fields hold the modelling defaults.
+
+    Models need numbers and categories in every row; the warehouse keeps the unknowns as
+    NULL. Call it after the audience label is made, so the label still says "unknown".
+    """
+    out = frame.copy()
+    for col, value in UNKNOWN_AUDIENCE_FILL.items():
+        if col in out:
+            out[col] = out[col].where(out[col].notna(), value)
+    if "interests" in out:
+        out["interests"] = out["interests"].map(lambda v: v if v is not None and not isinstance(v, float) else [])
+    return out
 
 
 def campaign_records(frame) -> list[dict]:

@@ -175,11 +175,28 @@ def _warehouse_at(path: str, kind: str, generation: int, db: str) -> Warehouse:
     return share.open_for_app(path, kind, db)
 
 
+_RUN_KEY = "_shared.workspace_this_run"
+
+
+def _resolve_workspace() -> Warehouse:
+    db = str(_base_settings().db_path)
+    return _warehouse_at(*share.app_target(db), db)
+
+
+def begin_run() -> None:
+    """Decide once per script run which file the app reads (app.py calls it first).
+
+    While the monitor worker hands the file over, deciding again in the middle of a run could
+    close the warehouse a page is holding; every call of this run gets the same one.
+    """
+    st.session_state[_RUN_KEY] = _resolve_workspace()
+
+
 def workspace() -> Warehouse:
     """The whole workspace (every client), opened once per server process; while the monitor worker
     (``python -m core watch``) owns the file, its newest snapshot (core/worker/share.py)."""
-    db = str(_base_settings().db_path)
-    return _warehouse_at(*share.app_target(db), db)
+    ws = st.session_state.get(_RUN_KEY)
+    return ws if ws is not None else _resolve_workspace()
 
 
 def warehouse() -> Warehouse:
@@ -188,8 +205,13 @@ def warehouse() -> Warehouse:
 
 
 def clients() -> list[str]:
-    """The workspace's client ids; a new workspace has the default client."""
-    return workspace().accounts() or [schema.DEFAULT_ACCOUNT]
+    """The client ids the signed-in user may see (all when sign-in is off); a new workspace has the default one."""
+    ids = workspace().accounts() or [schema.DEFAULT_ACCOUNT]
+    pol = policy()
+    if pol.open:
+        return ids
+    visible = [a for a in ids if pol.role(_email(), a) > 0]
+    return visible or ids[:1]  # none: the first, which require_sign_in then refuses
 
 
 def client() -> str:
@@ -442,6 +464,13 @@ def warm_fits(wh: Warehouse, cfg: Settings) -> list[tuple[tuple, Callable[[], An
     return out
 
 
+def _real_server() -> bool:
+    """True under ``streamlit run`` (AppTest's runtime is a stand-in, and tests fit on demand)."""
+    from streamlit import runtime
+
+    return runtime.exists() and isinstance(runtime.get_instance(), runtime.Runtime)
+
+
 @st.cache_resource
 def _warm_started() -> set:
     return set()
@@ -450,7 +479,7 @@ def _warm_started() -> set:
 def warm_up() -> Job | None:
     """Fit the heavy pages' models in the background, once per server and data version (a real server only:
     tests and the command line fit on demand)."""
-    if not st.runtime.exists() or not settings().warm_start:
+    if not _real_server() or not settings().warm_start:
         return None
     wh, cfg = warehouse(), settings()
     mark = (_owner(cfg), wh.data_version)
@@ -623,8 +652,12 @@ def clients_section() -> None:
     """The Data page's client management: list, add, rename, export, delete (behind a confirmation)."""
     ws, current = workspace(), client()
     listing = ws.clients()
+    listing = listing[listing["account_id"].isin(clients())]
     st.dataframe(listing, hide_index=True, width="stretch", key="data.clients_table")
     download_buttons(listing, "clients", key="data.clients")
+    if not allowed("manage_clients"):
+        st.caption("Adding, renaming and deleting clients needs the admin role.")
+        return
     add, rename = st.columns(2)
     with add, st.form("data.client_add_form", clear_on_submit=True):
         new_id = st.text_input("New client id", key="data.client_id", placeholder="acme",
@@ -643,8 +676,8 @@ def clients_section() -> None:
     # The confirmation belongs to one client: switching clients never carries it over.
     confirm = st.checkbox(f"I understand this deletes {current}'s data, saved state and history",
                           key=f"data.confirm_delete_client.{current}")
-    if st.button(f"Delete client {current}", key="data.delete_client", disabled=not confirm or current not in ws.accounts(),
-                 icon=":material/person_remove:"):
+    if st.button(f"Delete client {current}", key="data.delete_client",
+                 disabled=not confirm or current not in ws.accounts(), icon=":material/person_remove:"):
         with error_box():
             ws.delete_client(current)
             st.session_state.pop(f"data.confirm_delete_client.{current}", None)

@@ -1,6 +1,5 @@
 """Content studio: on-brief copy and images, scored for search and readability, sent into an A/B test."""
 
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -143,12 +142,8 @@ with tab_gen:
                     _shared.download_json(payload, "experiment", key=K + "dl_experiment", label="Experiment (JSON)")
                 if c2.button("Create the experiment", key=K + "create_experiment", icon=":material/science:"):
                     eid = cs.create_experiment(wh, payload)
-                    if eid:
-                        st.success(f"Experiment '{md(eid)}' created with {len(chosen)} arms.")
-                        if (Path(__file__).parent / "bandits.py").exists():
-                            st.page_link("pages/bandits.py", label="Open A/B bandits", icon=":material/science:")
-                    else:
-                        st.info("The A/B bandits page is not installed: import the JSON there later.")
+                    st.success(f"Experiment '{md(eid)}' created with {len(chosen)} arms.")
+                    st.page_link("pages/bandits.py", label="Open A/B bandits", icon=":material/science:")
 
     with st.expander("Image", icon=":material/image:"):
         if not cfg.llm_enabled:

@@ -29,10 +29,10 @@ def _fit(version: int, sensitivity: str, platforms: tuple[str, ...], objectives:
     return _shared.fitted("monitoring", (sensitivity, platforms, objectives, country), fit, version=version)
 
 
-# The response curves behind the proposed actions (page-local like the monitor, keyed by data_version).
-@st.cache_resource(max_entries=2, show_spinner=False)
+# The response curves behind the proposed actions, in the shared store like the monitor.
 def _curves(version: int, country: str):
-    return actions.fit_curves(_shared.table("campaigns"), country=country)
+    return _shared.fitted("monitoring.curves", (country,),
+                          lambda: actions.fit_curves(_shared.table("campaigns"), country=country), version=version)
 
 
 watch_note = share.watching_note(_shared.settings().db_path)
@@ -90,6 +90,66 @@ def _revisions(wh) -> None:
                 st.rerun()
 
 
+def _filter_incidents(incidents):
+    """The incidents the user asked to see (platform, kind, severity, acknowledged or not), open first."""
+    st.subheader("Incidents")
+    c1, c2, c3, c4 = st.columns(4)
+    plat = c1.multiselect("Platform", sorted(incidents["platform"].dropna().unique()) if len(incidents) else [],
+                          key="monitoring.platform", placeholder="All")
+    kind = c2.multiselect("Kind", list(monitoring.KINDS), key="monitoring.kind", placeholder="All",
+                          format_func=lambda k: monitoring.KINDS[k])
+    sev = c3.multiselect("Severity", list(monitoring.SEVERITIES), key="monitoring.severity", placeholder="All")
+    show_all = c4.toggle("Show acknowledged and muted", key="monitoring.show_all")
+    view = incidents
+    if len(view):
+        if plat:
+            view = view[view["platform"].isin(plat)]
+        if kind:
+            view = view[view["kind"].isin(kind)]
+        if sev:
+            view = view[view["severity"].isin(sev)]
+        if not show_all:
+            view = view[view["status"].isin(["open", "closed"])]
+        order = {"open": 0, "closed": 1, "acknowledged": 2, "muted": 3}
+        view = view.assign(_o=view["status"].map(order)).sort_values("_o", kind="stable").drop(columns="_o")
+    return view
+
+
+def _chart_and_replay(mon, view) -> None:
+    """Observed vs expected for one campaign (the first incident's), and last quarter's replay."""
+    st.subheader("Observed vs expected")
+    frame_ids = mon.grid_.campaigns
+    names = dict(zip(frame_ids["campaign_id"], frame_ids.get("campaign_name", frame_ids["campaign_id"])))
+    first = view["campaign_id"].iloc[0] if len(view) else frame_ids["campaign_id"].iloc[0]
+    ids = list(names)
+    c1, c2, c3 = st.columns([2, 1, 1])
+    cid = c1.selectbox("Campaign", ids, index=ids.index(first), key="monitoring.campaign",
+                       format_func=lambda c: f"{names.get(c) or c} ({c})")
+    metrics = ["leads", "conversions", "clicks", "spend"]
+    first_metric = view["metric"].iloc[0] if len(view) and view["metric"].iloc[0] in metrics else "leads"
+    metric = c2.selectbox("Metric", metrics, index=metrics.index(first_metric), key="monitoring.metric")
+    span = c3.number_input("Days shown", 14, 730, 90, key="monitoring.span")
+    series = mon.series(cid, metric)
+    series = series[series["date"] > mon.last_date_ - timedelta(days=int(span))]
+    st.plotly_chart(charts.expected_band(series, metric), key="monitoring.band")
+
+    with st.expander("What would have alerted last quarter", icon=":material/history:"):
+        st.caption("A replay over the last 91 days: each day judged only on the days before it, "
+                   "exactly as a nightly run would have.")
+        start = mon.last_date_ - timedelta(days=90)
+        r_alerts, r_inc = mon.predict(start), mon.incidents(start)
+        if not len(r_inc):
+            st.info("Nothing would have alerted in the last quarter.")
+        else:
+            counts = r_inc.groupby(["kind", "severity"]).size().rename("incidents").reset_index()
+            st.dataframe(counts, hide_index=True, key="monitoring.replay_counts")
+            st.plotly_chart(charts.incidents_timeline(r_inc), key="monitoring.replay_chart")
+            st.dataframe(r_alerts[monitoring.ALERT_COLUMNS], hide_index=True, width="stretch",
+                         key="monitoring.replay_alerts")
+            _shared.download_buttons(r_alerts[monitoring.ALERT_COLUMNS], "monitoring-replay",
+                                     key="monitoring.dl_replay")
+
+
 @st.fragment(run_every=5 if watch_note else None)
 def _live() -> None:
     """Everything below the settings; reruns every few seconds while the worker watches."""
@@ -114,26 +174,7 @@ def _live() -> None:
         if stale:
             st.warning(stale[0].upper() + stale[1:], icon=":material/history_toggle_off:")
 
-        st.subheader("Incidents")
-        c1, c2, c3, c4 = st.columns(4)
-        plat = c1.multiselect("Platform", sorted(incidents["platform"].dropna().unique()) if len(incidents) else [],
-                              key="monitoring.platform", placeholder="All")
-        kind = c2.multiselect("Kind", list(monitoring.KINDS), key="monitoring.kind", placeholder="All",
-                              format_func=lambda k: monitoring.KINDS[k])
-        sev = c3.multiselect("Severity", list(monitoring.SEVERITIES), key="monitoring.severity", placeholder="All")
-        show_all = c4.toggle("Show acknowledged and muted", key="monitoring.show_all")
-        view = incidents
-        if len(view):
-            if plat:
-                view = view[view["platform"].isin(plat)]
-            if kind:
-                view = view[view["kind"].isin(kind)]
-            if sev:
-                view = view[view["severity"].isin(sev)]
-            if not show_all:
-                view = view[view["status"].isin(["open", "closed"])]
-            order = {"open": 0, "closed": 1, "acknowledged": 2, "muted": 3}
-            view = view.assign(_o=view["status"].map(order)).sort_values("_o", kind="stable").drop(columns="_o")
+        view = _filter_incidents(incidents)
         sit = None
         if len(view):
             sit = actions.situation(_shared.table("campaigns"),
@@ -172,37 +213,7 @@ def _live() -> None:
 
         _revisions(wh)
 
-        st.subheader("Observed vs expected")
-        frame_ids = mon.grid_.campaigns
-        names = dict(zip(frame_ids["campaign_id"], frame_ids.get("campaign_name", frame_ids["campaign_id"])))
-        first = view["campaign_id"].iloc[0] if len(view) else frame_ids["campaign_id"].iloc[0]
-        ids = list(names)
-        c1, c2, c3 = st.columns([2, 1, 1])
-        cid = c1.selectbox("Campaign", ids, index=ids.index(first), key="monitoring.campaign",
-                           format_func=lambda c: f"{names.get(c) or c} ({c})")
-        metrics = ["leads", "conversions", "clicks", "spend"]
-        first_metric = view["metric"].iloc[0] if len(view) and view["metric"].iloc[0] in metrics else "leads"
-        metric = c2.selectbox("Metric", metrics, index=metrics.index(first_metric), key="monitoring.metric")
-        span = c3.number_input("Days shown", 14, 730, 90, key="monitoring.span")
-        series = mon.series(cid, metric)
-        series = series[series["date"] > mon.last_date_ - timedelta(days=int(span))]
-        st.plotly_chart(charts.expected_band(series, metric), key="monitoring.band")
-
-        with st.expander("What would have alerted last quarter", icon=":material/history:"):
-            st.caption("A replay over the last 91 days: each day judged only on the days before it, "
-                       "exactly as a nightly run would have.")
-            start = mon.last_date_ - timedelta(days=90)
-            r_alerts, r_inc = mon.predict(start), mon.incidents(start)
-            if not len(r_inc):
-                st.info("Nothing would have alerted in the last quarter.")
-            else:
-                counts = r_inc.groupby(["kind", "severity"]).size().rename("incidents").reset_index()
-                st.dataframe(counts, hide_index=True, key="monitoring.replay_counts")
-                st.plotly_chart(charts.incidents_timeline(r_inc), key="monitoring.replay_chart")
-                st.dataframe(r_alerts[monitoring.ALERT_COLUMNS], hide_index=True, width="stretch",
-                             key="monitoring.replay_alerts")
-                _shared.download_buttons(r_alerts[monitoring.ALERT_COLUMNS], "monitoring-replay",
-                                         key="monitoring.dl_replay")
+        _chart_and_replay(mon, view)
 
 
 _live()

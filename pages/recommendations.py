@@ -44,20 +44,22 @@ campaigns = _shared.table("campaigns")
 version = _shared.data_version()
 known_platforms = sorted(campaigns["platform"].unique())
 known_interests = sorted({i for t in campaigns["interests"] for i in t})
-known_locations = sorted(campaigns["location"].unique())
+known_locations = sorted(campaigns["location"].dropna().unique())  # an export may not say where
 
 # The brief survives a page change (a plain session key outlives the widget's) and a reload (URL, then workspace).
 if K + "brief" not in st.session_state:
     saved = sc.last_brief(wh)
     st.session_state[K + "brief"] = (st.session_state.get(K + "brief_text") or st.query_params.get("brief")
                                      or (saved[0] if saved else DEFAULT_BRIEF))
+    chosen = _shared.client()            # the sidebar's client names the plan unless the consultant types one
     st.session_state.setdefault(K + "client", st.session_state.get(K + "client_text")
-                                or st.query_params.get("client") or (saved[1] if saved else ""))
+                                or st.query_params.get("client") or (saved[1] if saved else "")
+                                or ("" if chosen == "default" else chosen))
 
 with st.form(K + "brief_form"):
     c1, c2 = st.columns([4, 1])
     c1.text_area("The client's brief", key=K + "brief", height=90)
-    c2.text_input("Client", key=K + "client", placeholder="e.g. Acme Dental")
+    c2.text_input("Client name on the plan", key=K + "client", placeholder="e.g. Acme Dental")
     use_llm = st.checkbox("Let the configured LLM read it too (the rules' reading wins where both read a value)",
                           key=K + "use_llm") if _shared.settings().llm_enabled else False
     read = st.form_submit_button("Read the brief", type="primary")

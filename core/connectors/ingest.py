@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable
 from core.connectors import csv_exports, google, mapping, meta
 from core.connectors.detect import Detected, detect
 from core.errors import BadInputError
+from core.escape import visible_controls
 from core.hashing import file_sha256
 
 DEFAULT_ACCOUNT = "default"
@@ -51,7 +52,7 @@ def ingest_paths(wh: Any, paths: Iterable[str | Path], *, account_id: str | None
     # workspace's only client); contract files keep their own account_id unless one was chosen.
     chosen = account_id
     paths = [Path(p) for p in paths]
-    labels = list(names) if names is not None else [p.name for p in paths]
+    labels = _labels(paths, names)
     found: list[tuple[int, Path, str, Detected]] = []
     report = IngestReport()
     for i, (p, n) in enumerate(zip(paths, labels)):
@@ -89,6 +90,11 @@ def ingest_paths(wh: Any, paths: Iterable[str | Path], *, account_id: str | None
 
             exports.settle_budgets(wh.db, account, "meta")
     return _tidy_warnings(report, {det.kind for *_, det in found})
+
+
+def _labels(paths: list[Path], names: list[str] | None) -> list[str]:
+    """Each file's name for messages, on one line whatever the file is called (a newline cut the CLI's line)."""
+    return [visible_controls(n) for n in (list(names) if names is not None else [p.name for p in paths])]
 
 
 def _client_of(wh: Any, chosen: str | None) -> str:

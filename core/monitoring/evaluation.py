@@ -42,29 +42,14 @@ def inject_incidents(frame: pd.DataFrame, *, start: str | date, per_kind: int = 
     f["date"] = pd.to_datetime(f["date"]).dt.normalize()
     f["campaign_id"] = f["campaign_id"].astype(str)
     start_ts = pd.Timestamp(start).normalize()
-    recent = f[(f["date"] < start_ts) & (f["date"] >= start_ts - pd.Timedelta(days=90))].groupby("campaign_id")
-    vol = pd.DataFrame({"leads": recent["leads"].mean(), "conversions": recent["conversions"].mean(),
-                        "clicks": recent["clicks"].mean(), "budget": recent["daily_budget"].mean(),
-                        "spend": recent["spend"].mean(), "days": recent.size()}).fillna(0.0)
-    vol = vol[vol["days"] >= 60]
+    vol = _recent_volume(f, start_ts)
     window = f[f["date"] >= start_ts]
     days_of = {c: g.index.to_numpy() for c, g in window.sort_values("date").groupby("campaign_id")}
     lo_len, hi_len = length
     taken: set[str] = set()
     truth = []
     for kind in kinds:
-        if kind in ("cpl_jump", "tracking_stopped"):
-            pace = np.maximum(vol["leads"], vol["conversions"])
-        elif kind == "ctr_collapse":
-            pace = vol["clicks"]
-        else:
-            pace = None
-        if pace is not None:
-            ok = vol[pace * max_length >= need[kind]]
-            n_need = np.ceil(need[kind] / np.maximum(pace[ok.index], 1e-9)).astype(int)
-        else:
-            ok = vol[(vol["budget"] >= 10) & (vol["spend"] >= 0.5 * vol["budget"])]
-            n_need = pd.Series(0, index=ok.index)
+        ok, n_need = _eligible(vol, kind, need, max_length)
         pool = [c for c in ok.index if c not in taken and len(days_of.get(c, ())) >= lo_len]
         rng.shuffle(pool)
         for cid in pool[:per_kind]:
@@ -74,42 +59,73 @@ def inject_incidents(frame: pd.DataFrame, *, start: str | date, per_kind: int = 
             n = min(n, max_length, len(rows_all))
             s_off = int(rng.integers(0, len(rows_all) - n + 1))
             rows = rows_all[s_off:s_off + n]
-            k = len(rows)
-            if kind == "cpl_jump":
-                q = rng.uniform(0.25, 0.45)
-                for col in ("leads", "conversions"):
-                    f.loc[rows, col] = rng.binomial(f.loc[rows, col].astype(int).to_numpy(), q)
-                f.loc[rows, "revenue"] = f.loc[rows, "revenue"] * q
-            elif kind == "ctr_collapse":
-                q = rng.uniform(0.15, 0.35)
-                for col in ("clicks", "leads", "conversions"):
-                    f.loc[rows, col] = rng.binomial(f.loc[rows, col].astype(int).to_numpy(), q)
-                f.loc[rows, "revenue"] = f.loc[rows, "revenue"] * q
-            elif kind == "tracking_stopped":
-                f.loc[rows, ["leads", "conversions"]] = 0
-                f.loc[rows, "revenue"] = 0.0
-            else:
-                old = f.loc[rows, "spend"].to_numpy(float)
-                budget = f.loc[rows, "daily_budget"].to_numpy(float)
-                if kind == "overspend":
-                    new = budget * rng.uniform(1.6, 2.5, size=k)
-                else:
-                    new = old * rng.uniform(0.05, 0.3, size=k)
-                q = np.clip(new / np.maximum(old, 1e-9), 0, None)
-                f.loc[rows, "spend"] = np.round(new, 2)
-                qi = np.minimum(q, 1.0)
-                for col in ("impressions", "clicks", "leads", "conversions"):
-                    vals = f.loc[rows, col].astype(int).to_numpy()
-                    if kind == "overspend":  # more delivery, with diminishing returns
-                        f.loc[rows, col] = rng.poisson(vals * q ** 0.8)
-                    else:
-                        f.loc[rows, col] = rng.binomial(vals, qi)
-                f.loc[rows, "clicks"] = np.minimum(f.loc[rows, "clicks"], f.loc[rows, "impressions"])
-                f.loc[rows, "leads"] = np.minimum(f.loc[rows, "leads"], f.loc[rows, "clicks"])
-                f.loc[rows, "revenue"] = f.loc[rows, "revenue"] * (q ** 0.8 if kind == "overspend" else qi)
+            _INJECT[kind](f, rows, rng, kind)
             truth.append({"campaign_id": cid, "kind": kind, "start": f.at[rows[0], "date"],
-                          "end": f.at[rows[-1], "date"], "days": k})
+                          "end": f.at[rows[-1], "date"], "days": len(rows)})
     return f, pd.DataFrame(truth, columns=["campaign_id", "kind", "start", "end", "days"])
+
+
+def _recent_volume(f: pd.DataFrame, start_ts: pd.Timestamp) -> pd.DataFrame:
+    """Per campaign, its daily pace over the 90 days before ``start`` (campaigns there 60 days or more)."""
+    recent = f[(f["date"] < start_ts) & (f["date"] >= start_ts - pd.Timedelta(days=90))].groupby("campaign_id")
+    vol = pd.DataFrame({"leads": recent["leads"].mean(), "conversions": recent["conversions"].mean(),
+                        "clicks": recent["clicks"].mean(), "budget": recent["daily_budget"].mean(),
+                        "spend": recent["spend"].mean(), "days": recent.size()}).fillna(0.0)
+    return vol[vol["days"] >= 60]
+
+
+def _eligible(vol: pd.DataFrame, kind: str, need: dict[str, float], max_length: int
+              ) -> tuple[pd.DataFrame, pd.Series]:
+    """Campaigns large enough for ``kind``, and the days each needs to show it."""
+    if kind in ("cpl_jump", "tracking_stopped"):
+        pace = np.maximum(vol["leads"], vol["conversions"])
+    elif kind == "ctr_collapse":
+        pace = vol["clicks"]
+    else:
+        ok = vol[(vol["budget"] >= 10) & (vol["spend"] >= 0.5 * vol["budget"])]
+        return ok, pd.Series(0, index=ok.index)
+    ok = vol[pace * max_length >= need[kind]]
+    return ok, np.ceil(need[kind] / np.maximum(pace[ok.index], 1e-9)).astype(int)
+
+
+def _thin(f: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator, kind: str) -> None:
+    """Leads (and, for a click collapse, clicks) thinned at unchanged spend."""
+    if kind == "cpl_jump":
+        q, cols = rng.uniform(0.25, 0.45), ("leads", "conversions")
+    else:
+        q, cols = rng.uniform(0.15, 0.35), ("clicks", "leads", "conversions")
+    for col in cols:
+        f.loc[rows, col] = rng.binomial(f.loc[rows, col].astype(int).to_numpy(), q)
+    f.loc[rows, "revenue"] = f.loc[rows, "revenue"] * q
+
+
+def _stop(f: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator, kind: str) -> None:
+    f.loc[rows, ["leads", "conversions"]] = 0
+    f.loc[rows, "revenue"] = 0.0
+
+
+def _respend(f: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator, kind: str) -> None:
+    """Spend far above the budget (overspend) or far below the usual (under-delivery); delivery follows."""
+    k = len(rows)
+    old = f.loc[rows, "spend"].to_numpy(float)
+    budget = f.loc[rows, "daily_budget"].to_numpy(float)
+    new = budget * rng.uniform(1.6, 2.5, size=k) if kind == "overspend" else old * rng.uniform(0.05, 0.3, size=k)
+    q = np.clip(new / np.maximum(old, 1e-9), 0, None)
+    f.loc[rows, "spend"] = np.round(new, 2)
+    qi = np.minimum(q, 1.0)
+    for col in ("impressions", "clicks", "leads", "conversions"):
+        vals = f.loc[rows, col].astype(int).to_numpy()
+        if kind == "overspend":  # more delivery, with diminishing returns
+            f.loc[rows, col] = rng.poisson(vals * q ** 0.8)
+        else:
+            f.loc[rows, col] = rng.binomial(vals, qi)
+    f.loc[rows, "clicks"] = np.minimum(f.loc[rows, "clicks"], f.loc[rows, "impressions"])
+    f.loc[rows, "leads"] = np.minimum(f.loc[rows, "leads"], f.loc[rows, "clicks"])
+    f.loc[rows, "revenue"] = f.loc[rows, "revenue"] * (q ** 0.8 if kind == "overspend" else qi)
+
+
+_INJECT = {"cpl_jump": _thin, "ctr_collapse": _thin, "tracking_stopped": _stop, "overspend": _respend,
+           "underdelivery": _respend}
 
 
 ACCEPTED_KINDS: dict[str, tuple[str, ...]] = {

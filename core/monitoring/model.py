@@ -14,21 +14,13 @@ from core.errors import BadInputError, NotEnoughDataError
 from core.monitoring.baseline import Grid, build_grid, count_pass, own_spend, spend_pass
 from core.monitoring.detect import count_evidence, quiet_repeats, root_cause, spend_checks
 from core.monitoring.incidents import incidents, resolve_since
+from core.monitoring.messages import MESSAGES, AlertDay
 from core.monitoring.stats import day_types, nb_quantile_band, spend_elasticity
 from core.monitoring.vocabulary import ALERT_COLUMNS, CHANNELS, SENSITIVITY, Sensitivity
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _money(x: float) -> str:
-    return f"${x:,.0f}" if abs(x) >= 10 else f"${x:,.2f}"
-
-
-def _about(x: float) -> str:
-    return f"{x:,.0f}" if x >= 10 else (f"{x:.1f}" if x < 1.95 else f"{x:.0f}")
-
+# the metric an alert of each kind speaks of, and the other result it mentions
+_METRIC_OF = {"cpl_jump": ("leads", "conversions"), "cpa_jump": ("conversions", "leads"),
+              "ctr_collapse": ("clicks", None)}
 
 
 class Monitor(BaseEstimator):
@@ -186,76 +178,35 @@ class Monitor(BaseEstimator):
             out[col] = out["campaign_id"].map(meta[col]) if col in meta else None
         return out.sort_values(["date", "campaign_id", "kind"]).reset_index(drop=True)
 
-    def _alert_row(self, kind: str, c: int, d: int) -> dict[str, Any]:
-        g, st_ = self.grid_, self.stats_
-        v = g.values
-        spend, budget = float(v["spend"][c, d]), float(v["daily_budget"][c, d])
-        cid = str(g.campaigns["campaign_id"].iat[c])
-        day = g.dates[d]
+    def _alert_day(self, kind: str, c: int, d: int) -> AlertDay:
+        """The numbers of campaign ``c`` on day ``d`` that an alert of ``kind`` speaks of."""
+        v, st_ = self.grid_.values, self.stats_
         if kind == "tracking_stopped":
-            lead_z = self.track_metric_[c, d] == "leads"
-            metric, other = ("leads", "conversions") if lead_z else ("conversions", "leads")
-        elif kind == "cpl_jump":
-            metric, other = "leads", "conversions"
-        elif kind == "cpa_jump":
-            metric, other = "conversions", "leads"
-        elif kind == "ctr_collapse":
-            metric, other = "clicks", None
+            metric, other = (("leads", "conversions") if self.track_metric_[c, d] == "leads"
+                             else ("conversions", "leads"))
         else:
-            metric, other = "spend", None
+            metric, other = _METRIC_OF.get(kind, ("spend", None))
         s = st_[metric]
-        obs, exp = float(s["observed"][c, d]), float(np.nan_to_num(s["expected"][c, d]))
-        ratio = obs / exp if exp > 0 else np.nan
-        if kind == "tracking_stopped":
-            run = int(s["zero_run"][c, d])
-            o_val = float(v[other][c, d])
-            o_exp = float(np.nan_to_num(st_[other]["expected"][c, d]))
-            also = f"; {other} also 0" if o_val == 0 and o_exp >= 0.5 else (
-                f"; {other} still {o_val:.0f}" if o_val > 0 else "")
-            days = f" ({_ordinal(run)} day at 0)" if run > 1 else ""
-            msg = (f"{metric.capitalize()} 0 vs about {_about(exp)} expected at {_money(spend)} spend{days}"
-                   f"{also}: check tracking")
-            severity = "high" if s["zero_expected"][c, d] >= 10 else "medium"
-        elif kind in ("cpl_jump", "cpa_jump"):
-            unit = "lead" if metric == "leads" else "conversion"
-            cost_now = f"{_money(spend / obs)}" if obs > 0 else "no result"
-            msg = (f"{metric.capitalize()} {obs:.0f} vs about {_about(exp)} expected at {_money(spend)} spend: "
-                   f"cost per {unit} {cost_now} vs about {_money(spend / exp) if exp > 0 else '?'}")
-            severity = "high" if ratio <= 0.25 else ("medium" if ratio <= 0.5 else "low")
-        elif kind == "ctr_collapse":
-            imp = float(v["impressions"][c, d])
-            msg = (f"Clicks {obs:,.0f} vs about {_about(exp)} expected from {imp:,.0f} impressions: "
-                   f"click-through {obs / imp:.2%} vs about {exp / imp:.2%}" if imp > 0 else
-                   f"Clicks {obs:,.0f} vs about {_about(exp)} expected")
-            severity = "high" if ratio <= 0.25 else ("medium" if ratio <= 0.5 else "low")
-        elif kind == "overspend" and not self.grid_.budget_known[c, d]:
-            msg = (f"Spend {_money(spend)} vs about {_money(exp)} usual (this day's budget is unknown; "
-                   f"{spend / exp:.1f}x its own recent spend): check budget caps and pacing")
-            severity = "high" if spend >= 4 * exp else "medium"
-        elif kind == "overspend":
-            if budget > 0:
-                msg = (f"Spend {_money(spend)} vs a daily budget of {_money(budget)} ({spend / budget:.1f}x): "
-                       f"check budget caps and pacing")
-                severity = "high" if spend >= 2 * budget else ("medium" if spend >= 1.5 * budget else "low")
-            else:
-                msg = f"Spend {_money(spend)} on a day with no budget set: check the campaign is meant to run"
-                severity = "high"
-            exp = budget
-        else:  # underdelivery
-            run = 1
-            k = d - 1
-            while k >= 0 and self.flags_["underdelivery"][c, k]:
-                run, k = run + 1, k - 1
-            days = f" ({_ordinal(run)} day in a row)" if run > 1 else ""
-            on = f"on a {_money(budget)} budget" if self.grid_.budget_known[c, d] else \
-                "from its own recent spend (budget unknown)"
-            msg = (f"Spend {_money(spend)} vs about {_money(exp)} expected {on}{days}: "
-                   f"check approvals, bids and targeting")
-            severity = "high" if spend <= 0.1 * exp else ("medium" if spend <= 0.3 * exp else "low")
-        return {"campaign_id": cid, "date": day.date().isoformat(), "metric": metric, "kind": kind,
-                "severity": severity, "observed": round(obs, 2), "expected": round(exp, 2), "message": msg,
-                "p_value": float(s["p"][c, d]), "spend": round(spend, 2),
-                "since": self._since(kind, metric, c, d).date().isoformat()}
+        run = 1
+        if kind == "underdelivery":
+            while d - run >= 0 and self.flags_["underdelivery"][c, d - run]:
+                run += 1
+        return AlertDay(
+            metric=metric, other=other, spend=float(v["spend"][c, d]), budget=float(v["daily_budget"][c, d]),
+            budget_known=bool(self.grid_.budget_known[c, d]), observed=float(s["observed"][c, d]),
+            expected=float(np.nan_to_num(s["expected"][c, d])), impressions=float(v["impressions"][c, d]),
+            zero_run=int(s["zero_run"][c, d]), zero_expected=float(s["zero_expected"][c, d]),
+            other_value=float(v[other][c, d]) if other else 0.0,
+            other_expected=float(np.nan_to_num(st_[other]["expected"][c, d])) if other else 0.0, run=run)
+
+    def _alert_row(self, kind: str, c: int, d: int) -> dict[str, Any]:
+        a = self._alert_day(kind, c, d)
+        msg, severity, exp = MESSAGES[kind](a)
+        return {"campaign_id": str(self.grid_.campaigns["campaign_id"].iat[c]),
+                "date": self.grid_.dates[d].date().isoformat(), "metric": a.metric, "kind": kind,
+                "severity": severity, "observed": round(a.observed, 2), "expected": round(exp, 2), "message": msg,
+                "p_value": float(self.stats_[a.metric]["p"][c, d]), "spend": round(a.spend, 2),
+                "since": self._since(kind, a.metric, c, d).date().isoformat()}
 
     def _since(self, kind: str, metric: str, c: int, d: int) -> pd.Timestamp:
         """When the problem behind an alert began: the first day of its run of zeros or short days."""

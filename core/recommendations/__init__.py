@@ -23,7 +23,9 @@ Maths first (pure functions), the estimator on top, then the optimiser and the p
 
 Where things are: ``curves`` (pure maths), ``items`` (line-item kinds and the daily panel),
 ``model`` (:class:`ResponseModel`), ``allocate`` (the optimiser), ``plan`` (:func:`recommend`
-and its steps, the budget sweep, curve frames), ``backtest``, ``cli`` (``python -m core recommend``).
+and its steps, the budget sweep, curve frames), ``quality`` (sales per lead), ``forecast`` (the range,
+marginal cost per platform, re-planning), ``workshop`` (the page's form, budget choices, what constraints
+cost), ``scenarios`` (saved plans), ``backtest``, ``cli`` (``python -m core recommend``).
 """
 
 from __future__ import annotations
@@ -35,9 +37,11 @@ from core.recommendations.curves import (FAMILIES, basis, marginal, mixture_curv
                                          season_factors)
 from core.recommendations.items import KIND_COLUMNS, METRICS, daily_panel, kind_key, line_items
 from core.recommendations.model import ResponseModel
+from core.recommendations.forecast import forecast_range, marginal_returns, replan
 from core.recommendations.plan import (Plan, baseline_mix, baseline_summary, budget_sweep, candidates_for,
-                                       curve_frame, forecast_range, goal_gain, lead_quality, marginal_returns, qualification_rates, replan, plan_constraints, plan_totals, planned_items,
+                                       curve_frame, goal_gain, plan_constraints, plan_totals, planned_items,
                                        recommend, score_items, uplift_of)
+from core.recommendations.quality import lead_quality, qualification_rates
 
 __all__ = [
     "FAMILIES", "KIND_COLUMNS", "METRICS", "Constraints", "Plan", "ResponseModel", "allocate", "backtest",

@@ -6,7 +6,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from core.schema import audience_label
+from core.schema import audience_label, fill_unknown_audience
 
 METRICS = ("leads", "conversions", "revenue")
 KIND_COLUMNS = ("platform", "ad_type", "bidding_strategy", "age_min", "age_max", "gender", "interests", "location")
@@ -23,6 +23,7 @@ def _with_keys(campaigns: pd.DataFrame) -> pd.DataFrame:
     if "audience" not in df:
         df["audience"] = [audience_label(*a) for a in zip(df["age_min"], df["age_max"], df["gender"],
                                                           df["location"], df["interests"])]
+    df = fill_unknown_audience(df)  # after the label: an export without an audience stays "unknown audience"
     df["key"] = df["platform"] + "|" + df["ad_type"] + "|" + df["bidding_strategy"] + "|" + df["audience"]
     df["date"] = pd.to_datetime(df["date"]).dt.normalize()
     return df

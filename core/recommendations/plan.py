@@ -19,6 +19,7 @@ from core.recommendations.allocate import Constraints, allocate
 from core.recommendations.curves import basis
 from core.recommendations.items import METRICS
 from core.recommendations.model import ResponseModel
+from core.recommendations.quality import lead_quality, qualification_rates
 
 _UNIT = {"leads": "lead", "conversions": "sale", "revenue": "dollar of revenue"}
 
@@ -44,7 +45,10 @@ class Plan:
             plan.append({
                 "platform": r["platform"], "ad_type": r["ad_type"], "bidding_strategy": r["bidding_strategy"],
                 "audience": {"age_min": int(r["age_min"]), "age_max": int(r["age_max"]), "gender": r["gender"],
-                             "interests": list(r["interests"]), "location": r["location"]},
+                             "interests": list(r["interests"]), "location": r["location"],
+                             # the export gave no targeting: the ages and gender above are no restriction known
+                             **({"unknown": True} if str(r.get("audience", "")).startswith("unknown audience")
+                                else {})},
                 "daily_budget": round(float(r["daily_budget"]), 2),
                 "expected": {"spend": round(float(r["daily_budget"]), 2), "leads": round(float(r["leads"]), 2),
                              "conversions": round(float(r["conversions"]), 2),
@@ -140,22 +144,6 @@ def _why(row: pd.Series, goal: str, marginal_cost: float, median_marginal: float
 
 
 # ------------------------------------------------------------------ the steps of a plan
-
-
-def qualification_rates(model: ResponseModel, keys: Sequence[str] | None = None, *,
-                        strength: float = 30.0) -> np.ndarray:
-    """Each line item's share of leads that become sales, shrunk toward its platform's rate.
-
-    A beta-binomial posterior mean: ``(sales + s * platform rate) / (leads + s)`` with ``s = strength``
-    leads of prior weight, so a line item with few leads keeps its platform's rate.
-    """
-    items = model.items_
-    plat = items.groupby("platform")[["leads", "conversions"]].sum()
-    overall = float(items["conversions"].sum() / max(items["leads"].sum(), 1.0))
-    p_rate = ((plat["conversions"] + strength * overall) / (plat["leads"] + strength)).to_dict()
-    prior = items["platform"].map(p_rate).to_numpy(float)
-    q = (items["conversions"].to_numpy(float) + strength * prior) / (items["leads"].to_numpy(float) + strength)
-    return q if keys is None else q[model._rows(keys)]
 
 
 def goal_gain(model: ResponseModel, keys: Sequence[str], goal: str,
@@ -382,104 +370,6 @@ def recommend(model: ResponseModel, obj: Objective, *, min_item_budget: float | 
                 quality, cons)
 
 
-QUALITY_TARGET = (0.08, 0.12)     # the proof of concept's aim: 8-12% more of the leads go on to buy
-
-
-def lead_quality(model: ResponseModel, keys: Sequence[str], x: np.ndarray, base_keys: Sequence[str],
-                 xb: np.ndarray) -> dict[str, Any]:
-    """The plan's qualification rate (sales per lead) against the baseline's, and the +8-12% target."""
-    if "leads" not in model.fits_:
-        return {}
-    q, qb = qualification_rates(model, keys), qualification_rates(model, base_keys)
-    leads, leads_b = model.predict(x, "leads", keys=keys), model.predict(xb, "leads", keys=base_keys)
-    rate = float((leads * q).sum() / max(leads.sum(), 1e-12))
-    base = float((leads_b * qb).sum() / max(leads_b.sum(), 1e-12))
-    change = rate / base - 1.0 if base > 0 else None
-    return {"qualification_rate": round(rate, 4), "baseline_rate": round(base, 4),
-            "change": None if change is None else round(change, 4), "target": list(QUALITY_TARGET),
-            "meets_target": None if change is None else bool(change >= QUALITY_TARGET[0])}
-
-
-def marginal_returns(model: ResponseModel, plan: Plan, *, tolerance: float = 0.05) -> pd.DataFrame:
-    """Marginal cost of one more unit of the goal per funded platform, and the constraint that holds it.
-
-    At the optimum every platform that could take more money has about the same marginal cost
-    (within ``tolerance``); a platform whose line items cannot take more (trust cap, audience cap,
-    platform cap or floor, item count) says which constraint holds it.
-    """
-    items, cons, goal = plan.items, plan.constraints, plan.objective.goal
-    if items.empty:
-        return pd.DataFrame(columns=["platform", "daily_budget", "marginal_cost", "vs_median", "within", "constraint"])
-    cand = plan.candidates.set_index("key")
-    cap = pd.Series(np.inf, index=cand.index)
-    if cons is not None and cons.item_cap is not None:
-        cap = pd.Series(np.asarray(cons.item_cap, float), index=cand.index)
-    step = (cons.budget / 400 if cons is not None else 1.0) * 1.5
-    pool_used = items.assign(pool=[model.pool_of_[model._rows([k])[0]] for k in items["key"]]
-                             ).groupby("pool")["daily_budget"].sum() if hasattr(model, "pool_of_") else pd.Series()
-    min_b = cons.min_item_budget if cons is not None else 0.0
-    rows = []
-    for p, part in items.groupby("platform"):
-        spend = float(part["daily_budget"].sum())
-        reasons, grow, last = [], [], []
-        for _, r in part.iterrows():
-            why = None
-            if r["daily_budget"] >= cap.get(r["key"], np.inf) - step:
-                why = "line item at its trust cap"
-            elif cons is not None and cons.groups is not None:
-                pool = model.pool_of_[model._rows([r["key"]])[0]]
-                if pool_used.get(pool, 0.0) >= cons.group_max.get(pool, np.inf) - step:
-                    why = "audience at its cap"
-            if why is None and r["daily_budget"] <= min_b + step:
-                why = "smallest useful line-item budget"
-            if why:
-                reasons.append(why)
-            else:
-                grow.append(float(r["marginal_cost"]))
-                last.append(float(r["marginal_cost_last"]))
-        pmax = cons.platform_max.get(p, np.inf) if cons is not None else np.inf
-        pmin = cons.platform_min.get(p, 0.0) if cons is not None else 0.0
-        constraint = None
-        if spend >= pmax - step:
-            constraint = "platform cap"
-        elif pmin > 0 and spend <= pmin + step:
-            constraint = "platform minimum"
-        elif not grow:
-            constraint = reasons[0] if reasons else None
-        rows.append({"platform": p, "daily_budget": round(spend, 2),
-                     "marginal_cost": round(min(grow), 2) if grow else round(float(part["marginal_cost"].min()), 2),
-                     "marginal_cost_last": round(min(last), 2) if last else np.nan, "constraint": constraint})
-    out = pd.DataFrame(rows)
-    free = out["constraint"].isna()
-    # a platform at a kink of its curves (its line items' observed high) has a cheaper last unit than next one
-    kink = free & (out["marginal_cost_last"] < out["marginal_cost"] * (1 - tolerance))
-    smooth = free & ~kink
-    pool = out.loc[smooth if smooth.any() else free if free.any() else out.index, "marginal_cost"]
-    level = float(np.median(pool))
-    out["vs_median"] = (out["marginal_cost"] / level - 1.0).round(4) if level > 0 else np.nan
-    # the common marginal cost: the next unit anywhere costs at least it, the last unit bought at most it
-    brackets = (out["marginal_cost_last"] <= level * (1 + tolerance)) & (out["marginal_cost"] >= level * (1 - tolerance))
-    out["within"] = (out["vs_median"].abs() <= tolerance) | (kink & brackets)
-    out.loc[kink & brackets & ~(out["vs_median"].abs() <= tolerance), "constraint"] = \
-        "at its line items' observed high (beyond it the curves are discounted)"
-    out.attrs["goal"] = goal
-    return out[["platform", "daily_budget", "marginal_cost", "marginal_cost_last", "vs_median", "within", "constraint"]]
-
-
-def replan(model: ResponseModel, obj: Objective, *, spent: float, days_left: float, **kwargs: Any) -> Plan:
-    """Re-plan the rest of a period under the same constraints: what is left of the budget over the days left.
-
-    ``obj``'s budget is the whole period's (``obj.period``); ``spent`` is what the period has spent so far.
-    """
-    if days_left <= 0:
-        raise BadInputError("The period is over: there are no days left to plan.", "Nothing left to plan")
-    total = float(obj.budget or 0.0)
-    left = max(total - float(spent), 0.0)
-    if left <= 0:
-        raise BadInputError(f"The period's budget (${total:,.0f}) is spent.", "Budget spent")
-    return recommend(model, replace(obj, budget=left / days_left, period="day", questions=[]), **kwargs)
-
-
 def budget_sweep(model: ResponseModel, obj: Objective, factors: Sequence[float] = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0),
                  **kwargs: Any) -> pd.DataFrame:
     """Expected outcome and CPL of the optimal plan from half to double the budget."""
@@ -508,35 +398,3 @@ def curve_frame(model: ResponseModel, plan: Plan, metric: str | None = None, poi
         rows.append(pd.DataFrame({"key": r["key"], "label": label, "spend": xs, "expected": mean, "lo": lo,
                                   "hi": hi, "current": r["current_daily_spend"], "recommended": r["daily_budget"]}))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-
-
-
-FORECAST_MODEL_ERROR = 0.035    # relative error of a plan's forecast beyond the curves' own uncertainty (tuned: seeds 101-104)
-
-
-def forecast_range(model: ResponseModel, plan: Plan, *, metric: str | None = None, level: float = 0.8,
-                   days: float = 365 / 12, model_error: float = FORECAST_MODEL_ERROR,
-                   random_state: int = 0) -> dict[str, Any]:
-    """The plan's outcome over ``days`` (a month by default) as a range: its mean and a ``level`` interval.
-
-    The interval carries the curves' posterior uncertainty, the day-to-day noise of outcomes
-    (quasi-Poisson, with each line item's dispersion) summed over the period, and a relative
-    ``model_error`` for what the curves cannot know (their shape where the plan moves money):
-    on held-out advertisers (bench/heldout.py) the plans' forecasts missed by about that much.
-    """
-    metric = metric or plan.objective.goal
-    items = plan.items
-    if items.empty or metric not in model.fits_:
-        return {"metric": metric, "mean": 0.0, "lo": 0.0, "hi": 0.0, "level": level, "days": days}
-    keys, x = items["key"].tolist(), items["daily_budget"].to_numpy(float)
-    fit = model.fits_[metric]
-    draws = model.predict_draws(x, metric, keys=keys).sum(0) * days            # (n_draws,)
-    mean_daily = model.predict(x, metric, keys=keys)
-    noise_var = float((mean_daily * fit.dispersion[model._rows(keys)]).sum() * days)
-    rng = np.random.default_rng(random_state)
-    shape = np.exp(rng.normal(-0.5 * model_error ** 2, model_error, (len(draws), 20)))
-    sim = draws[:, None] * shape + rng.standard_normal((len(draws), 20)) * np.sqrt(noise_var)
-    a = (1 - level) / 2
-    lo, hi = np.quantile(sim, [a, 1 - a])
-    return {"metric": metric, "mean": float(mean_daily.sum() * days), "lo": float(max(lo, 0.0)), "hi": float(hi),
-            "level": level, "days": days}

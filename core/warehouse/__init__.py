@@ -10,7 +10,9 @@ Where things are (one concern per file):
 * ``facade.py``: :class:`Warehouse`, the one object callers hold; each method delegates
 * ``connection.py``: opening the file (lock errors), a cursor per query, the write lock
 * ``ingest.py``: the ingest pipeline (strict and detailed paths, staging, merge by key, log)
-* ``sniff.py``: reading a file's head: gzip, JSON layout, first keys; the JSON error locator
+* ``sniff.py``: how to read a file: gzip (checked for bombs and cuts), encoding, JSON layout,
+  first keys, the literal path DuckDB opens (never a glob pattern)
+* ``locate.py``: where a refused file stops being JSON, found incrementally in bounded memory
 * ``sql.py``: the contract as SQL: DDL, field rules, casts, the JSON reader call
 * ``report.py``: :class:`IngestReport` and the one-line violation message
 * ``tables.py``: contract tables read back as DataFrames
@@ -18,6 +20,9 @@ Where things are (one concern per file):
 * ``aggregates.py``: the overview's totals, trends and breakdowns
 * ``state.py``: the capability state store (save_state / load_state / delete_state)
 * ``workspace_export.py``: the workspace written back as a contract workspace object
+* ``exports.py``: the ad platforms' exports mapped into the contract (core.connectors' SQL)
+* ``clients.py``: the clients (accounts) registry, per-client versions, removing a client
+* ``lake.py``: the workspace as Parquet partitioned by client, read back by DuckDB
 """
 
 from __future__ import annotations

@@ -25,9 +25,9 @@ from core.warehouse.sql import MAX_RECORD_BYTES
 
 HEAD_CHARS = 65536
 # A gzip file may expand to this, or to GZIP_MAX_RATIO times its own size if larger.
-# Real exports compress 5-20 times; 2 MB of gzip that expands to 2.3 GB is an attack.
+# Real exports compress 5-30 times; 2 MB of gzip that expands to 2.3 GB (1,000 times) is an attack.
 GZIP_MIN_BUDGET = 256 * 2**20
-GZIP_MAX_RATIO = 50
+GZIP_MAX_RATIO = 100
 _KEY_RE = r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:'
 _UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 

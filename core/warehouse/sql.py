@@ -107,9 +107,10 @@ def key_strings(t: schema.Table) -> list[str]:
     return [k for k in t.keys if t.get(k).kind == "string"]
 
 
-def date_rules(label: str, v: str) -> list[tuple[str, str, str]]:
-    """Plausible dates: from schema.DATE_MIN to DATE_MAX_AHEAD after today (UTC)."""
-    return [(label, f"{v} < DATE '{schema.DATE_MIN}'", f"'before {schema.DATE_MIN}: ' || {shown(v)}"),
+def date_rules(label: str, v: str, floor: str | None = None) -> list[tuple[str, str, str]]:
+    """Plausible dates: from ``floor`` (default schema.DATE_MIN) to DATE_MAX_AHEAD after today (UTC)."""
+    floor = floor or schema.DATE_MIN
+    return [(label, f"{v} < DATE '{floor}'", f"'before {floor}: ' || {shown(v)}"),
             (label, f"{v} > current_date + INTERVAL '{schema.DATE_MAX_AHEAD}'",
              f"'more than {schema.DATE_MAX_AHEAD} after today: ' || {shown(v)}")]
 
@@ -148,26 +149,33 @@ def field_rules(f: schema.Field, prefix: str = "") -> list[tuple[str, str, str]]
         # Only a value that starts with whitespace (or is empty) can trim to nothing.
         return [(f.name, f"({v} = '' OR (ascii({v}) <= 32 AND trim({v}) = ''))", "'empty'")]
     if f.kind == "date":
-        return date_rules(f.name, v)
+        return date_rules(f.name, v, f.date_min)
     if f.kind == "datetime":
-        return [(f.name, f"NOT regexp_matches(trim({v}), '{DATETIME_RE}') OR TRY_CAST(trim({v}) AS TIMESTAMPTZ) "
-                         f"IS NULL", f"'not an ISO 8601 date-time: ' || {shown(v)}"),
-                *date_rules(f.name, f"TRY_CAST(trim({v}) AS TIMESTAMPTZ)")]
+        return datetime_rules(f.name, v)
     if f.kind == "audience":
-        rules: list[tuple[str, str, str]] = []
-        for sub in schema.AUDIENCE_FIELDS:
-            rules.append((f"audience.{sub}", f"{v}.{sub} IS NULL", "'missing'"))
-        for sub in ("age_min", "age_max"):
-            rules += number_rules(f"audience.{sub}", f"{v}.{sub}", "int", (13, 100))
-        rules.append(("audience.age_min", f"{v}.age_min > {v}.age_max",
-                      f"'age_min above age_max: ' || {shown(f'{v}.age_min')} || ' > ' || {shown(f'{v}.age_max')}"))
-        genders = ", ".join(literal(g) for g in schema.GENDERS)
-        rules.append(("audience.gender",
-                      f"{v}.gender NOT IN ({genders}) AND lower(trim({v}.gender)) NOT IN ({genders})",
-                      f"'not one of all/female/male: ' || {shown(f'{v}.gender')}"))
-        rules.append(("audience.location", f"trim({v}.location) = ''", "'empty'"))
-        return rules
+        return audience_rules(v)
     return []
+
+
+def datetime_rules(label: str, v: str) -> list[tuple[str, str, str]]:
+    """An ISO 8601 date-time (text working value) within the plausible dates."""
+    return [(label, f"NOT regexp_matches(trim({v}), '{DATETIME_RE}') OR TRY_CAST(trim({v}) AS TIMESTAMPTZ) IS NULL",
+             f"'not an ISO 8601 date-time: ' || {shown(v)}"),
+            *date_rules(label, f"TRY_CAST(trim({v}) AS TIMESTAMPTZ)")]
+
+
+def audience_rules(v: str) -> list[tuple[str, str, str]]:
+    """The audience struct's sub-fields: all present, ages 13-100 in order, a known gender, a location."""
+    rules = [(f"audience.{sub}", f"{v}.{sub} IS NULL", "'missing'") for sub in schema.AUDIENCE_FIELDS]
+    for sub in ("age_min", "age_max"):
+        rules += number_rules(f"audience.{sub}", f"{v}.{sub}", "int", (13, 100))
+    rules.append(("audience.age_min", f"{v}.age_min > {v}.age_max",
+                  f"'age_min above age_max: ' || {shown(f'{v}.age_min')} || ' > ' || {shown(f'{v}.age_max')}"))
+    genders = ", ".join(literal(g) for g in schema.GENDERS)
+    rules.append(("audience.gender", f"{v}.gender NOT IN ({genders}) AND lower(trim({v}.gender)) NOT IN ({genders})",
+                  f"'not one of all/female/male: ' || {shown(f'{v}.gender')}"))
+    rules.append(("audience.location", f"trim({v}.location) = ''", "'empty'"))
+    return rules
 
 
 def table_rules(t: schema.Table, prefix: str = "") -> list[tuple[str, str, str]]:
@@ -328,7 +336,11 @@ def strict_source(t: schema.Table, sniff: "Sniff") -> str:
 
 
 def record_label(t: schema.Table) -> str:
-    """SQL naming a staged record by its key values ("campaign_id g-1, date 2025-03-03"); NULL if none."""
-    parts = [f"CASE WHEN CAST({k} AS VARCHAR) <> '' THEN {literal(k + ' ')} || {shown(k)} END" for k in t.keys]
+    """SQL naming a staged record by its key values ("campaign_id g-1, date 2025-03-03"); NULL if none.
+
+    The client (account_id) is left out: the user chose it, the record's own ids find it.
+    """
+    parts = [f"CASE WHEN CAST({k} AS VARCHAR) <> '' THEN {literal(k + ' ')} || {shown(k)} END"
+             for k in t.keys if k != schema.ACCOUNT_FIELD]
     return f"nullif(concat_ws(', ', {', '.join(parts)}), '')"
 

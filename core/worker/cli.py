@@ -25,7 +25,8 @@ def run_watch(args, ctx) -> dict[str, Any]:
     cfg = WatchConfig(inbox=Path(args.inbox), db=Path(args.db or settings.db_path), webhook=url, smtp=smtp,
                       interval_s=float(args.interval), once=bool(args.once),
                       sensitivity=args.sensitivity, country=settings.country or None,
-                      allow_private=bool(getattr(settings, "allow_private_urls", False)))
+                      allow_private=bool(getattr(settings, "allow_private_urls", False)),
+                      account=getattr(args, "account", None))
     worker = Worker(cfg, advisor=Advisor(country=cfg.country))
     worker.run()
     return {"inbox": str(cfg.inbox), **worker.stats}

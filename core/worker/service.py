@@ -52,6 +52,7 @@ class WatchConfig:
     max_backoff_s: float = 60.0
     allow_private: bool = False  # a webhook name may resolve to a private address (WORKBENCH_ALLOW_PRIVATE_URLS)
     max_batch: int = 31  # files taken into one check when a queue built up
+    account: str | None = None  # files go to this client; None: the default client, and every client is checked
 
 
 def message_text(alerts: list[dict[str, Any]]) -> str:
@@ -80,8 +81,8 @@ class Advisor:
     """Proposed actions for the worker's alerts, on response curves refitted on a schedule.
 
     The curves are fitted after the first check and again once ``every`` new files came
-    in ("retrain on schedule"), always after that check's alerts were delivered, so a fit
-    never delays an alert.
+    in ("retrain on schedule"), and only while the inbox is empty, so a fit never delays
+    an alert.
     """
 
     def __init__(self, *, every: int = 7, country: str | None = "US") -> None:
@@ -128,6 +129,7 @@ class Worker:
     _stop: bool = False
     _wh: Warehouse | None = None
     _frame: pd.DataFrame | None = None
+    _since_fit: int = 0
     _hooks: dict[str, _Backoff] = field(default_factory=lambda: {"webhook": _Backoff(), "email": _Backoff()})
 
     # ---- lifecycle
@@ -168,15 +170,20 @@ class Worker:
         return None
 
     def _start(self) -> None:
-        wh = self._wh
-        share.apply_requests(wh, self.cfg.db)
-        if ledger.checked_through(wh) is None and not wh.is_empty():
-            # history that was there before the worker: someone loaded it and can check it; watch what comes
-            last = wh.date_range()[1]
-            if last is not None:
-                ledger.record_check(wh, [], pd.Timestamp(last), channels={})
+        share.apply_requests(self._wh, self.cfg.db)
+        for wh in self._views():
+            if ledger.checked_through(wh) is None and not wh.is_empty():
+                # history that was there before the worker: someone loaded it and can check it; watch what comes
+                last = wh.date_range()[1]
+                if last is not None:
+                    ledger.record_check(wh, [], pd.Timestamp(last), channels={})
         self._publish()
         self._beat(state="watching", started_at=share.utc_now())
+
+    def _views(self) -> list[Warehouse]:
+        """One view per client the worker checks: the one of ``--account``, else every client."""
+        ids = [self.cfg.account] if self.cfg.account else (self._wh.accounts() or [None])
+        return [self._wh.for_account(a) for a in ids]
 
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -193,6 +200,11 @@ class Worker:
             self.process(ready[:self.cfg.max_batch])
         self.deliver()
         self._beat()
+        if self.advisor is not None and self._frame is not None and self._since_fit \
+                and not inbox_.candidates(self.cfg.inbox):
+            # the curves refit only while nothing waits, so a fit never delays an alert
+            self.advisor.after_check(self._frame, self._since_fit)
+            self._since_fit = 0
 
     def process(self, paths: list[Path] | Path) -> None:
         """Ingest the files in name order, check once, queue, move them away, deliver, publish.
@@ -207,7 +219,7 @@ class Worker:
         for path in paths:
             self.log(f"watch: ingesting {path.name}")
             try:
-                ingest_paths(self._wh, [path])  # any format ingest takes, platform exports included
+                ingest_paths(self._wh, [path], account_id=self.cfg.account)  # any format, platform exports too
             except WorkbenchError as exc:
                 self._rejected(path, str(exc))
                 continue
@@ -232,8 +244,7 @@ class Worker:
                  f"deliver and publish {t3 - t2:.1f})")
         self._beat(last_file=loaded[-1].name, last_file_at=self.clock(), last_check_at=self.clock(),
                    last_found=found)
-        if self.advisor is not None and self._frame is not None:
-            self.advisor.after_check(self._frame, len(loaded))
+        self._since_fit += len(loaded)
 
     def _rejected(self, path: Path, reason: str) -> None:
         dest = inbox_.reject(path, reason)
@@ -243,8 +254,11 @@ class Worker:
                    last_reason=reason.splitlines()[0])
 
     def check(self) -> int:
-        """Check the days not checked before; queue new alerts and move the watermark together."""
-        wh = self._wh
+        """Check every client's days not checked before (see :meth:`check_account`)."""
+        return sum(self.check_account(v) for v in self._views())
+
+    def check_account(self, wh: Warehouse) -> int:
+        """Check one client's new days; queue its new alerts and move its watermark together."""
         frame = wh.campaigns()
         self._frame = frame if len(frame) else None
         if not len(frame):
@@ -269,12 +283,12 @@ class Worker:
                 actions = self.advisor.text(alerts, frame)
             except Exception as exc:  # noqa: BLE001 - an alert goes out even when its proposal fails
                 self.log(f"watch: no proposed action ({type(exc).__name__}: {exc})")
-        records = alert_records(alerts, actions)
+        records = [dict(r, account_id=wh.account) for r in alert_records(alerts, actions)]
         ledger.record_check(wh, records, last, channels={"webhook": bool(self.cfg.webhook),
                                                          "email": self.cfg.smtp is not None})
         self.stats["alerts"] += len(records)
         if records:
-            self.log(f"watch: {len(records)} new alert(s) through {last.date()}")
+            self.log(f"watch: {len(records)} new alert(s) of {wh.account} through {last.date()}")
         return len(records)
 
     # ---- delivery
@@ -294,30 +308,35 @@ class Worker:
         now = self.clock()
         if now < back.next_at:
             return
-        queue = ledger.pending(self._wh, channel)
-        while queue:
-            batch, queue = queue[:MAX_PER_MESSAGE], queue[MAX_PER_MESSAGE:]
-            try:
-                send(batch)
-            except (WorkbenchError, OSError) as exc:
-                back.failed(now, self.cfg.max_backoff_s)
-                self.log(f"watch: {channel} failed ({str(exc).splitlines()[0]}); "
-                         f"{len(batch) + len(queue)} alert(s) kept, next try in {back.next_at - now:.0f} s")
-                return
-            ledger.mark_sent(self._wh, channel, batch)
-            back.ok()
+        for wh in self._views():
+            queue = ledger.pending(wh, channel)
+            while queue:
+                batch, queue = queue[:MAX_PER_MESSAGE], queue[MAX_PER_MESSAGE:]
+                try:
+                    send(batch)
+                except (WorkbenchError, OSError) as exc:
+                    back.failed(now, self.cfg.max_backoff_s)
+                    self.log(f"watch: {channel} failed ({str(exc).splitlines()[0]}); "
+                             f"{len(batch) + len(queue)} alert(s) kept, next try in {back.next_at - now:.0f} s")
+                    return
+                ledger.mark_sent(wh, channel, batch)
+                back.ok()
 
     # ---- telling the app
 
     def _publish(self) -> None:
         snap = share.publish_snapshot(self._wh, self.cfg.db)
-        through = ledger.checked_through(self._wh)
+        marks = [t for t in (ledger.checked_through(v) for v in self._views()) if t is not None]
+        through = max(marks) if marks else None
         self._beat(snapshot=str(snap), data_version=self._wh.data_version,
                    checked_through=through.date().isoformat() if through is not None else None)
 
     def _beat(self, **fields: Any) -> None:
+        counts: dict[str, int] = {}
         try:
-            counts = ledger.summary(self._wh) if self._wh is not None else {}
+            for v in self._views() if self._wh is not None else []:
+                for k, n in ledger.summary(v).items():
+                    counts[k] = counts.get(k, 0) + n
         except WorkbenchError:
             counts = {}
         share.write_heartbeat(self.cfg.db, state=fields.pop("state", "watching"), inbox=str(self.cfg.inbox),

@@ -105,11 +105,11 @@ class SnapshotWarehouse(Warehouse):
     def save_state(self, table: str, frame: pd.DataFrame, *, keys=(), replace_all: bool = False) -> None:
         super().save_state(table, frame, keys=keys, replace_all=replace_all)
         _request(self.db_path, {"op": "save", "table": table, "rows": frame.to_dict(orient="records"),
-                                "keys": list(keys), "replace_all": replace_all})
+                                "keys": list(keys), "replace_all": replace_all, "account": self.account})
 
     def delete_state(self, table: str, **equals: Any) -> int:
         n = super().delete_state(table, **equals)
-        _request(self.db_path, {"op": "delete", "table": table, "equals": equals})
+        _request(self.db_path, {"op": "delete", "table": table, "equals": equals, "account": self.account})
         return n
 
 
@@ -128,10 +128,11 @@ def apply_requests(wh: Warehouse, db: str | Path) -> int:
     n = 0
     for path in sorted(folder.glob("*.json")):
         req = json.loads(path.read_text())
+        view = wh.for_account(req.get("account"))  # the client whose page made the write
         if req["op"] == "save":
-            wh.save_state(req["table"], pd.DataFrame(req["rows"]), keys=req["keys"], replace_all=req["replace_all"])
+            view.save_state(req["table"], pd.DataFrame(req["rows"]), keys=req["keys"], replace_all=req["replace_all"])
         elif req["op"] == "delete":
-            wh.delete_state(req["table"], **req["equals"])
+            view.delete_state(req["table"], **req["equals"])
         path.unlink()
         n += 1
     return n
@@ -148,7 +149,10 @@ def app_workspace(db: str | Path) -> tuple[str, str]:
     if not is_fresh(beat):
         return db, "workspace"
     snap = beat.get("snapshot")
-    if beat.get("state") == "waiting" or not snap or not Path(snap).exists():
+    # Only a worker waiting for the file gets it handed over: a watching worker already owns
+    # the file and publishes a snapshot as it starts. Handing over on any missing snapshot
+    # would close, in the middle of a page run, the file an earlier call of the same run opened.
+    if beat.get("state") == "waiting":
         handed = _hand_over(db)
         if handed:
             return handed, "snapshot"
@@ -165,9 +169,9 @@ def _hand_over(db: str) -> str | None:
         if wh is None:
             return None
         snap = publish_snapshot(wh, db)
-        wh.close()
         del _open[db]
         _generation[db] = _generation.get(db, 0) + 1
+        _close_soon(wh)
         return str(snap)
 
 
@@ -175,8 +179,16 @@ def _close(db: str) -> None:
     with _guard:
         wh = _open.pop(db, None)
         if wh is not None:
-            wh.close()
             _generation[db] = _generation.get(db, 0) + 1
+            _close_soon(wh)
+
+
+def _close_soon(wh: Warehouse, after_s: float = 3.0) -> None:
+    """Close a handle the app let go of once the script run that still holds it has finished
+    (the next run opens the snapshot; the worker retries until the file is free)."""
+    timer = threading.Timer(after_s, wh.close)
+    timer.daemon = True
+    timer.start()
 
 
 def app_target(db: str | Path) -> tuple[str, str, int]:

@@ -27,7 +27,7 @@ from core.cli import main
 from core.errors import BadInputError, ValidationError
 from core.warehouse import Warehouse
 from core.warehouse.locate import Reader, locate_json_error
-from core.warehouse.sniff import gzip_budget
+from core.warehouse.sniff import GZIP_MAX_RATIO, gzip_budget
 
 ROOT = Path(__file__).resolve().parents[2]
 # Text that must never reach a user: DuckDB's own error wording and Python internals.
@@ -158,7 +158,7 @@ def test_the_full_size_bomb_stays_under_1_gib(tmp_path):
 
 def test_the_budget_scales_with_the_compressed_size():
     assert gzip_budget(1000) == 256 * 2**20
-    assert gzip_budget(100 * 2**20) == 50 * 100 * 2**20
+    assert gzip_budget(100 * 2**20) == GZIP_MAX_RATIO * 100 * 2**20 > 256 * 2**20
 
 
 def test_a_real_gzip_export_is_within_budget(wh, records, tmp_path):
@@ -562,3 +562,11 @@ def test_a_truncated_platform_export_names_where_without_duckdb_text(tmp_path, c
     err = capsys.readouterr().err
     assert "google_performance.json" in err and len(err.strip().splitlines()) == 1
     assert not any(r in err for r in RAW), err
+
+
+def test_a_newline_in_a_platform_export_name_stays_on_one_line(tmp_path, capsys):
+    path = tmp_path / "bad\nexport.csv"
+    path.write_text("Some,Unknown,Columns\n1,2,3\n")
+    assert main(["ingest", str(path), "--db", str(tmp_path / "ws.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert "bad\\x0aexport.csv" in err and len(err.strip().splitlines()) == 1, err

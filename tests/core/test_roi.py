@@ -235,3 +235,19 @@ def test_what_if_novelty_names_what_was_never_run(data):
     assert not new["seen"] and not new["combination_seen"] and "never ran" in new["warnings"][0]
     big = what_if_novelty(months, {**row, "daily_budget": ok["budget_range"][1] * 10})
     assert big["combination_seen"] and not big["seen"] and "outside" in big["warnings"][0]
+
+
+def test_unknown_audience_from_an_export_is_modelled_not_refused():
+    """A Google line item from an export carries no audience (NULL ages, gender, location): ROI still fits."""
+    campaigns, _ = make_campaigns(seed=1)
+    frame = campaigns.copy()
+    google = frame["platform"] == "google"
+    assert google.any()
+    frame.loc[google, ["age_min", "age_max"]] = np.nan
+    frame.loc[google, ["gender", "location"]] = None
+    frame = frame.drop(columns=["audience"], errors="ignore")
+    months = R.campaign_months(frame)
+    assert not months[["age_min", "age_max"]].isna().any().any()
+    assert (months.loc[months["platform"] == "google", "audience"] == "unknown audience").all()
+    result = R.analyse(frame)
+    assert result is not None

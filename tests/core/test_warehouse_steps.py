@@ -205,3 +205,56 @@ def test_export_expr_writes_dates_and_local_post_times():
         "strftime(date, '%Y-%m-%d')"
     assert "utc_offset_minutes" in workspace_export.export_expr(schema.POSTS, schema.POSTS.get("published_at"))
     assert workspace_export.export_expr(schema.CAMPAIGNS, schema.CAMPAIGNS.get("spend")) == "spend"
+
+
+# ------------------------------------------------------------ hardening steps
+
+
+@pytest.mark.parametrize("raw,stored", [("h-1", "h-1"), (" h-1 ", "h-1"), ("\u00a0h-1\u3000", "h-1"),
+                                        ("cafe\u0301", "caf\u00e9"), ("", ""), (None, None)])
+def test_normalized_key_trims_and_composes(raw, stored):
+    with duckdb.connect() as con:
+        assert con.execute(f"SELECT {sql.normalized_key('x')} FROM (SELECT $x::VARCHAR AS x)",
+                           {"x": raw}).fetchone()[0] == stored
+
+
+def test_date_rules_bound_the_plausible_range():
+    rules = sql.date_rules("date", "d")
+    with duckdb.connect() as con:
+        def bad(d: str) -> bool:
+            return any(con.execute(f"SELECT {cond} FROM (SELECT DATE '{d}' AS d)").fetchone()[0]
+                       for _, cond, _ in rules)
+        assert bad("1999-12-31") and not bad("2000-01-01") and bad("9999-12-31")
+
+
+def test_record_label_names_the_keys_present():
+    with duckdb.connect() as con:
+        q = f"SELECT {sql.record_label(schema.CAMPAIGNS)} FROM (SELECT $c AS campaign_id, $d::DATE AS date)"
+        assert con.execute(q, {"c": "g-1", "d": "2025-03-03"}).fetchone()[0] == "campaign_id g-1, date 2025-03-03"
+        assert con.execute(q, {"c": None, "d": "2025-03-03"}).fetchone()[0] == "date 2025-03-03"
+
+
+def test_literal_path_links_a_name_with_glob_characters(tmp_path):
+    from core.warehouse.sniff import literal_path
+
+    plain, odd = tmp_path / "a.json", tmp_path / "a[1].json"
+    plain.write_text("1")
+    odd.write_text("2")
+    with literal_path(plain) as p:
+        assert p == str(plain)
+    with literal_path(odd) as p:
+        assert "[" not in p and Path(p).read_text() == "2"
+    assert not Path(p).exists()  # the private link goes with its folder
+
+
+def test_check_gzip_sizes_a_stream_and_refuses_a_cut_one(tmp_path):
+    from core.warehouse.sniff import check_gzip
+
+    path = tmp_path / "a.gz"
+    path.write_bytes(gzip.compress(b"x" * 1000) + gzip.compress(b"y" * 10))  # two members
+    assert check_gzip(path, "a.gz") == 1010
+    with pytest.raises(BadInputError, match="more than 0 MB"):
+        check_gzip(path, "a.gz", budget=500)
+    path.write_bytes(gzip.compress(b"x" * 1000)[:-9])
+    with pytest.raises(BadInputError, match="truncated"):
+        check_gzip(path, "a.gz")

@@ -20,7 +20,7 @@ from core.warehouse import Warehouse
 from core.worker import inbox, ledger, share
 from core.worker.mail import SmtpSettings
 from core.worker.replay import day_files
-from core.worker.service import WatchConfig, Worker
+from core.worker.service import Advisor, WatchConfig, Worker
 from tests.core._monitoring_synth import synthetic_campaigns, to_records
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,6 +137,7 @@ def test_webhook_down_keeps_alerts_and_sends_them_once_when_it_answers(tmp_path,
     day_files(broken, tmp_path / "inbox", days=LIVE_DAYS)
     handler.down = True
     w = _worker(tmp_path, webhook=url)
+    w.advisor = Advisor()
     assert w.run() == 0
     assert w.stats["processed"] == LIVE_DAYS + 1 and w.stats["alerts"] > 0
     assert handler.bodies == []
@@ -151,6 +152,7 @@ def test_webhook_down_keeps_alerts_and_sends_them_once_when_it_answers(tmp_path,
     body = handler.bodies[0]
     assert set(body) == {"text", "alerts"} and "new alert" in body["text"]
     assert {a["kind"] for a in body["alerts"]} == {"tracking_stopped"}
+    assert body["alerts"][0]["action"].startswith("Check the tracking of")  # the proposed action rides along
     assert set(body["alerts"][0]) >= {"campaign_id", "date", "metric", "kind", "severity", "observed", "expected",
                                       "message"}
     assert _worker(tmp_path, webhook=url).run() == 0 and len(_alert_keys(handler.bodies)) == len(keys)  # once
@@ -333,6 +335,14 @@ def test_platform_exports_in_the_inbox_go_through_the_connectors(tmp_path):
     assert "meta_error.json" in (tmp_path / "inbox" / "rejected" / "meta_error.json.reason.txt").read_text()
 
 
+def _free(db: Path) -> bool:
+    try:
+        Warehouse.open(db).close()
+        return True
+    except Exception:
+        return False
+
+
 def test_the_app_hands_the_file_over_to_a_waiting_worker(tmp_path, broken):
     db = tmp_path / "ws.duckdb"
     app = share.open_for_app(str(db), "workspace", db)  # the app holds the file first
@@ -341,6 +351,7 @@ def test_the_app_hands_the_file_over_to_a_waiting_worker(tmp_path, broken):
     share.write_heartbeat(db, state="waiting")  # a worker started and waits for the file
     path, kind, gen2 = share.app_target(db)
     assert kind == "snapshot" and gen2 == gen + 1  # the app's cache opens afresh later
+    _wait(lambda: share._open.get(str(db)) is None and _free(db), 10)  # closed once the app's run is over
     worker_side = Warehouse.open(db)  # the file is free now
     assert worker_side.counts()["campaigns"] == 50
     snap = share.open_for_app(path, kind, db)
@@ -348,3 +359,38 @@ def test_the_app_hands_the_file_over_to_a_waiting_worker(tmp_path, broken):
     snap.close()
     worker_side.close()
     share.write_heartbeat(db, state="stopped")
+
+
+def test_each_client_is_checked_on_its_own_and_told_apart(tmp_path, broken, hook):
+    from core.connectors import ingest_paths
+
+    url, handler = hook
+    db = tmp_path / "ws.duckdb"
+    stage = tmp_path / "stage"
+    files = day_files(broken, stage, days=LIVE_DAYS)
+    wh = Warehouse.open(db)
+    for acc in ("north", "south"):  # two clients with the same history
+        ingest_paths(wh, [files[0]], account_id=acc)
+    wh.close()
+    (tmp_path / "inbox").mkdir()
+    for p in files[1:]:  # the live days arrive for one client only
+        os.replace(p, tmp_path / "inbox" / p.name)
+    w = _worker(tmp_path, webhook=url, account="south")
+    assert w.run() == 0 and w.stats["alerts"] > 0
+    accounts = {a["account_id"] for b in handler.bodies for a in b["alerts"]}
+    assert accounts == {"south"}
+    wh = Warehouse.open(db)
+    assert ledger.checked_through(wh.for_account("north")) is None  # --account south: north is not watched
+    assert ledger.known_keys(wh.for_account("north")) == set()
+    assert len(ledger.known_keys(wh.for_account("south"))) == w.stats["alerts"]
+    north = wh.for_account("north")
+    for p in files[1:]:
+        ingest_paths(north, [tmp_path / "inbox" / "processed" / p.name], account_id="north")
+    wh.close()
+    handler.bodies.clear()
+    w = _worker(tmp_path, webhook=url)  # no --account: every client, each against its own ledger
+    assert w.run() == 0
+    assert handler.bodies == []  # south's were sent already; north's days were there before the worker
+    wh = Warehouse.open(db)
+    assert ledger.checked_through(wh.for_account("north")) == ledger.checked_through(wh.for_account("south"))
+    wh.close()

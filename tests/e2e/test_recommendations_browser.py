@@ -29,7 +29,7 @@ def _read(page, brief: str, understood: str, client: str | None = None) -> None:
     """Type and read a brief; done when "Did I understand you?" says ``understood`` (the new brief's reading)."""
     page.get_by_label("The client's brief").fill(brief)
     if client is not None:
-        page.get_by_label("Client", exact=True).fill(client)
+        page.locator(".st-key-recommendations-client input").fill(client)
     page.get_by_role("button", name="Read the brief").click()
     page.get_by_text(understood).wait_for(timeout=60_000)
     wait_idle(page)

@@ -145,3 +145,22 @@ def test_emptying_a_client_leaves_the_other(two_client_db):
         assert wh.for_account("globex").is_empty() and not wh.for_account("acme").is_empty()
     finally:
         wh.close()
+
+
+def test_with_sign_in_the_switcher_lists_only_the_users_clients(two_client_db, monkeypatch):
+    from core.access import AccessPolicy, Role
+    from pages import _shared
+
+    # Sign-in itself is Streamlit's (st.login); here a signed-in viewer of globex only.
+    monkeypatch.setattr(_shared, "policy", lambda: AccessPolicy(open=False, default=Role.none,
+                                                                users={"bob@x.example": {"globex": Role.viewer}}))
+    monkeypatch.setattr(_shared, "_email", lambda: "bob@x.example")
+    monkeypatch.setattr(_shared, "require_sign_in", lambda: None)
+    at = open_page(None)
+    assert not at.exception
+    assert at.selectbox(key="clients.current").options == ["globex"]
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    # No table on the Data page names the other client, and a viewer manages no clients.
+    assert not any("acme" in df.value.to_string() for df in at.dataframe)
+    assert not any(b.key == "data.delete_client" for b in at.button)
