@@ -52,6 +52,11 @@ def profile_segments(features: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
+#: "Lapsed" also needs a typical customer of the segment a quarter without buying: where everyone
+#: bought within 100 days, the least recent third is not lapsed, only less recent.
+LAPSED_DAYS = 90
+
+
 def _z(row: pd.Series, name: str) -> float:
     v = row.get(f"z_{name}", 0.0)
     return 0.0 if v is None or pd.isna(v) else float(v)
@@ -68,7 +73,7 @@ def _base_name(row: pd.Series) -> str:
         return "unassigned (outliers)"
     if row.get("median_frequency", 2.0) == 0 and row.get("median_monetary", 1.0) == 0:
         return "engaged prospects (no purchase yet)" if _engagement_z(row) >= 0.3 else "prospects (no purchase yet)"
-    if _z(row, "recency_days") >= 0.5:
+    if _z(row, "recency_days") >= 0.5 and row.get("median_recency_days", LAPSED_DAYS) >= LAPSED_DAYS:
         return _lapsed_name(row)
     return _active_name(row)
 
