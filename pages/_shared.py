@@ -634,6 +634,17 @@ def empty_note(what: str = "campaign data") -> bool:
     return True
 
 
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """A result table as a person reads it: a missing text value is a dash, not "None".
+
+    Only for display; downloads keep the real missing values."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].where(out[col].notna(), "–")
+    return out
+
+
 def download_buttons(frame: pd.DataFrame, stem: str, *, key: str) -> None:
     """CSV and JSON downloads of a result table."""
     c1, c2, _ = st.columns([1, 1, 4])

@@ -34,7 +34,7 @@ if site_list.empty:
     st.stop()
 
 with st.expander(f"{len(site_list)} competitor site(s)", expanded=True):
-    st.dataframe(site_list, hide_index=True, width="stretch")
+    st.dataframe(_shared.shown(site_list), hide_index=True, width="stretch")
     if site_list["url"].str.contains(r"\.example/", regex=True).any():
         st.caption("The sample's rivals are local snapshots (data/sample/competitors), crawled when the sample "
                    "loaded: their .example sites do not exist, so Crawl now reaches only the competitors you add.")
@@ -77,20 +77,20 @@ with _shared.error_box():
                     "Changes", "Pages"])
     with tabs[0]:
         st.plotly_chart(charts.prices(view.prices), key="competitors.prices_chart")
-        st.dataframe(view.prices, hide_index=True, width="stretch")
+        st.dataframe(_shared.shown(view.prices), hide_index=True, width="stretch")
         _shared.download_buttons(view.prices, "competitor-prices", key="competitors.prices")
     with tabs[1]:
-        st.dataframe(view.offers, hide_index=True, width="stretch")
+        st.dataframe(_shared.shown(view.offers), hide_index=True, width="stretch")
         _shared.download_buttons(view.offers, "competitor-offers", key="competitors.offers")
-        st.dataframe(view.ctas, hide_index=True, width="stretch")
+        st.dataframe(_shared.shown(view.ctas), hide_index=True, width="stretch")
         _shared.download_buttons(view.ctas, "competitor-ctas", key="competitors.ctas")
     with tabs[2]:
         st.caption("Words each competitor uses much more than the others (TF-IDF).")
-        st.dataframe(view.keywords, hide_index=True, width="stretch")
+        st.dataframe(_shared.shown(view.keywords), hide_index=True, width="stretch")
         _shared.download_buttons(view.keywords, "competitor-keywords", key="competitors.keywords")
     with tabs[3]:
         st.plotly_chart(charts.topic_mix(view.topic_weights), key="competitors.topics_chart")
-        st.dataframe(view.topics, hide_index=True, width="stretch")
+        st.dataframe(_shared.shown(view.topics), hide_index=True, width="stretch")
         _shared.download_buttons(view.topics, "competitor-topics", key="competitors.topics")
         _shared.download_buttons(view.topic_weights, "competitor-topic-mix", key="competitors.topic_mix")
     with tabs[4]:
@@ -99,15 +99,15 @@ with _shared.error_box():
         right.plotly_chart(charts.similarity_matrix(view.similarity), key="competitors.sim")
         _shared.download_buttons(view.similarity, "competitor-similarity", key="competitors.similarity")
     with tabs[5]:
-        st.dataframe(view.entities, hide_index=True, width="stretch")
+        st.dataframe(_shared.shown(view.entities), hide_index=True, width="stretch")
         _shared.download_buttons(view.entities, "competitor-entities", key="competitors.entities_dl")
     with tabs[6]:
         if view.changes.empty:
             st.info("No changes yet: the change log compares each competitor's last two crawls.")
-        st.dataframe(view.changes, hide_index=True, width="stretch")
+        st.dataframe(_shared.shown(view.changes), hide_index=True, width="stretch")
         _shared.download_buttons(view.changes, "competitor-changes", key="competitors.changes")
     with tabs[7]:
-        st.dataframe(view.crawls, hide_index=True, width="stretch")
+        st.dataframe(_shared.shown(view.crawls), hide_index=True, width="stretch")
         attempts = stored[["crawl_id", "competitor", "url", "status", "outcome", "error", "bytes", "fetched_at"]]
-        st.dataframe(attempts, hide_index=True, width="stretch")
+        st.dataframe(_shared.shown(attempts), hide_index=True, width="stretch")
         _shared.download_buttons(attempts, "competitor-fetches", key="competitors.fetches")

@@ -111,3 +111,14 @@ def test_two_clients_never_share_a_fitted_model_key(tmp_path):
     base = Settings.from_mapping({"WORKBENCH_ROOT": str(tmp_path)})
     assert _owner(base.for_account("acme")) != _owner(base.for_account("globex"))
     assert _owner(base.for_account("acme")) == _owner(base.for_account("acme"))
+
+
+def test_shown_tables_read_a_dash_for_missing_text_not_none():
+    import pandas as pd
+
+    from pages._shared import shown
+
+    frame = pd.DataFrame({"plan": ["Basic", None], "period": [None, "month"], "amount": [79.0, None]})
+    out = shown(frame)
+    assert out["plan"].tolist() == ["Basic", "–"] and out["period"].tolist() == ["–", "month"]
+    assert pd.isna(out["amount"][1]) and pd.isna(frame["plan"][1])  # numbers untouched, the original kept
