@@ -256,8 +256,13 @@ def test_corrections_and_retraining_move_the_head(tmp_path, model):
     card = s.model_card(new.passport)
     assert {"checkset", "workspace_labels", "tweeteval_holdout (base head)"} <= set(card["set"])
     assert set(s.model_card(model.passport)["who"]) == {"this model", "VADER"}
-    # the retrained head is the current one under tmp_path and loads with its passport checked
-    assert s.load_model(tmp_path).model_id == new.model_id
+    # the retrained head becomes current only when its held-out figure is at least as good
+    promotion = new.passport["extra"]["promotion"]
+    check_ok = check["after"]["accuracy"] >= check["before"]["accuracy"]
+    assert promotion["promoted"] is check_ok
+    assert s.load_model(tmp_path).model_id == (new.model_id if check_ok else model.model_id)
+    forced = s.retrain_with_corrections(wh, tmp_path, base=model, promote=True)
+    assert s.load_model(tmp_path).model_id == forced.model_id  # and loads with its passport checked
     assert s.score_comments(wh, new)["scored"] == 4
 
 
