@@ -71,6 +71,26 @@ def trend(wh: Warehouse, filters: Filters, grain: str = "day", by: str | None = 
     return with_ratios(wh.trend(filters, grain, by))
 
 
+def partial_period_start(last_day, grain: str) -> pd.Timestamp | None:
+    """The start of the last week or month when the data stops before it ends, else None.
+
+    A weekly chart's last point then holds fewer days than the others: plotted as is it
+    reads as a drop, so the chart marks it partial.
+
+    >>> partial_period_start("2026-10-31", "week")  # a Saturday: that week (from Monday) is cut short
+    Timestamp('2026-10-26 00:00:00')
+    >>> partial_period_start("2026-11-01", "week") is None  # a Sunday ends its week
+    True
+    >>> partial_period_start("2026-10-31", "month") is None
+    True
+    """
+    if last_day is None or grain not in ("week", "month"):
+        return None
+    day = pd.Timestamp(last_day).normalize()
+    period = day.to_period("W-SUN" if grain == "week" else "M")
+    return None if day >= period.end_time.normalize() else period.start_time
+
+
 def breakdown(wh: Warehouse, filters: Filters, by: str = "platform") -> pd.DataFrame:
     return with_ratios(wh.breakdown(filters, by))
 

@@ -35,12 +35,15 @@ with _shared.error_box():
                              format_func=lambda k: overview.KPI_META[k][0])
     grain = right.radio("Grain", ["day", "week", "month"], index=1, horizontal=True, key="overview.grain")
     trend = overview.trend(wh, f, grain, "platform")
-    left.plotly_chart(charts.trend(trend, metric), key="overview.trend")
+    last_day = min(d for d in (f.end, wh.date_range()[1]) if d is not None) if wh.date_range()[1] else None
+    left.plotly_chart(charts.trend(trend, metric, partial_from=overview.partial_period_start(last_day, grain),
+                                   grain=grain), key="overview.trend")
 
     st.subheader("Breakdown")
     by = st.segmented_control("By", list(charts.BREAKDOWN_LABELS), default="platform", key="overview.by",
                               format_func=lambda b: charts.BREAKDOWN_LABELS[b]) or "platform"
     table = overview.breakdown(wh, f, by)
+    st.plotly_chart(charts.breakdown(table, by, metric), key="overview.breakdown_chart")
     money = {k: st.column_config.NumberColumn(overview.KPI_META[k][0], format="dollar")
              for k in ("spend", "revenue", "cpc", "cpl", "cpa")}
     counts = {k: st.column_config.NumberColumn(overview.KPI_META[k][0], format="localized")

@@ -41,3 +41,30 @@ def test_breakdown_and_trend_carry_ratios(wh, example_file):
 ])
 def test_format_value(value, fmt, text):
     assert overview.format_value(value, fmt) == text
+
+
+def test_partial_period_start_marks_a_cut_short_last_week_or_month():
+    from core.overview import partial_period_start
+
+    assert str(partial_period_start("2026-10-28", "week").date()) == "2026-10-26"  # Wednesday
+    assert partial_period_start("2026-11-01", "week") is None  # Sunday: the week is whole
+    assert str(partial_period_start("2026-10-15", "month").date()) == "2026-10-01"
+    assert partial_period_start("2026-10-31", "month") is None
+    assert partial_period_start("2026-10-28", "day") is None and partial_period_start(None, "week") is None
+
+
+def test_breakdown_and_partial_trend_charts(example_file):
+    from core import overview
+    from core.charts import overview as charts
+    from core.warehouse import Filters, Warehouse
+
+    wh = Warehouse.from_files([example_file])
+    for by in ("platform", "ad_type", "bidding_strategy", "campaign"):
+        fig = charts.breakdown(overview.breakdown(wh, Filters(), by), by, "spend")
+        assert len(fig.data) == 1 and len(fig.data[0].y) >= 1
+    trend = overview.trend(wh, Filters(), "week", "platform")
+    start = trend["period"].max()
+    fig = charts.trend(trend, "spend", partial_from=start, grain="week")
+    assert any("partial week" in (a.text or "") for a in fig.layout.annotations)
+    assert not charts.trend(trend, "spend").layout.annotations
+    wh.close()
