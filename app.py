@@ -9,8 +9,9 @@ from pages import _shared
 # A local file: a ":material/...:" page icon makes every page load fetch the favicon from fonts.gstatic.com.
 st.set_page_config(page_title="Marketing workbench", page_icon=str(Path(__file__).parent / "assets" / "icon.png"),
                    layout="wide")
-_shared.begin_run()
-_shared.require_sign_in()
+with _shared.error_box():  # a workspace held by another process is one titled error, not a traceback
+    _shared.begin_run()
+    _shared.require_sign_in()
 
 # section -> (page stem, title, icon).
 SECTIONS = {
