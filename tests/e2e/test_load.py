@@ -13,6 +13,14 @@ from tests.e2e.conftest import CHROMIUM
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _in_own_loop(coro):
+    """Run a coroutine in a thread of its own: Playwright's sync fixtures keep an event loop running here."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "load.py")
     module = importlib.util.module_from_spec(spec)
@@ -32,7 +40,7 @@ def test_three_sessions_pressing_plan_at_once_fit_the_curves_at_most_once(tmp_pa
     try:
         # Overview first, as a user arrives (a deep link as every session's first request on a fresh
         # server races the pages/ routing guard; see the report), then Plan at once.
-        results = asyncio.run(load.run(url, 3, ["overview", "recommendations"], timeout_s=600))
+        results = _in_own_loop(load.run(url, 3, ["overview", "recommendations"], timeout_s=600))
     finally:
         proc.terminate()
         proc.wait(20)
