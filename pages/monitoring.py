@@ -153,6 +153,9 @@ def _chart_and_replay(mon, view) -> None:
 @st.fragment(run_every=5 if watch_note else None)
 def _live() -> None:
     """Everything below the settings; reruns every few seconds while the worker watches."""
+    # A fragment rerun skips app.py: choose the workspace again, or it would keep reading the snapshot
+    # of the last full run and never see the worker's new incidents.
+    _shared.begin_run()
     wh = _shared.warehouse()
     note = share.watching_note(_shared.settings().db_path)
     if note:
