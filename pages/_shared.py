@@ -110,10 +110,6 @@ def policy() -> AccessPolicy:
     return AccessPolicy.from_secrets(_secrets_tree())
 
 
-def _client() -> str:
-    return client()
-
-
 def _email() -> str | None:
     return st.user.get("email") if st.user.get("is_logged_in") else None
 
@@ -121,7 +117,7 @@ def _email() -> str | None:
 def allowed(action: str) -> bool:
     """May the signed-in user do ``action`` (upload, reset, retrain, ...) for the chosen client?"""
     pol = policy()
-    return pol.open or pol.allows(_email(), _client(), action)
+    return pol.open or pol.allows(_email(), client(), action)
 
 
 def require_sign_in() -> None:
@@ -133,7 +129,7 @@ def require_sign_in() -> None:
         # The only page a signed-out visitor gets, whatever the URL: no navigation, no data.
         st.navigation([st.Page(_sign_in_page, title="Sign in", url_path="sign-in")], position="hidden").run()
         st.stop()
-    role = pol.role(_email(), _client())
+    role = pol.role(_email(), client())
     with st.sidebar:
         st.caption(f"Signed in as **{md(str(st.user.get('name') or _email()))}** "
                    f"({role.name} for this client)")

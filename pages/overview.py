@@ -16,7 +16,8 @@ f = _shared.filters()
 wh = _shared.warehouse()
 period = f"{f.start:%b %d, %Y} – {f.end:%b %d, %Y}" if f.start and f.end else "all history"
 st.caption(f"Campaign performance for {period}, compared with the previous period of equal length.")
-stale = stale_note(wh.date_range()[1])
+data_end = wh.date_range()[1]
+stale = stale_note(data_end)
 if stale:
     st.warning(stale[0].upper() + stale[1:], icon=":material/history_toggle_off:")
 
@@ -35,7 +36,7 @@ with _shared.error_box():
                              format_func=lambda k: overview.KPI_META[k][0])
     grain = right.radio("Grain", ["day", "week", "month"], index=1, horizontal=True, key="overview.grain")
     trend = overview.trend(wh, f, grain, "platform")
-    last_day = min(d for d in (f.end, wh.date_range()[1]) if d is not None) if wh.date_range()[1] else None
+    last_day = min(d for d in (f.end, data_end) if d is not None) if data_end else None
     left.plotly_chart(charts.trend(trend, metric, partial_from=overview.partial_period_start(last_day, grain),
                                    grain=grain), key="overview.trend")
 
