@@ -232,25 +232,35 @@ def spend_pass(spend: np.ndarray, budget: np.ndarray, present: np.ndarray, weekd
 
 
 def own_spend(spend: np.ndarray, present: np.ndarray, *, window: int = 14) -> dict[str, np.ndarray]:
-    """Each campaign's usual spend from its own last ``window`` days with spend (not today).
+    """Each campaign's usual spend from its own last ``window`` days with spend (not today),
+    and from its next ``window`` days.
 
     For days whose budget is unknown: the median of those days (a short incident does not
     move it; a lasting change of budget becomes the new usual within a week), the spread
     of their log spend (median absolute deviation, at least 5%) and how many days it rests
-    on. Returns ``expected``, ``sd`` and ``n`` arrays (campaign x day), NaN before any history.
+    on. The days after (``after_*``) tell a burst, which comes back down to where it came
+    from, from a budget raise, which stays up: an unknown budget is only ever one of
+    imported history, which arrives whole, so its later days are known when it is judged.
+    Returns ``expected``, ``sd``, ``n`` and ``after_expected``, ``after_sd``, ``after_n``
+    arrays (campaign x day), NaN (n 0) where there are no such days.
     """
     C, D = spend.shape
-    out = {k: np.full((C, D), np.nan) for k in ("expected", "sd")}
-    out["n"] = np.zeros((C, D))
+    out = {k: np.full((C, D), np.nan) for k in ("expected", "sd", "after_expected", "after_sd")}
+    out["n"], out["after_n"] = np.zeros((C, D)), np.zeros((C, D))
     for c in range(C):
         days = np.flatnonzero(present[c] & (spend[c] > 0))
         if len(days) < 2:
             continue
-        s = pd.Series(np.log(spend[c, days]))
-        prior = s.shift(1).rolling(window, min_periods=1)
-        med = prior.median().to_numpy()
-        mad = (s.shift(1) - pd.Series(med)).abs().rolling(window, min_periods=1).median().to_numpy()
-        out["expected"][c, days] = np.exp(med)
-        out["sd"][c, days] = np.maximum(1.4826 * np.nan_to_num(mad), 0.05)
-        out["n"][c, days] = np.minimum(np.arange(len(days)), window)
+        log_s = np.log(spend[c, days])
+        for key, series, n in (("", log_s, np.arange(len(days))),
+                               ("after_", log_s[::-1], np.arange(len(days)))):
+            s = pd.Series(series)
+            med = s.shift(1).rolling(window, min_periods=1).median().to_numpy()
+            mad = (s.shift(1) - pd.Series(med)).abs().rolling(window, min_periods=1).median().to_numpy()
+            sd = np.maximum(1.4826 * np.nan_to_num(mad), 0.05)
+            if key:
+                med, sd, n = med[::-1], sd[::-1], n[::-1]
+            out[key + "expected"][c, days] = np.exp(med)
+            out[key + "sd"][c, days] = sd
+            out[key + "n"][c, days] = np.minimum(n, window)
     return out

@@ -104,8 +104,9 @@ def spend_checks(spend: np.ndarray, budget: np.ndarray, sp: dict[str, np.ndarray
     budget is unknown (``budget_known`` False: imported history), delivery is judged
     against the campaign's own recent spend (``own``: the same pass on spend alone), never
     against a budget: under-delivery when spend collapses below its usual level for
-    consecutive days, overspend only on an extreme spike (a budget raised by an unknown
-    amount is not an incident). Returns (overspend mask, under-delivery mask, the spend
+    consecutive days, overspend on a burst above its level before and after
+    (:func:`_burst_overspend`: a budget raised by an unknown amount is not an incident).
+    Returns (overspend mask, under-delivery mask, the spend
     stats for the chart).
     """
     C, D = present.shape
@@ -134,15 +135,65 @@ def spend_checks(spend: np.ndarray, budget: np.ndarray, sp: dict[str, np.ndarray
         ok_u = unknown & np.isfinite(e_u) & (e_u >= 5.0) & (n_u >= 7)
         # stricter than against a known budget: a budget cut of unknown size must not look like one
         under_day = under_day | (ok_u & (spend <= 0.6 * s.under * e_u) & (z_u < -4.0))
-        over = over | (ok_u & (spend >= 2.5 * e_u) & (spend - e_u >= 20.0) & (z_u > 4.0))
-        expected = np.where(unknown, e_u, expected)
+        over_u, ref, top = _burst_overspend(spend, budget, known, own, ok_u, s)
+        over = over | over_u
+        # an overspend's message quotes the level it was judged against (before and after)
+        expected = np.where(unknown, np.where(over_u, ref, e_u), expected)
         lower = np.where(unknown, e_u * np.exp(-4 * sd_u), lower)
-        upper = np.where(unknown, np.maximum(e_u * np.exp(4 * sd_u), 2.5 * e_u), upper)
+        upper = np.where(unknown, np.maximum(ref * np.exp(4 * sd_u), top), upper)
         ready = np.where(unknown, n_u >= 7, ready)
     under = _under_runs(under_day, present, s.under_days)
     stats = {"observed": spend, "expected": expected, "lower": lower, "upper": upper,
              "p": np.ones((C, D)), "zero_run": np.zeros((C, D)), "zero_expected": np.zeros((C, D)), "ready": ready}
     return over, under, stats
+
+
+def _next_known_budget(budget: np.ndarray, known: np.ndarray, *, within: int) -> np.ndarray:
+    """Per campaign-day, the budget of the next later day whose budget is known (at most ``within`` days on)."""
+    C, D = budget.shape
+    out = np.full((C, D), np.nan)
+    nxt, at = np.full(C, np.nan), np.full(C, np.inf)
+    for d in range(D - 1, -1, -1):
+        out[:, d] = np.where(at - d <= within, nxt, np.nan)
+        nxt = np.where(known[:, d], budget[:, d], nxt)
+        at = np.where(known[:, d], d, at)
+    return out
+
+
+def _burst_overspend(spend: np.ndarray, budget: np.ndarray, known: np.ndarray, own: dict[str, np.ndarray],
+                     ok: np.ndarray, s: Sensitivity) -> tuple[np.ndarray, np.ndarray, float]:
+    """Overspend on days whose budget is unknown: a burst above the campaign's level on both sides.
+
+    A budget raise is a level shift: the days after stay at the new level. An overspend is
+    a burst: spend well above the level before *and* the level after (the days after, or
+    the budget known a few days on, whichever is lower: a burst that runs into the export
+    day does not lift its own yardstick). Platforms let a day run over its budget (Meta up
+    to 75%, Google up to 2x) as long as the week or month averages out, so one day counts
+    only beyond ``r_day`` times the level; ``r_run`` times it on two days in a row already
+    does not average out. Where nothing after the day is known yet (the newest days of
+    data without budgets), only an extreme spike counts (2.5x the level before).
+
+    Returns (overspend mask, the level each day was judged against, the spend that alerts on one day).
+    """
+    e_b, sd_b = own["expected"], own["sd"]
+    e_a, sd_a, n_a = own["after_expected"], own["after_sd"], own["after_n"]
+    b_next = _next_known_budget(budget, known, within=14)
+    after = np.fmin(np.where(n_a >= 3, e_a, np.nan), np.where(b_next > 0, b_next, np.nan))
+    two_sided = ok & np.isfinite(after)
+    ref = np.where(two_sided, np.fmax(e_b, after), e_b)
+    # the day-to-day noise: a level shift or a burst inside a window inflates its spread, so the calmer side
+    sd = np.where(two_sided, np.fmin(sd_b, sd_a), sd_b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = spend / ref
+        z = np.log(np.maximum(spend, 1e-3) / ref) / sd
+    r_run, r_day = s.overspend + 0.2, max(2.0, s.overspend + 0.7)
+    big = ok & (spend - ref >= 20.0) & (z > 4.0)
+    high = two_sided & big & (q >= r_run)
+    pair = np.zeros_like(high)
+    pair[:, 1:] |= high[:, :-1]
+    pair[:, :-1] |= high[:, 1:]
+    over = (two_sided & big & (q >= r_day)) | (high & pair) | (ok & ~two_sided & big & (q >= 2.5))
+    return over, np.where(ok, ref, e_b), np.where(two_sided, r_day, 2.5) * ref
 
 
 def _under_runs(under_day: np.ndarray, present: np.ndarray, days: int) -> np.ndarray:

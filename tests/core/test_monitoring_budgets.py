@@ -53,3 +53,41 @@ def test_a_wild_spike_without_a_budget_is_still_an_overspend(history):
     over = Monitor().fit(f).predict(since)
     over = over[over["kind"] == "overspend"]
     assert over["campaign_id"].tolist() == [cid] and "budget is unknown" in over["message"].iloc[0]
+
+
+def _as_imported(history: pd.DataFrame) -> pd.DataFrame:
+    """Budgets as an API export gives them: known only on each campaign's last day."""
+    f = history.copy()
+    last = f.groupby("campaign_id")["date"].transform("max")
+    f.loc[f["date"] < last, "daily_budget"] = np.nan
+    return f
+
+
+def _biggest(f: pd.DataFrame) -> str:
+    return f.groupby("campaign_id")["spend"].mean().idxmax()
+
+
+@pytest.mark.parametrize("days_before_end", [30, 2])
+def test_a_budget_raise_of_unknown_size_is_no_overspend(history, days_before_end):
+    # the level shifts up and stays there (spend 2.2x, the export day's budget with it): a new budget
+    since = history["date"].max() - pd.Timedelta(days=59)
+    f = _as_imported(history)
+    cid = _biggest(f)
+    up = (f["campaign_id"] == cid) & (f["date"] >= f["date"].max() - pd.Timedelta(days=days_before_end))
+    f.loc[up, ["spend", "daily_budget"]] *= 2.2
+    assert len(_delivery(Monitor().fit(f).predict(since))) == 0
+
+
+def test_an_overspend_burst_in_imported_history_is_caught(history):
+    # four days at 2x the level, three weeks before the export day, then back down: an overspend
+    since = history["date"].max() - pd.Timedelta(days=59)
+    f = _as_imported(history)
+    cid = _biggest(f)
+    end = f["date"].max()
+    burst = (f["campaign_id"] == cid) & f["date"].between(end - pd.Timedelta(days=24), end - pd.Timedelta(days=21))
+    f.loc[burst, "spend"] *= 2.0
+    over = _delivery(Monitor().fit(f).predict(since))
+    assert set(over["kind"]) == {"overspend"} and set(over["campaign_id"]) == {cid}
+    days = pd.to_datetime(over["date"])
+    assert days.between(end - pd.Timedelta(days=24), end - pd.Timedelta(days=21)).all() and len(over) >= 2
+    assert "budget is unknown" in over["message"].iloc[0]
