@@ -231,7 +231,8 @@ def spend_pass(spend: np.ndarray, budget: np.ndarray, present: np.ndarray, weekd
 
 
 
-def own_spend(spend: np.ndarray, present: np.ndarray, *, window: int = 14) -> dict[str, np.ndarray]:
+def own_spend(spend: np.ndarray, present: np.ndarray, *, weekday: np.ndarray | None = None,
+              window: int = 14) -> dict[str, np.ndarray]:
     """Each campaign's usual spend from its own last ``window`` days with spend (not today),
     and from its next ``window`` days.
 
@@ -241,6 +242,9 @@ def own_spend(spend: np.ndarray, present: np.ndarray, *, window: int = 14) -> di
     on. The days after (``after_*``) tell a burst, which comes back down to where it came
     from, from a budget raise, which stays up: an unknown budget is only ever one of
     imported history, which arrives whole, so its later days are known when it is judged.
+    A campaign whose spend follows the week (``weekday`` given: one not held by its
+    budget, busier at weekends) is judged against the level of the day's own weekday
+    (:func:`_weekday_offsets`), so its weekends are neither bursts nor its weekdays shortfalls.
     Returns ``expected``, ``sd``, ``n`` and ``after_expected``, ``after_sd``, ``after_n``
     arrays (campaign x day), NaN (n 0) where there are no such days.
     """
@@ -252,6 +256,8 @@ def own_spend(spend: np.ndarray, present: np.ndarray, *, window: int = 14) -> di
         if len(days) < 2:
             continue
         log_s = np.log(spend[c, days])
+        wd_off = np.zeros(len(days)) if weekday is None else _weekday_offsets(log_s, weekday[days], window)
+        log_s = log_s - wd_off
         for key, series, n in (("", log_s, np.arange(len(days))),
                                ("after_", log_s[::-1], np.arange(len(days)))):
             s = pd.Series(series)
@@ -260,7 +266,27 @@ def own_spend(spend: np.ndarray, present: np.ndarray, *, window: int = 14) -> di
             sd = np.maximum(1.4826 * np.nan_to_num(mad), 0.05)
             if key:
                 med, sd, n = med[::-1], sd[::-1], n[::-1]
-            out[key + "expected"][c, days] = np.exp(med)
+            out[key + "expected"][c, days] = np.exp(med + wd_off)
             out[key + "sd"][c, days] = sd
             out[key + "n"][c, days] = np.minimum(n, window)
+    return out
+
+
+def _weekday_offsets(log_s: np.ndarray, weekday: np.ndarray, window: int) -> np.ndarray:
+    """Per day, its weekday's usual offset of log spend from the campaign's level around it.
+
+    The level is a centred rolling median (a weekly rhythm does not move it, nor does a
+    burst of a few days); each weekday's offset is the median of its days' deviations from
+    it, shrunk towards 0 by its number of days (``n / (n + 4)``) and 0 with under four weeks.
+    """
+    if len(log_s) < 28:
+        return np.zeros(len(log_s))
+    level = pd.Series(log_s).rolling(window + 1, center=True, min_periods=7).median().to_numpy()
+    dev = log_s - level
+    out = np.zeros(len(log_s))
+    for k in range(7):
+        on = weekday == k
+        ok = on & np.isfinite(dev)
+        if ok.any():
+            out[on] = float(np.median(dev[ok])) * ok.sum() / (ok.sum() + 4.0)
     return out

@@ -159,7 +159,7 @@ class Monitor(BaseEstimator):
         """Where some day's budget is unknown: expected spend from the campaign's own recent spend."""
         if not (g.present & ~g.budget_known).any():
             return None
-        return own_spend(g.values["spend"], g.present)
+        return own_spend(g.values["spend"], g.present, weekday=g.dates.weekday.to_numpy())
 
     def _alerts(self) -> pd.DataFrame:
         g, fl = self.grid_, self.flags_

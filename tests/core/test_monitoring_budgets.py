@@ -91,3 +91,15 @@ def test_an_overspend_burst_in_imported_history_is_caught(history):
     days = pd.to_datetime(over["date"])
     assert days.between(end - pd.Timedelta(days=24), end - pd.Timedelta(days=21)).all() and len(over) >= 2
     assert "budget is unknown" in over["message"].iloc[0]
+
+
+def test_a_weekly_rhythm_of_spend_without_budgets_is_no_incident(history):
+    # a campaign not held by its budget spends 1.6x at weekends, every week: its rhythm, not bursts
+    since = history["date"].max() - pd.Timedelta(days=179)
+    f = history.assign(daily_budget=np.nan)
+    weekend = f["date"].dt.day_of_week >= 5
+    f.loc[weekend, "spend"] *= 1.6
+    assert len(_delivery(Monitor().fit(f).predict(since))) == 0
+    f = history.assign(daily_budget=np.nan)
+    f.loc[weekend, "spend"] *= 0.25  # and one that nearly pauses at weekends
+    assert len(_delivery(Monitor().fit(f).predict(since))) == 0
