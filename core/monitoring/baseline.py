@@ -237,9 +237,9 @@ def own_spend(spend: np.ndarray, present: np.ndarray, *, weekday: np.ndarray | N
     and from its next ``window`` days.
 
     For days whose budget is unknown: the median of those days (a short incident does not
-    move it; a lasting change of budget becomes the new usual within a week), the spread
-    of their log spend (median absolute deviation, at least 5%) and how many days it rests
-    on. The days after (``after_*``) tell a burst, which comes back down to where it came
+    move it; a lasting change of budget becomes the new usual within a week), the
+    day-to-day noise of their log spend (from the median step between consecutive days,
+    at least 5%) and how many days it rests on. The days after (``after_*``) tell a burst, which comes back down to where it came
     from, from a budget raise, which stays up: an unknown budget is only ever one of
     imported history, which arrives whole, so its later days are known when it is judged.
     A campaign whose spend follows the week (``weekday`` given: one not held by its
@@ -262,8 +262,10 @@ def own_spend(spend: np.ndarray, present: np.ndarray, *, weekday: np.ndarray | N
                                ("after_", log_s[::-1], np.arange(len(days)))):
             s = pd.Series(series)
             med = s.shift(1).rolling(window, min_periods=1).median().to_numpy()
-            mad = (s.shift(1) - pd.Series(med)).abs().rolling(window, min_periods=1).median().to_numpy()
-            sd = np.maximum(1.4826 * np.nan_to_num(mad), 0.05)
+            # day-to-day noise from the steps between consecutive days (a change of level is one
+            # step, a burst two: neither inflates it as deviations from a median would)
+            step = s.diff().abs().shift(1).rolling(window, min_periods=1).median().to_numpy()
+            sd = np.maximum(1.0483 * np.nan_to_num(step), 0.05)
             if key:
                 med, sd, n = med[::-1], sd[::-1], n[::-1]
             out[key + "expected"][c, days] = np.exp(med + wd_off)
