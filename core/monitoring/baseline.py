@@ -5,6 +5,7 @@ days before it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -292,3 +293,24 @@ def _weekday_offsets(log_s: np.ndarray, weekday: np.ndarray, window: int) -> np.
         if ok.any():
             out[on] = float(np.median(dev[ok])) * ok.sum() / (ok.sum() + 4.0)
     return out
+
+
+# docs/data-format.md: an ad set delivering on Facebook and Instagram is one line item per platform
+_SPLIT_SUFFIXES = ("-facebook", "-instagram")
+
+
+def shared_budgets(campaign_ids: Iterable[str]) -> np.ndarray:
+    """Per line item, the index of the budget it shares with others (-1: its own).
+
+    An imported Meta ad set that delivers on both Facebook and Instagram becomes the line
+    items ``<adset_id>-facebook`` and ``<adset_id>-instagram``; their budget is the ad set's,
+    and Meta moves spend between the two placements from day to day.
+    """
+    ids = [str(c) for c in campaign_ids]
+    base = [next((c[: -len(x)] for x in _SPLIT_SUFFIXES if c.endswith(x)), None) for c in ids]
+    counts: dict[str, int] = {}
+    for b in base:
+        if b is not None:
+            counts[b] = counts.get(b, 0) + 1
+    index = {b: i for i, b in enumerate(sorted(b for b, n in counts.items() if n > 1))}
+    return np.array([index.get(b, -1) if b is not None else -1 for b in base], dtype=int)

@@ -102,10 +102,12 @@ def spend_checks(spend: np.ndarray, budget: np.ndarray, sp: dict[str, np.ndarray
 
     ``sp`` is the spend baseline pass (``expected``, ``sd``, ``n``, ``level``). Where a day's
     budget is unknown (``budget_known`` False: imported history), delivery is judged
-    against the campaign's own recent spend (``own``: the same pass on spend alone), never
+    against the campaign's own recent spend (``own``: :func:`core.monitoring.baseline.own_spend`,
+    with an optional ``pooled`` mask: False where the budget the line item shares with
+    others, a Meta ad set split over Facebook and Instagram, saw no burst in total), never
     against a budget: under-delivery when spend collapses below its usual level for
     consecutive days, overspend on a burst above its level before and after
-    (:func:`_burst_overspend`: a budget raised by an unknown amount is not an incident).
+    (:func:`burst_overspend`: a budget raised by an unknown amount is not an incident).
     Returns (overspend mask, under-delivery mask, the spend
     stats for the chart).
     """
@@ -135,7 +137,9 @@ def spend_checks(spend: np.ndarray, budget: np.ndarray, sp: dict[str, np.ndarray
         ok_u = unknown & np.isfinite(e_u) & (e_u >= 5.0) & (n_u >= 7)
         # stricter than against a known budget: a budget cut of unknown size must not look like one
         under_day = under_day | (ok_u & (spend <= 0.6 * s.under * e_u) & (z_u < -4.0))
-        over_u, ref, top = _burst_overspend(spend, budget, known, own, ok_u, s)
+        over_u, ref, top = burst_overspend(spend, budget, known, own, ok_u, s)
+        if "pooled" in own:  # a line item sharing its ad set's budget: the ad set's total must burst too
+            over_u = over_u & own["pooled"]
         over = over | over_u
         # an overspend's message quotes the level it was judged against (before and after)
         expected = np.where(unknown, np.where(over_u, ref, e_u), expected)
@@ -160,7 +164,7 @@ def _next_known_budget(budget: np.ndarray, known: np.ndarray, *, within: int) ->
     return out
 
 
-def _burst_overspend(spend: np.ndarray, budget: np.ndarray, known: np.ndarray, own: dict[str, np.ndarray],
+def burst_overspend(spend: np.ndarray, budget: np.ndarray, known: np.ndarray, own: dict[str, np.ndarray],
                      ok: np.ndarray, s: Sensitivity) -> tuple[np.ndarray, np.ndarray, float]:
     """Overspend on days whose budget is unknown: a burst above the campaign's level on both sides.
 

@@ -103,3 +103,35 @@ def test_a_weekly_rhythm_of_spend_without_budgets_is_no_incident(history):
     f = history.assign(daily_budget=np.nan)
     f.loc[weekend, "spend"] *= 0.25  # and one that nearly pauses at weekends
     assert len(_delivery(Monitor().fit(f).predict(since))) == 0
+
+
+def _split_over_placements(f: pd.DataFrame, cid: str, instagram_share: pd.Series) -> pd.DataFrame:
+    """The ad set ``cid`` as Meta's insights with publisher_platform give it: one line item per placement."""
+    rows = f[f["campaign_id"] == cid]
+    share = instagram_share.reindex(rows.index).to_numpy()
+    parts = []
+    for platform, w in (("facebook", 1 - share), ("instagram", share)):
+        p = rows.assign(campaign_id=f"{cid}-{platform}", platform=platform, daily_budget=np.nan)
+        p["spend"] = (rows["spend"] * w).round(2)
+        for col in ("impressions", "clicks", "leads", "conversions"):
+            p[col] = np.floor(rows[col] * w)
+        parts.append(p)
+    return pd.concat([f[f["campaign_id"] != cid], *parts], ignore_index=True)
+
+
+def test_meta_moving_spend_between_placements_is_no_overspend(history):
+    # one budget, two line items: Meta shifts the ad set's spend from Facebook to Instagram for
+    # four days (Instagram's line item spends 2.3x its usual), the ad set's total stays on budget
+    since = history["date"].max() - pd.Timedelta(days=59)
+    f = _as_imported(history)
+    cid = _biggest(f)
+    end = f["date"].max()
+    share = pd.Series(0.3, index=f.index)
+    shift = (f["campaign_id"] == cid) & f["date"].between(end - pd.Timedelta(days=24), end - pd.Timedelta(days=21))
+    share[shift] = 0.7
+    split = _split_over_placements(f, cid, share)
+    assert len(_delivery(Monitor().fit(split).predict(since))) == 0
+    # the same ad set overspending as a whole (2x for those days) is still caught on its line items
+    f.loc[shift, "spend"] *= 2.0
+    over = _delivery(Monitor().fit(_split_over_placements(f, cid, pd.Series(0.3, index=f.index))).predict(since))
+    assert set(over["kind"]) == {"overspend"} and set(over["campaign_id"]) == {f"{cid}-facebook", f"{cid}-instagram"}
