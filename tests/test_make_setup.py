@@ -74,10 +74,10 @@ def test_chromium_is_installed_from_debian_when_missing(tmp_path):
     assert calls[1].startswith("apt-get install -y") and "chromium" in calls[1].split()
 
 
-def test_make_test_requires_spark_rather_than_skipping_it():
-    """Under `make test` a missing Java fails the Spark tests (the fixture reads this variable), so a
-    green CI run proves Spark ran there."""
+def test_make_test_requires_spark_and_the_browser_rather_than_skipping_them():
+    """Under `make test` a missing Java or chromium fails the Spark and browser tests (their fixtures
+    read this variable), so a green CI run proves both ran there."""
     recipe = subprocess.run([MAKE, "-n", "-C", str(ROOT), "test"],
                             capture_output=True, text=True, env={**os.environ, "PATH": os.environ["PATH"]})
     pytest_line = next(line for line in recipe.stdout.splitlines() if "-m pytest" in line)
-    assert "WORKBENCH_REQUIRE_SPARK=1" in pytest_line
+    assert "WORKBENCH_REQUIRE_SYSTEM_TOOLS=1" in pytest_line
