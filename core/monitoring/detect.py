@@ -165,12 +165,13 @@ def _next_known_budget(budget: np.ndarray, known: np.ndarray, *, within: int) ->
 
 
 def burst_overspend(spend: np.ndarray, budget: np.ndarray, known: np.ndarray, own: dict[str, np.ndarray],
-                     ok: np.ndarray, s: Sensitivity) -> tuple[np.ndarray, np.ndarray, float]:
+                     ok: np.ndarray, s: Sensitivity) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Overspend on days whose budget is unknown: a burst above the campaign's level on both sides.
 
     A budget raise is a level shift: the days after stay at the new level. An overspend is
-    a burst: spend well above the level before *and* the level after (the days after, or
-    the budget known a few days on, whichever is lower: a burst that runs into the export
+    a burst: spend well above the level before *and* the level after: the median of the
+    next days with spend, or, with under three of them (the last days before the export
+    day), the budget known on a day at most 14 days on (a burst that runs into the export
     day does not lift its own yardstick). Platforms let a day run over its budget (Meta up
     to 75%, Google up to 2x) as long as the week or month averages out, so one day counts
     only beyond ``r_day`` times the level; ``r_run`` times it on two days in a row already
@@ -182,7 +183,7 @@ def burst_overspend(spend: np.ndarray, budget: np.ndarray, known: np.ndarray, ow
     e_b, sd_b = own["expected"], own["sd"]
     e_a, sd_a, n_a = own["after_expected"], own["after_sd"], own["after_n"]
     b_next = _next_known_budget(budget, known, within=14)
-    after = np.fmin(np.where(n_a >= 3, e_a, np.nan), np.where(b_next > 0, b_next, np.nan))
+    after = np.where(n_a >= 3, e_a, np.where(b_next > 0, b_next, np.nan))
     two_sided = ok & np.isfinite(after)
     ref = np.where(two_sided, np.fmax(e_b, after), e_b)
     # the day-to-day noise: a level shift or a burst inside a window inflates its spread, so the calmer side

@@ -78,6 +78,17 @@ def test_a_budget_raise_of_unknown_size_is_no_overspend(history, days_before_end
     assert len(_delivery(Monitor().fit(f).predict(since))) == 0
 
 
+def test_a_raise_for_ten_days_cut_back_on_the_export_day_is_no_overspend(history):
+    # the known budget of the export day is the old one again: it must not make the ten days a burst
+    since = history["date"].max() - pd.Timedelta(days=59)
+    f = _as_imported(history)
+    cid = _biggest(f)
+    end = f["date"].max()
+    up = (f["campaign_id"] == cid) & f["date"].between(end - pd.Timedelta(days=10), end - pd.Timedelta(days=1))
+    f.loc[up, "spend"] *= 2.0
+    assert len(_delivery(Monitor().fit(f).predict(since))) == 0
+
+
 def test_an_overspend_burst_in_imported_history_is_caught(history):
     # four days at 2x the level, three weeks before the export day, then back down: an overspend
     since = history["date"].max() - pd.Timedelta(days=59)
