@@ -246,11 +246,11 @@ def own_spend(spend: np.ndarray, present: np.ndarray, *, weekday: np.ndarray | N
     A campaign whose spend follows the week (``weekday`` given: one not held by its
     budget, busier at weekends) is judged against the level of the day's own weekday
     (:func:`_weekday_offsets`), so its weekends are neither bursts nor its weekdays shortfalls.
-    Returns ``expected``, ``sd``, ``n`` and ``after_expected``, ``after_sd``, ``after_n``
-    arrays (campaign x day), NaN (n 0) where there are no such days.
+    Returns ``expected``, ``sd``, ``n``, ``after_expected``, ``after_sd``, ``after_n`` and
+    ``noise`` (the day-to-day noise over the eight weeks around the day) arrays (campaign x day), NaN (n 0) where there are no such days.
     """
     C, D = spend.shape
-    out = {k: np.full((C, D), np.nan) for k in ("expected", "sd", "after_expected", "after_sd")}
+    out = {k: np.full((C, D), np.nan) for k in ("expected", "sd", "after_expected", "after_sd", "noise")}
     out["n"], out["after_n"] = np.zeros((C, D)), np.zeros((C, D))
     for c in range(C):
         days = np.flatnonzero(present[c] & (spend[c] > 0))
@@ -259,6 +259,11 @@ def own_spend(spend: np.ndarray, present: np.ndarray, *, weekday: np.ndarray | N
         log_s = np.log(spend[c, days])
         wd_off = np.zeros(len(days)) if weekday is None else _weekday_offsets(log_s, weekday[days], window)
         log_s = log_s - wd_off
+        # the campaign's day-to-day noise over eight weeks around the day: two short windows'
+        # estimates scatter, and the lower of them is biased low
+        steps = pd.Series(np.abs(np.diff(log_s, prepend=np.nan)))
+        noise = steps.rolling(57, center=True, min_periods=7).median().to_numpy()
+        out["noise"][c, days] = np.maximum(1.0483 * noise, 0.05)
         for key, series, n in (("", log_s, np.arange(len(days))),
                                ("after_", log_s[::-1], np.arange(len(days)))):
             s = pd.Series(series)

@@ -174,9 +174,11 @@ def burst_overspend(spend: np.ndarray, budget: np.ndarray, known: np.ndarray, ow
     day), the budget known on a day at most 14 days on (a burst that runs into the export
     day does not lift its own yardstick). Platforms let a day run over its budget (Meta up
     to 75%, Google up to 2x) as long as the week or month averages out, so one day counts
-    only beyond ``r_day`` times the level; ``r_run`` times it on two days in a row already
-    does not average out. Where nothing after the day is known yet (the newest days of
-    data without budgets), only an extreme spike counts (2.5x the level before).
+    only beyond ``r_day`` times the level; ``r_run`` times it on two or more days in a row
+    already does not average out. Each needs strong evidence against the campaign's own
+    day-to-day noise (z above 4: of the day alone, or of the run as one sum). Where nothing
+    after the day is known yet (the newest days of data without budgets), only an extreme
+    spike counts (2.5x the level before).
 
     Returns (overspend mask, the level each day was judged against, the spend that alerts on one day).
     """
@@ -186,19 +188,39 @@ def burst_overspend(spend: np.ndarray, budget: np.ndarray, known: np.ndarray, ow
     after = np.where(n_a >= 3, e_a, np.where(b_next > 0, b_next, np.nan))
     two_sided = ok & np.isfinite(after)
     ref = np.where(two_sided, np.fmax(e_b, after), e_b)
-    # the day-to-day noise: a level shift or a burst inside a window inflates its spread, so the calmer side
-    sd = np.where(two_sided, np.fmin(sd_b, sd_a), sd_b)
+    sd = np.where(two_sided, np.where(np.isfinite(own["noise"]), own["noise"], np.fmax(sd_b, sd_a)), sd_b)
     with np.errstate(invalid="ignore", divide="ignore"):
         q = spend / ref
         z = np.log(np.maximum(spend, 1e-3) / ref) / sd
     r_run, r_day = s.overspend + 0.2, max(2.0, s.overspend + 0.7)
-    big = ok & (spend - ref >= 20.0) & (z > 4.0)
+    big = ok & (spend - ref >= 20.0)
+    # a run of days in a row each above r_run: its evidence is the run's, as one sum (a noisy
+    # campaign's five days at 2x say more than any one of them)
     high = two_sided & big & (q >= r_run)
-    pair = np.zeros_like(high)
-    pair[:, 1:] |= high[:, :-1]
-    pair[:, :-1] |= high[:, 1:]
-    over = (two_sided & big & (q >= r_day)) | (high & pair) | (ok & ~two_sided & big & (q >= 2.5))
+    n_run, z_run = _run_evidence(high, np.where(high, np.log(np.maximum(q, 1e-9)), 0.0), sd)
+    over = ((two_sided & big & (z > 4.0) & (q >= r_day)) | (high & (n_run >= 2) & (z_run > 4.0))
+            | (ok & ~two_sided & big & (z > 4.0) & (q >= 2.5)))
     return over, np.where(ok, ref, e_b), np.where(two_sided, r_day, 2.5) * ref
+
+
+def _run_evidence(on: np.ndarray, log_q: np.ndarray, sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per day of a run of ``on`` days in a row, the run's length and its z (sum of log ratios / (sd sqrt n))."""
+    C, D = on.shape
+    n, tot, var = np.zeros((C, D)), np.zeros((C, D)), np.zeros((C, D))
+    sd2 = np.nan_to_num(sd, nan=1.0) ** 2
+    for d in range(D):  # forward: running sums
+        prev = (n[:, d - 1], tot[:, d - 1], var[:, d - 1]) if d else (0.0, 0.0, 0.0)
+        n[:, d] = np.where(on[:, d], prev[0] + 1, 0)
+        tot[:, d] = np.where(on[:, d], prev[1] + log_q[:, d], 0.0)
+        var[:, d] = np.where(on[:, d], prev[2] + sd2[:, d], 0.0)
+    for d in range(D - 2, -1, -1):  # backward: every day of a run gets the whole run's sums
+        cont = on[:, d] & on[:, d + 1]
+        n[:, d] = np.where(cont, n[:, d + 1], n[:, d])
+        tot[:, d] = np.where(cont, tot[:, d + 1], tot[:, d])
+        var[:, d] = np.where(cont, var[:, d + 1], var[:, d])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(n > 0, tot / np.sqrt(np.maximum(var, 1e-12)), 0.0)
+    return n, z
 
 
 def _under_runs(under_day: np.ndarray, present: np.ndarray, days: int) -> np.ndarray:

@@ -146,3 +146,20 @@ def test_meta_moving_spend_between_placements_is_no_overspend(history):
     f.loc[shift, "spend"] *= 2.0
     over = _delivery(Monitor().fit(_split_over_placements(f, cid, pd.Series(0.3, index=f.index))).predict(since))
     assert set(over["kind"]) == {"overspend"} and set(over["campaign_id"]) == {f"{cid}-facebook", f"{cid}-instagram"}
+
+
+def test_a_noisy_campaigns_burst_is_caught_on_the_run_not_on_any_one_day(history):
+    # spend scattering 20% day to day: a day at 2x is no news, six of them in a row are
+    since = history["date"].max() - pd.Timedelta(days=59)
+    f = _as_imported(history)
+    f["spend"] = (f["spend"] * np.exp(np.random.default_rng(0).normal(0.0, 0.2, len(f)))).round(2)
+    unknown = _delivery(Monitor().fit(f).predict(since))
+    assert not unknown["message"].str.contains("budget is unknown").any()
+    cid = _biggest(f)
+    end = f["date"].max()
+    burst = (f["campaign_id"] == cid) & f["date"].between(end - pd.Timedelta(days=30), end - pd.Timedelta(days=25))
+    f.loc[burst, "spend"] *= 2.0
+    over = _delivery(Monitor().fit(f).predict(since))
+    over = over[over["message"].str.contains("budget is unknown")]
+    assert set(over["campaign_id"]) == {cid}
+    assert pd.to_datetime(over["date"]).between(end - pd.Timedelta(days=30), end - pd.Timedelta(days=25)).all()
