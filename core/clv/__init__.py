@@ -13,14 +13,15 @@ rest, compare), ``report.py`` (per segment, at risk, audiences, ``python -m core
 """
 
 from core.clv.bgnbd import BetaGeoModel
-from core.clv.data import (customers_from_transactions, read_transactions, repeat_spend, summarise_customers)
+from core.clv.data import (TableReading, customers_from_transactions, read_customers, read_transactions, repeat_spend,
+                           summarise_customers)
 from core.clv.gamma_gamma import GammaGammaModel
 from core.clv.holdout import HoldoutCheck, holdout_check
 from core.clv.model import CLVModel
 from core.clv.report import (at_risk, audience_with_value, clv_payload, customer_values, rank_audiences,
                              run_clv, segment_value, valuable_audiences, value_view)
 
-__all__ = ["BetaGeoModel", "CLVModel", "GammaGammaModel", "HoldoutCheck", "at_risk", "audience_with_value",
+__all__ = ["BetaGeoModel", "CLVModel", "GammaGammaModel", "HoldoutCheck", "TableReading", "at_risk", "audience_with_value",
            "clv_payload", "customer_values", "customers_from_transactions", "holdout_check", "rank_audiences",
-           "read_transactions", "repeat_spend", "run_clv", "segment_value", "summarise_customers",
+           "read_customers", "read_transactions", "repeat_spend", "run_clv", "segment_value", "summarise_customers",
            "valuable_audiences", "value_view"]
