@@ -169,6 +169,20 @@ def test_cdnow_tables_built_from_a_purchase_model_summary_reach_every_published_
     assert model.purchases_.expected_purchases(39, [2], [30.43], [38.86])[0] == pytest.approx(1.226, rel=0.05)
 
 
+def test_cli_clv_reads_a_repeat_purchase_table_through_the_loader(cdnow, tmp_path, capsys):
+    table = _lifetimes_style(cdnow, "frequency", "mean_x_orders_rounded")
+    path = tmp_path / "customers.json"
+    path.write_text(json.dumps({"customers": table.to_dict(orient="records")}))
+    assert cli.main(["clv", "--data", str(path), "--as-of", CAL_END, "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["table_reading"]["orders"] == "repeat_purchases" and out["spend_basis"] == "repeat"
+    assert out["table_reading"]["notes"] and len(out["customers"]) == 2357
+    for k, want in PUBLISHED_BGNBD.items():
+        assert out["params"][k] == pytest.approx(want, rel=0.05), k
+    for k, want in PUBLISHED_GG.items():
+        assert out["spend_model"][k] == pytest.approx(want, rel=0.05), k
+
+
 def test_table_reading_signatures_by_hand():
     day = "2024-01-01"
     base = pd.DataFrame({"customer_id": [f"c{i}" for i in range(12)], "first_seen": [day] * 12,
