@@ -130,6 +130,20 @@ def _mean_times_purchases(x: np.ndarray, spent: np.ndarray) -> bool:
     return bool(fits.mean() >= CENTS_FIT)
 
 
+def _spend_fields(n: np.ndarray, total: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
+    """The total_spent reading, and per customer the orders averaged and their mean value.
+
+    ``n`` is purchases as the table counts them (its spend fields were built on the same count).
+    """
+    repeats = n - 1
+    if not _repeat_only_spend(repeats, total):
+        return "all_orders", n, total / n
+    basis = "repeat_mean_x_purchases" if _mean_times_purchases(repeats, total) else "repeat_sum"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(repeats > 0, total / (n if basis == "repeat_mean_x_purchases" else repeats), 0.0)
+    return basis, repeats, mean
+
+
 def read_customers(customers: pd.DataFrame, as_of: str | pd.Timestamp | None = None
                    ) -> tuple[pd.DataFrame, TableReading]:
     """:func:`summarise_customers` and the :class:`TableReading` it used."""
@@ -149,23 +163,15 @@ def read_customers(customers: pd.DataFrame, as_of: str | pd.Timestamp | None = N
     first = first.where(first.notna(), last.where(purchases == 1))  # a one-order customer's first day is their last
     keep = (purchases >= 1) & first.notna() & (first <= as_of)
     c_first, c_last, c_n, c_spent = first[keep], last[keep], purchases[keep].astype(int), spent[keep]
-    c_last = c_last.where(c_last.notna(), c_first).clip(upper=as_of)
-    c_last = c_last.where(c_last >= c_first, c_first)
     n = c_n.to_numpy(dtype=float)
     one_day = (c_last == c_first).to_numpy() & (n > 1)  # several orders, one day: order lines, not days
+    c_last = c_last.where(c_last.notna(), c_first).clip(upper=as_of)
+    c_last = c_last.where(c_last >= c_first, c_first)
     x = np.where(one_day, 0.0, n - 1)
     t_x = ((c_last - c_first).dt.days / DAYS_PER_WEEK).to_numpy(dtype=float)
     T = ((as_of - c_first).dt.days / DAYS_PER_WEEK).to_numpy(dtype=float)
     t_x = np.where(x > 0, t_x, 0.0)
-    total = c_spent.to_numpy(dtype=float)
-    repeats = n - 1  # as the table counts them (the spend fields were built on the same count)
-    if _repeat_only_spend(repeats, total):
-        basis = "repeat_mean_x_purchases" if _mean_times_purchases(repeats, total) else "repeat_sum"
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = np.where(repeats > 0, total / (n if basis == "repeat_mean_x_purchases" else repeats), 0.0)
-        spend_n = repeats
-    else:
-        basis, spend_n, mean = "all_orders", n, total / n
+    basis, spend_n, mean = _spend_fields(n, c_spent.to_numpy(dtype=float))
     reading = TableReading("repeat_purchases" if repeat_count else "purchases", basis, int(one_day.sum()))
     summary = pd.DataFrame({"customer_id": customers.loc[keep, "customer_id"].astype(str).to_numpy(),
                             "x": x, "t_x": t_x, "T": T, "spend_n": spend_n, "spend_mean": mean})

@@ -236,6 +236,15 @@ def test_holdout_check_tracks_cdnow(cdnow):
     assert at_cut["expected"] == pytest.approx(at_cut["actual"], rel=0.05)  # calibration fits its own period
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_crm_like_tables_keep_the_contract_reading(seed):
+    from core.segments import synthetic_customers
+
+    # first_seen is a sign-up day here (one-order customers bought later), prices end in all sorts of cents.
+    customers = synthetic_customers(800, random_state=seed)[0]
+    assert read_customers(customers)[1] == TableReading()
+
+
 def test_summary_skips_non_buyers_and_caps_dates():
     c = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "orders": [2, 0, 1, 3],
                       "total_spent": [20.0, 0.0, 5.0, 30.0],
