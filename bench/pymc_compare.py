@@ -3,29 +3,48 @@
 Runs in its own environment (never a dependency of the workbench)::
 
     python -m venv bench/.venv-pymc
-    bench/.venv-pymc/bin/pip install pymc-marketing          # 0.19.2 here
+    bench/.venv-pymc/bin/pip install pymc-marketing nutpie    # 0.19.2 and 0.16.8 here
     bench/.venv-pymc/bin/python bench/pymc_compare.py --seeds 201 202 203 204
 
-For each held-out advertiser (bench/heldout.py) and goal (leads, sales) it fits
-``pymc_marketing.mmm.MMM`` on weekly totals with geometric adstock and logistic saturation (the
-library's standard MMM) and yearly Fourier seasonality, then lets ``optimize_budget`` split the
-same budget the workbench plans (today's daily spend), each channel bounded by 0 and 3x its highest
-weekly spend (the workbench's trust cap). Channels are platforms (``--channels platform``, how an
-MMM is normally set up; each platform's money is then split over its line items in today's mix) or
-line items (``--channels item``: 28 channels, far slower to sample). The allocation is scored on the
-TRUE response, like ours: the share of the best possible gain it captures. The
-workbench's own figures on the same seeds come from ``bench/recommend.py --generator heldout``.
+For each held-out advertiser (bench/heldout.py) and goal (leads, sales) it fits PyMC-Marketing's
+current MMM class (``pymc_marketing.mmm.multidimensional.MMM``) on weekly totals with geometric
+adstock (``l_max=3`` weeks), logistic saturation and yearly Fourier seasonality (the library's
+standard model and default priors), sampled with nutpie. Then the library's optimizer
+(``MultiDimensionalBudgetOptimizerWrapper.optimize_budget``, SLSQP on the posterior-mean media
+contribution over the next 4 weeks) splits the budget the workbench plans (today's daily spend, x7 a
+week), each channel bounded by 0 and 3x its highest weekly spend (the workbench's trust cap). Channels
+are platforms (``--channels platform``, how an MMM is normally set up; each platform's money is then
+split over its line items in today's mix) or line items (``--channels item``: 28 channels, slower).
 
-Status on 2026-12-01 (pymc-marketing 0.19.2, pymc 5.28.5, 2 shared cores): the MMM fits (55-850 s per
-advertiser, with divergences and r-hat above 1.01 at 200-300 draws), but ``optimize_budget`` ends after
-one SLSQP iteration at its starting allocation (its equal split by default; today's mix when ``x0`` is
-given, even with ``ftol=1e-12``), so the captured share it reports is that of its start, not of an
-optimum. Fixing the optimizer's scaling is the next step before its figures mean anything.
+Three checks per plan:
+
+* ``opt_gap``: the optimizer is at the optimum of its own model: a greedy brute force over the
+  posterior-mean steady-state response (independent of the library's graph: ``beta * (1 - e^-lam x) /
+  (1 + e^-lam x)`` per channel with the posterior draws; adstock is normalised, so a steady budget's
+  steady effect is the saturation of the budget) finds at most ``opt_gap`` more (a share of the
+  model's own gain);
+* ``captured``: the allocation scored on the TRUE response, like ours: the share of the best possible
+  gain over today's mix that it captures;
+* ``forecast_err``: the model's predicted gain over today's mix against the true gain (the
+  optimism of the plan's promise: +0.30 = promises 30% more gain than it delivers).
+
+Fits are cached in ``bench/out/pymc/`` (git-ignored; ``--refit`` to redo). The workbench's own figures
+on the same seeds come from ``bench/recommend.py --generator heldout --seeds 201 202 203 204``.
+
+Why the previous version's optimizer never moved: pymc-marketing 0.19.2's legacy ``pymc_marketing.mmm.MMM``
+scales the channel data inside the model graph (``channel_data / channel_scale``), but its
+``_channel_scales`` still returns the scaler's maxima, and ``BudgetOptimizer`` divides the budgets by
+them too: the budget was scaled twice (divided by max-spend squared), the objective was 0.002 instead
+of 4.1 scaled units at an equal split (seed 201, leads), its gradient ~1e-7, and SLSQP stopped after one
+iteration. With the double scaling removed the same fit's optimizer moves (60 iterations). The
+multidimensional class's wrapper sets ``_channel_scales = 1`` and optimizes in original units (leads
+per week), so it is used here, without patching the library.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import warnings
@@ -41,10 +60,12 @@ sys.path.insert(0, str(HERE.parent))
 import heldout  # noqa: E402
 
 warnings.filterwarnings("ignore")
+OUT = HERE / "out" / "pymc"
+L_MAX = 3
+WEEKS = 4
 
 
-def weekly(campaigns: pd.DataFrame, keys: list[str], goal: str, channel: dict[str, str]
-           ) -> tuple[pd.DataFrame, list[str]]:
+def weekly(campaigns: pd.DataFrame, goal: str, channel: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
     """Weekly spend per channel (one column each) and the goal's weekly total, whole weeks only."""
     from core.recommendations.items import _with_keys
 
@@ -57,12 +78,87 @@ def weekly(campaigns: pd.DataFrame, keys: list[str], goal: str, channel: dict[st
     out["y"] = df.groupby("week")[goal].sum()
     full = df.groupby("week")["date"].nunique() == 7
     out = out[full.reindex(out.index).fillna(False).to_numpy()].reset_index().rename(columns={"week": "date"})
+    out.columns.name = None
     return out, cols
 
 
-def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: int) -> dict[str, float]:
-    from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
+def fit(data: pd.DataFrame, cols: list[str], path: Path, *, seed: int, draws: int, tune: int, chains: int,
+        refit: bool):
+    """The fitted MMM (cached at ``path``) and its fit record: seconds and sampler diagnostics."""
+    import arviz as az
+    from pymc_marketing.mmm import GeometricAdstock, LogisticSaturation
+    from pymc_marketing.mmm.multidimensional import MMM
 
+    meta = path.with_suffix(".json")
+    if path.exists() and meta.exists() and not refit:
+        return MMM.load(str(path)), json.loads(meta.read_text())
+    mmm = MMM(date_column="date", channel_columns=cols, target_column="y", adstock=GeometricAdstock(l_max=L_MAX),
+              saturation=LogisticSaturation(), yearly_seasonality=2)
+    t0 = time.perf_counter()
+    mmm.fit(data[["date", *cols]], data["y"], draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed,
+            progressbar=False, target_accept=0.9, nuts_sampler="nutpie")
+    seconds = time.perf_counter() - t0
+    names = ["intercept_contribution", "adstock_alpha", "saturation_lam", "saturation_beta", "gamma_fourier",
+             "y_sigma"]
+    post = mmm.idata.posterior
+    summ = az.summary(mmm.idata, var_names=[v for v in names if v in post], kind="diagnostics")
+    rec = {"fit_seconds": round(seconds, 1), "draws": draws, "tune": tune, "chains": chains,
+           "divergences": int(mmm.idata.sample_stats["diverging"].sum()),
+           "rhat_max": float(summ["r_hat"].max()), "ess_bulk_min": float(summ["ess_bulk"].min())}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mmm.save(str(path))
+    meta.write_text(json.dumps(rec))
+    return mmm, rec
+
+
+def steady_response(mmm, cols: list[str]):
+    """Posterior-mean steady weekly media contribution (original units) at weekly spends ``x``, per channel.
+
+    Written from the model's equations, not its graph, so it checks the library's optimizer independently.
+    """
+    post = mmm.idata.posterior
+    lam = post["saturation_lam"].stack(s=("chain", "draw")).transpose("channel", "s").sel(channel=cols).to_numpy()
+    beta = post["saturation_beta"].stack(s=("chain", "draw")).transpose("channel", "s").sel(channel=cols).to_numpy()
+    cdata = mmm.idata.constant_data
+    scale = cdata["channel_scale"].sel(channel=cols).to_numpy().reshape(-1, 1)
+    target = float(np.asarray(cdata["target_scale"]).reshape(-1)[0])
+
+    def response(x: np.ndarray) -> np.ndarray:
+        u = lam * (np.asarray(x, float).reshape(-1, 1) / scale)
+        return target * (beta * (1 - np.exp(-u)) / (1 + np.exp(-u))).mean(1)
+
+    return response
+
+
+def greedy(response, budget: float, upper: np.ndarray, steps: int = 2000) -> np.ndarray:
+    """Brute force on a separable concave response: the budget in small increments, each to the best channel."""
+    x = np.zeros(len(upper))
+    d = budget / steps
+    for _ in range(steps):
+        gain = np.array([response(x + np.eye(len(x))[i] * d).sum() if x[i] + d <= upper[i] + 1e-9 else -np.inf
+                         for i in range(len(x))])
+        x[int(np.argmax(gain))] += d
+    return x
+
+
+def allocate(mmm, data: pd.DataFrame, cols: list[str], budget: float, upper: np.ndarray, x0: np.ndarray
+             ) -> tuple[np.ndarray, dict]:
+    """PyMC-Marketing's own budget optimizer: weekly spend per channel for the next ``WEEKS`` weeks."""
+    import xarray as xr
+    from pymc_marketing.mmm.multidimensional import MultiDimensionalBudgetOptimizerWrapper
+
+    last = pd.Timestamp(data["date"].max())
+    start, end = last + pd.Timedelta(weeks=1), last + pd.Timedelta(weeks=WEEKS)
+    wrapper = MultiDimensionalBudgetOptimizerWrapper(model=mmm, start_date=str(start.date()), end_date=str(end.date()))
+    bounds = xr.DataArray(np.stack([np.zeros(len(cols)), upper], 1), dims=("channel", "bound"),
+                          coords={"channel": cols, "bound": ["lower", "upper"]})
+    alloc, res = wrapper.optimize_budget(budget=budget, budget_bounds=bounds, x0=x0)
+    x = np.array([float(alloc.sel(channel=c)) for c in cols])
+    return x, {"num_periods": int(wrapper.num_periods), "iterations": int(res.nit), "success": bool(res.success),
+               "moved": float(np.abs(x - x0).sum() / 2 / budget)}
+
+
+def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: int, refit: bool) -> dict:
     from core.recommendations import line_items
 
     campaigns, truth = heldout.make(seed)
@@ -71,31 +167,30 @@ def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: i
         channel = {k: str(items.loc[k, "platform"]) for k in truth.keys}
     else:
         channel = {k: f"c{i:02d}" for i, k in enumerate(truth.keys)}
-    data, cols = weekly(campaigns, truth.keys, goal, channel)
-    t0 = time.perf_counter()
-    mmm = MMM(date_column="date", channel_columns=cols, adstock=GeometricAdstock(l_max=3),
-              saturation=LogisticSaturation(), yearly_seasonality=2)
-    mmm.fit(data[["date", *cols]], data["y"], draws=draws, tune=tune, chains=chains, cores=1,
-            random_seed=seed, progressbar=False, target_accept=0.9)
-    fit_s = time.perf_counter() - t0
-    # the same budget as the workbench: today's daily spend (the last 90 days), per week
+    data, cols = weekly(campaigns, goal, channel)
+    mmm, rec = fit(data, cols, OUT / f"{seed}-{goal}-{channels}.nc", seed=seed, draws=draws, tune=tune,
+                   chains=chains, refit=refit)
+    # the same budget as the workbench: today's daily spend (the last 90 days), x7 a week
     budget_day = float(items["current_daily_spend"].sum())
-    bounds = {c: (0.0, float(3 * data[c].max())) for c in cols}
-    # start from today's mix; the utility is in the model's scaled units, so SLSQP's default tolerance stops
-    # it at the start (an equal split, checked): a tight ftol lets it move
-    today = {c: 7 * float(sum(items.loc[k, "current_daily_spend"] for k in truth.keys if channel[k] == c))
-             for c in cols}
-    x0 = np.array([min(max(today[c], 1.0), bounds[c][1]) for c in cols])
-    x0 *= budget_day * 7 / x0.sum()
-    alloc, res = mmm.optimize_budget(budget=budget_day * 7, num_periods=4, budget_bounds=bounds, x0=x0,
-                                     minimize_kwargs={"method": "SLSQP", "options": {"ftol": 1e-12, "maxiter": 500}})
-    per_channel = {c: float(alloc.sel(channel=c)) / 7.0 for c in cols}
-    total = sum(per_channel.values())
-    per_channel = {c: v * budget_day / max(total, 1e-9) for c, v in per_channel.items()}
+    budget = 7 * budget_day
+    upper = np.array([3 * float(data[c].max()) for c in cols])
+    today = np.array([7 * float(sum(items.loc[k, "current_daily_spend"] for k in truth.keys if channel[k] == c))
+                      for c in cols])
+    x0 = np.minimum(np.maximum(today, 1.0), upper)
+    x0 *= budget / x0.sum()
+    t0 = time.perf_counter()
+    x_week, opt = allocate(mmm, data, cols, budget, upper, x0)
+    opt["optimize_seconds"] = round(time.perf_counter() - t0, 1)
+    # is it at its own model's optimum? (greedy brute force on the posterior-mean steady response)
+    response = steady_response(mmm, cols)
+    x_brute = greedy(response, budget, upper)
+    own_gain = response(x_week).sum() - response(today).sum()
+    brute_gain = response(x_brute).sum() - response(today).sum()
+    opt["opt_gap"] = float((brute_gain - own_gain) / max(abs(brute_gain), 1e-9))
     # each channel's money over its line items in today's mix (the whole history's where today has none)
     share = items["recent_share"].to_numpy(float)
     x = np.zeros(len(truth.keys))
-    for c, v in per_channel.items():
+    for c, v in zip(cols, x_week / 7.0):
         sel = np.array([channel[k] == c for k in truth.keys])
         w = share[sel] if share[sel].sum() > 0 else items["spend"].to_numpy(float)[sel]
         x[sel] = v * w / max(w.sum(), 1e-12)
@@ -103,9 +198,12 @@ def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: i
     got, base = float(truth.daily(x, goal).sum()), float(truth.daily(x_base, goal).sum())
     x_best = heldout.best_allocation(truth, goal, budget_day, start=[x, x_base])
     best = max(float(truth.daily(x_best, goal).sum()), got)
-    return {"seed": seed, "goal": goal, "channels": channels, "budget": round(budget_day, 1), "baseline": base,
-            "plan": got, "best": best, "captured": (got - base) / (best - base) if best > base else float("nan"),
-            "fit_seconds": fit_s, "optimizer_iterations": int(getattr(res, "nit", -1))}
+    promised = own_gain / 7.0                       # the model's predicted gain per day over today's mix
+    return {"seed": seed, "goal": goal, "channels": channels, "budget_day": round(budget_day, 1),
+            "baseline": base, "plan": got, "best": best,
+            "captured": (got - base) / (best - base) if best > base else float("nan"),
+            "forecast_err": promised / (got - base) - 1 if got > base else float("nan"),
+            **opt, **rec}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,19 +211,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[201, 202, 203, 204])
     ap.add_argument("--goals", nargs="+", default=["leads", "conversions"])
     ap.add_argument("--channels", choices=("platform", "item"), default="platform")
-    ap.add_argument("--draws", type=int, default=300)
-    ap.add_argument("--tune", type=int, default=300)
+    ap.add_argument("--draws", type=int, default=500)
+    ap.add_argument("--tune", type=int, default=500)
     ap.add_argument("--chains", type=int, default=2)
+    ap.add_argument("--refit", action="store_true", help="fit again even where a cached fit exists")
     args = ap.parse_args(argv)
+    cols = ["seed", "goal", "channels", "captured", "forecast_err", "opt_gap", "iterations", "moved",
+            "fit_seconds", "divergences", "rhat_max", "ess_bulk_min"]
     rows = []
     for s in args.seeds:
         for g in args.goals:
-            rows.append(run(s, g, channels=args.channels, draws=args.draws, tune=args.tune, chains=args.chains))
-            print(pd.DataFrame(rows[-1:]).round(3).to_string(index=False, header=len(rows) == 1), flush=True)
+            rows.append(run(s, g, channels=args.channels, draws=args.draws, tune=args.tune, chains=args.chains,
+                            refit=args.refit))
+            print(pd.DataFrame(rows[-1:])[cols].round(3).to_string(index=False, header=len(rows) == 1), flush=True)
     df = pd.DataFrame(rows)
-    for g, part in df.groupby("goal"):
-        print(f"PyMC-Marketing {g}: captured share of the best gain {part['captured'].mean():.2f} "
-              f"(worst {part['captured'].min():.2f}); fit {part['fit_seconds'].mean():.0f} s per advertiser")
+    OUT.mkdir(parents=True, exist_ok=True)
+    df.to_csv(OUT / f"results-{args.channels}-{'-'.join(map(str, args.seeds))}.csv", index=False)
+    for g, part in df.groupby("goal", sort=False):
+        print(f"PyMC-Marketing {g} ({args.channels}): captured share of the best gain {part['captured'].mean():.2f} "
+              f"(worst {part['captured'].min():.2f}); forecast of the gain {part['forecast_err'].mean():+.0%} "
+              f"on average; fit {part['fit_seconds'].mean():.0f} s per advertiser")
     return 0
 
 
