@@ -26,7 +26,14 @@ Three checks per plan:
 * ``captured``: the allocation scored on the TRUE response, like ours: the share of the best possible
   gain over today's mix that it captures;
 * ``forecast_err``: the model's predicted gain over today's mix against the true gain (the
-  optimism of the plan's promise: +0.30 = promises 30% more gain than it delivers).
+  optimism of the plan's promise: +0.30 = promises 30% more gain than it delivers; blank where the plan
+  truly loses against today's mix);
+* ``ceiling``: the captured share of the best plan any model could reach through these channels (each
+  channel's money split over its line items in today's mix), on the truth;
+* ``media_credit``: the outcome the model credits to media at today's spend over the true outcome (all of
+  which media makes in the truth: 1.0 is right, 1.8 = 80% of its media effect is really season);
+  ``marginal_rank_corr``: Spearman correlation of the channels' marginal returns at today's spend, model
+  against truth (1: it knows which channels to fund).
 
 Fits are cached in ``bench/out/pymc/`` (git-ignored; ``--refit`` to redo). The workbench's own figures
 on the same seeds come from ``bench/recommend.py --generator heldout --seeds 201 202 203 204``.
@@ -141,6 +148,20 @@ def greedy(response, budget: float, upper: np.ndarray, steps: int = 2000) -> np.
     return x
 
 
+class ChannelTruth:
+    """The true response seen through channels: each channel's spend split over its line items in fixed shares.
+
+    Gives ``heldout.best_allocation`` the best any allocation over these channels can do (the ceiling of an
+    MMM at this granularity, whatever its curves).
+    """
+
+    def __init__(self, truth: heldout.Truth, index: np.ndarray, weights: np.ndarray, n: int):
+        self.truth, self.index, self.weights, self.keys = truth, index, weights, list(range(n))
+
+    def daily(self, p: np.ndarray, metric: str) -> np.ndarray:
+        return self.truth.daily(np.asarray(p, float)[..., self.index] * self.weights, metric)
+
+
 def allocate(mmm, data: pd.DataFrame, cols: list[str], budget: float, upper: np.ndarray, x0: np.ndarray
              ) -> tuple[np.ndarray, dict]:
     """PyMC-Marketing's own budget optimizer: weekly spend per channel for the next ``WEEKS`` weeks."""
@@ -189,21 +210,36 @@ def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: i
     opt["opt_gap"] = float((brute_gain - own_gain) / max(abs(brute_gain), 1e-9))
     # each channel's money over its line items in today's mix (the whole history's where today has none)
     share = items["recent_share"].to_numpy(float)
-    x = np.zeros(len(truth.keys))
-    for c, v in zip(cols, x_week / 7.0):
-        sel = np.array([channel[k] == c for k in truth.keys])
+    index = np.array([cols.index(channel[k]) for k in truth.keys])
+    weights = np.zeros(len(truth.keys))
+    for j in range(len(cols)):
+        sel = index == j
         w = share[sel] if share[sel].sum() > 0 else items["spend"].to_numpy(float)[sel]
-        x[sel] = v * w / max(w.sum(), 1e-12)
+        weights[sel] = w / max(w.sum(), 1e-12)
+    seen = ChannelTruth(truth, index, weights, len(cols))
+    x = seen.weights * (x_week / 7.0)[index]
     x_base = share / share.sum() * budget_day
+    p_best = heldout.best_allocation(seen, goal, budget_day, start=[x_week / 7.0, today / 7.0])
     got, base = float(truth.daily(x, goal).sum()), float(truth.daily(x_base, goal).sum())
     x_best = heldout.best_allocation(truth, goal, budget_day, start=[x, x_base])
     best = max(float(truth.daily(x_best, goal).sum()), got)
     promised = own_gain / 7.0                       # the model's predicted gain per day over today's mix
+    # where the model goes wrong: how much of the outcome it credits to media (all of it is, in the truth), and
+    # whether it ranks the channels' marginal returns at today's spend as the truth does
+    true_by = np.bincount(index, truth.daily(x_base, goal), minlength=len(cols))
+    true_up = np.bincount(index, truth.daily(x_base * 1.1, goal), minlength=len(cols))
+    model_marg = (response(today * 1.1) - response(today)) / np.maximum(0.1 * today, 1e-9)
+    true_marg = 7 * (true_up - true_by) / np.maximum(0.1 * today, 1e-9)
+    from scipy.stats import spearmanr
+
+    diag = {"media_credit": float(response(today).sum() / (7 * true_by.sum())),
+            "marginal_rank_corr": float(spearmanr(model_marg, true_marg)[0])}
     return {"seed": seed, "goal": goal, "channels": channels, "budget_day": round(budget_day, 1),
             "baseline": base, "plan": got, "best": best,
             "captured": (got - base) / (best - base) if best > base else float("nan"),
+            "ceiling": (float(seen.daily(p_best, goal).sum()) - base) / (best - base) if best > base else float("nan"),
             "forecast_err": promised / (got - base) - 1 if got > base else float("nan"),
-            **opt, **rec}
+            **diag, **opt, **rec}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chains", type=int, default=2)
     ap.add_argument("--refit", action="store_true", help="fit again even where a cached fit exists")
     args = ap.parse_args(argv)
-    cols = ["seed", "goal", "channels", "captured", "forecast_err", "opt_gap", "iterations", "moved",
+    cols = ["seed", "goal", "channels", "captured", "ceiling", "forecast_err", "media_credit", "marginal_rank_corr", "opt_gap", "iterations", "moved",
             "fit_seconds", "divergences", "rhat_max", "ess_bulk_min"]
     rows = []
     for s in args.seeds:
