@@ -90,17 +90,27 @@ def weekly(campaigns: pd.DataFrame, goal: str, channel: dict[str, str]) -> tuple
 
 
 def fit(data: pd.DataFrame, cols: list[str], path: Path, *, seed: int, draws: int, tune: int, chains: int,
-        refit: bool):
-    """The fitted MMM (cached at ``path``) and its fit record: seconds and sampler diagnostics."""
+        priors: str, refit: bool):
+    """The fitted MMM (cached at ``path``) and its fit record: seconds and sampler diagnostics.
+
+    ``priors``: "default" (the library's), or "spend-share": each channel's saturation beta
+    ``HalfNormal(sigma = n_channels * its share of spend)``, as the library's example notebook sets them.
+    """
     import arviz as az
+    from pymc_extras.prior import Prior
     from pymc_marketing.mmm import GeometricAdstock, LogisticSaturation
     from pymc_marketing.mmm.multidimensional import MMM
 
     meta = path.with_suffix(".json")
     if path.exists() and meta.exists() and not refit:
         return MMM.load(str(path)), json.loads(meta.read_text())
+    saturation = LogisticSaturation()
+    if priors == "spend-share":
+        share = data[cols].sum().to_numpy(float) / float(data[cols].to_numpy().sum())
+        saturation = LogisticSaturation(priors={"lam": Prior("Gamma", alpha=3, beta=1, dims="channel"),
+                                                "beta": Prior("HalfNormal", sigma=len(cols) * share, dims="channel")})
     mmm = MMM(date_column="date", channel_columns=cols, target_column="y", adstock=GeometricAdstock(l_max=L_MAX),
-              saturation=LogisticSaturation(), yearly_seasonality=2)
+              saturation=saturation, yearly_seasonality=2)
     t0 = time.perf_counter()
     mmm.fit(data[["date", *cols]], data["y"], draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed,
             progressbar=False, target_accept=0.9, nuts_sampler="nutpie")
@@ -179,7 +189,8 @@ def allocate(mmm, data: pd.DataFrame, cols: list[str], budget: float, upper: np.
                "moved": float(np.abs(x - x0).sum() / 2 / budget)}
 
 
-def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: int, refit: bool) -> dict:
+def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: int, priors: str, refit: bool
+        ) -> dict:
     from core.recommendations import line_items
 
     campaigns, truth = heldout.make(seed)
@@ -189,8 +200,9 @@ def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: i
     else:
         channel = {k: f"c{i:02d}" for i, k in enumerate(truth.keys)}
     data, cols = weekly(campaigns, goal, channel)
-    mmm, rec = fit(data, cols, OUT / f"{seed}-{goal}-{channels}.nc", seed=seed, draws=draws, tune=tune,
-                   chains=chains, refit=refit)
+    tag = "" if priors == "default" else f"-{priors}"
+    mmm, rec = fit(data, cols, OUT / f"{seed}-{goal}-{channels}{tag}.nc", seed=seed, draws=draws, tune=tune,
+                   chains=chains, priors=priors, refit=refit)
     # the same budget as the workbench: today's daily spend (the last 90 days), x7 a week
     budget_day = float(items["current_daily_spend"].sum())
     budget = 7 * budget_day
@@ -234,7 +246,7 @@ def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: i
 
     diag = {"media_credit": float(response(today).sum() / (7 * true_by.sum())),
             "marginal_rank_corr": float(spearmanr(model_marg, true_marg)[0])}
-    return {"seed": seed, "goal": goal, "channels": channels, "budget_day": round(budget_day, 1),
+    return {"seed": seed, "goal": goal, "channels": channels, "priors": priors, "budget_day": round(budget_day, 1),
             "baseline": base, "plan": got, "best": best,
             "captured": (got - base) / (best - base) if best > base else float("nan"),
             "ceiling": (float(seen.daily(p_best, goal).sum()) - base) / (best - base) if best > base else float("nan"),
@@ -250,21 +262,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--draws", type=int, default=500)
     ap.add_argument("--tune", type=int, default=500)
     ap.add_argument("--chains", type=int, default=2)
+    ap.add_argument("--priors", choices=("default", "spend-share"), default="default")
     ap.add_argument("--refit", action="store_true", help="fit again even where a cached fit exists")
     args = ap.parse_args(argv)
-    cols = ["seed", "goal", "channels", "captured", "ceiling", "forecast_err", "media_credit", "marginal_rank_corr", "opt_gap", "iterations", "moved",
-            "fit_seconds", "divergences", "rhat_max", "ess_bulk_min"]
+    cols = ["seed", "goal", "channels", "priors", "captured", "ceiling", "forecast_err", "media_credit",
+            "marginal_rank_corr", "opt_gap", "iterations", "moved", "fit_seconds", "divergences", "rhat_max",
+            "ess_bulk_min"]
     rows = []
     for s in args.seeds:
         for g in args.goals:
             rows.append(run(s, g, channels=args.channels, draws=args.draws, tune=args.tune, chains=args.chains,
-                            refit=args.refit))
+                            priors=args.priors, refit=args.refit))
             print(pd.DataFrame(rows[-1:])[cols].round(3).to_string(index=False, header=len(rows) == 1), flush=True)
     df = pd.DataFrame(rows)
     OUT.mkdir(parents=True, exist_ok=True)
-    df.to_csv(OUT / f"results-{args.channels}-{'-'.join(map(str, args.seeds))}.csv", index=False)
+    df.to_csv(OUT / f"results-{args.channels}-{args.priors}-{'-'.join(map(str, args.seeds))}.csv", index=False)
     for g, part in df.groupby("goal", sort=False):
-        print(f"PyMC-Marketing {g} ({args.channels}): captured share of the best gain {part['captured'].mean():.2f} "
+        print(f"PyMC-Marketing {g} ({args.channels}, {args.priors} priors): "
+              f"captured share of the best gain {part['captured'].mean():.2f} "
               f"(worst {part['captured'].min():.2f}); forecast of the gain {part['forecast_err'].mean():+.0%} "
               f"on average; fit {part['fit_seconds'].mean():.0f} s per advertiser")
     return 0
