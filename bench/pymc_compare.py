@@ -28,6 +28,8 @@ Three checks per plan:
 * ``forecast_err``: the model's predicted gain over today's mix against the true gain (the
   optimism of the plan's promise: +0.30 = promises 30% more gain than it delivers; blank where the plan
   truly loses against today's mix);
+* ``forecast_total_err``: the model's forecast of the plan's whole outcome (its base plus its media
+  contribution) against what the plan truly delivers, as the workbench's ``forecast_error``;
 * ``ceiling``: the captured share of the best plan any model could reach through these channels (each
   channel's money split over its line items in today's mix), on the truth;
 * ``media_credit``: the outcome the model credits to media at today's spend over the true outcome (all of
@@ -236,6 +238,9 @@ def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: i
     x_best = heldout.best_allocation(truth, goal, budget_day, start=[x, x_base])
     best = max(float(truth.daily(x_best, goal).sum()), got)
     promised = own_gain / 7.0                       # the model's predicted gain per day over today's mix
+    # the model's forecast of the plan's whole outcome per day (base + media; the Fourier terms average to 0)
+    target = float(np.asarray(mmm.idata.constant_data["target_scale"]).reshape(-1)[0])
+    forecast = (target * float(mmm.idata.posterior["intercept_contribution"].mean()) + response(x_week).sum()) / 7
     # where the model goes wrong: how much of the outcome it credits to media (all of it is, in the truth), and
     # whether it ranks the channels' marginal returns at today's spend as the truth does
     true_by = np.bincount(index, truth.daily(x_base, goal), minlength=len(cols))
@@ -251,6 +256,7 @@ def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: i
             "captured": (got - base) / (best - base) if best > base else float("nan"),
             "ceiling": (float(seen.daily(p_best, goal).sum()) - base) / (best - base) if best > base else float("nan"),
             "forecast_err": promised / (got - base) - 1 if got > base else float("nan"),
+            "forecast_total_err": forecast / got - 1,
             **diag, **opt, **rec}
 
 
@@ -265,8 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--priors", choices=("default", "spend-share"), default="default")
     ap.add_argument("--refit", action="store_true", help="fit again even where a cached fit exists")
     args = ap.parse_args(argv)
-    cols = ["seed", "goal", "channels", "priors", "captured", "ceiling", "forecast_err", "media_credit",
-            "marginal_rank_corr", "opt_gap", "iterations", "moved", "fit_seconds", "divergences", "rhat_max",
+    cols = ["seed", "goal", "channels", "priors", "captured", "ceiling", "forecast_err", "forecast_total_err",
+            "media_credit", "marginal_rank_corr", "opt_gap", "iterations", "moved", "fit_seconds", "divergences", "rhat_max",
             "ess_bulk_min"]
     rows = []
     for s in args.seeds:
