@@ -272,8 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--refit", action="store_true", help="fit again even where a cached fit exists")
     args = ap.parse_args(argv)
     cols = ["seed", "goal", "channels", "priors", "captured", "ceiling", "forecast_err", "forecast_total_err",
-            "media_credit", "marginal_rank_corr", "opt_gap", "iterations", "moved", "fit_seconds", "divergences", "rhat_max",
-            "ess_bulk_min"]
+            "media_credit", "marginal_rank_corr", "opt_gap", "iterations", "moved", "fit_seconds", "divergences",
+            "rhat_max", "ess_bulk_min"]
     rows = []
     for s in args.seeds:
         for g in args.goals:
