@@ -135,12 +135,13 @@ import heldout  # noqa: E402
 
 warnings.filterwarnings("ignore")
 OUT = HERE / "out" / "pymc"
-L_MAX = 3
-WEEKS = 4
+# per period length: (days in a period, adstock l_max in periods, periods the optimizer plans)
+FREQ = {"week": (7, 3, 4), "day": (1, 14, 28)}
 
 
-def weekly(campaigns: pd.DataFrame, goal: str, channel: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
-    """Weekly spend per channel (one column each) and the goal's weekly total, whole weeks only."""
+def weekly(campaigns: pd.DataFrame, goal: str, channel: dict[str, str], freq: str = "week"
+           ) -> tuple[pd.DataFrame, list[str]]:
+    """Weekly (or daily) spend per channel (one column each) and the goal's total, whole weeks only."""
     from core.recommendations.items import _with_keys
 
     df = _with_keys(campaigns)
@@ -153,11 +154,18 @@ def weekly(campaigns: pd.DataFrame, goal: str, channel: dict[str, str]) -> tuple
     full = df.groupby("week")["date"].nunique() == 7
     out = out[full.reindex(out.index).fillna(False).to_numpy()].reset_index().rename(columns={"week": "date"})
     out.columns.name = None
+    if freq == "day":                               # the same whole weeks, day by day
+        days = df[df["week"].isin(out["date"])]
+        out = days.pivot_table(index="date", columns="channel", values="spend", aggfunc="sum").reindex(columns=cols)
+        out = out.fillna(0.0)
+        out["y"] = days.groupby("date")[goal].sum()
+        out = out.reset_index()
+        out.columns.name = None
     return out, cols
 
 
 def fit(data: pd.DataFrame, cols: list[str], path: Path, *, seed: int, draws: int, tune: int, chains: int,
-        priors: str, refit: bool):
+        priors: str, freq: str, refit: bool):
     """The fitted MMM (cached at ``path``) and its fit record: seconds and sampler diagnostics.
 
     ``priors``: "default" (the library's), or "spend-share": each channel's saturation beta
@@ -176,8 +184,8 @@ def fit(data: pd.DataFrame, cols: list[str], path: Path, *, seed: int, draws: in
         share = data[cols].sum().to_numpy(float) / float(data[cols].to_numpy().sum())
         saturation = LogisticSaturation(priors={"lam": Prior("Gamma", alpha=3, beta=1, dims="channel"),
                                                 "beta": Prior("HalfNormal", sigma=len(cols) * share, dims="channel")})
-    mmm = MMM(date_column="date", channel_columns=cols, target_column="y", adstock=GeometricAdstock(l_max=L_MAX),
-              saturation=saturation, yearly_seasonality=2)
+    mmm = MMM(date_column="date", channel_columns=cols, target_column="y",
+              adstock=GeometricAdstock(l_max=FREQ[freq][1]), saturation=saturation, yearly_seasonality=2)
     t0 = time.perf_counter()
     mmm.fit(data[["date", *cols]], data["y"], draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed,
             progressbar=False, target_accept=0.9, nuts_sampler="nutpie")
@@ -239,14 +247,15 @@ class ChannelTruth:
         return self.truth.daily(np.asarray(p, float)[..., self.index] * self.weights, metric)
 
 
-def allocate(mmm, data: pd.DataFrame, cols: list[str], budget: float, upper: np.ndarray, x0: np.ndarray
-             ) -> tuple[np.ndarray, dict]:
-    """PyMC-Marketing's own budget optimizer: weekly spend per channel for the next ``WEEKS`` weeks."""
+def allocate(mmm, data: pd.DataFrame, cols: list[str], budget: float, upper: np.ndarray, x0: np.ndarray,
+             freq: str) -> tuple[np.ndarray, dict]:
+    """PyMC-Marketing's own budget optimizer: spend per channel and period for the next few weeks."""
     import xarray as xr
     from pymc_marketing.mmm.multidimensional import MultiDimensionalBudgetOptimizerWrapper
 
     last = pd.Timestamp(data["date"].max())
-    start, end = last + pd.Timedelta(weeks=1), last + pd.Timedelta(weeks=WEEKS)
+    days, _, periods = FREQ[freq]
+    start, end = last + pd.Timedelta(days=days), last + pd.Timedelta(days=days * periods)
     wrapper = MultiDimensionalBudgetOptimizerWrapper(model=mmm, start_date=str(start.date()), end_date=str(end.date()))
     bounds = xr.DataArray(np.stack([np.zeros(len(cols)), upper], 1), dims=("channel", "bound"),
                           coords={"channel": cols, "bound": ["lower", "upper"]})
@@ -256,8 +265,8 @@ def allocate(mmm, data: pd.DataFrame, cols: list[str], budget: float, upper: np.
                "moved": float(np.abs(x - x0).sum() / 2 / budget)}
 
 
-def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: int, priors: str, refit: bool
-        ) -> dict:
+def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: int, priors: str, freq: str,
+        refit: bool) -> dict:
     from core.recommendations import line_items
 
     campaigns, truth = heldout.make(seed)
@@ -266,20 +275,21 @@ def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: i
         channel = {k: str(items.loc[k, "platform"]) for k in truth.keys}
     else:
         channel = {k: f"c{i:02d}" for i, k in enumerate(truth.keys)}
-    data, cols = weekly(campaigns, goal, channel)
-    tag = "" if priors == "default" else f"-{priors}"
+    data, cols = weekly(campaigns, goal, channel, freq)
+    per = FREQ[freq][0]                             # days in a period
+    tag = ("" if priors == "default" else f"-{priors}") + ("" if freq == "week" else f"-{freq}")
     mmm, rec = fit(data, cols, OUT / f"{seed}-{goal}-{channels}{tag}.nc", seed=seed, draws=draws, tune=tune,
-                   chains=chains, priors=priors, refit=refit)
+                   chains=chains, priors=priors, freq=freq, refit=refit)
     # the same budget as the workbench: today's daily spend (the last 90 days), x7 a week
     budget_day = float(items["current_daily_spend"].sum())
-    budget = 7 * budget_day
+    budget = per * budget_day
     upper = np.array([3 * float(data[c].max()) for c in cols])
-    today = np.array([7 * float(sum(items.loc[k, "current_daily_spend"] for k in truth.keys if channel[k] == c))
+    today = np.array([per * float(sum(items.loc[k, "current_daily_spend"] for k in truth.keys if channel[k] == c))
                       for c in cols])
     x0 = np.minimum(np.maximum(today, 1.0), upper)
     x0 *= budget / x0.sum()
     t0 = time.perf_counter()
-    x_week, opt = allocate(mmm, data, cols, budget, upper, x0)
+    x_week, opt = allocate(mmm, data, cols, budget, upper, x0, freq)
     opt["optimize_seconds"] = round(time.perf_counter() - t0, 1)
     # is it at its own model's optimum? (greedy brute force on the posterior-mean steady response)
     response = steady_response(mmm, cols)
@@ -296,27 +306,28 @@ def run(seed: int, goal: str, *, channels: str, draws: int, tune: int, chains: i
         w = share[sel] if share[sel].sum() > 0 else items["spend"].to_numpy(float)[sel]
         weights[sel] = w / max(w.sum(), 1e-12)
     seen = ChannelTruth(truth, index, weights, len(cols))
-    x = seen.weights * (x_week / 7.0)[index]
+    x = seen.weights * (x_week / per)[index]
     x_base = share / share.sum() * budget_day
-    p_best = heldout.best_allocation(seen, goal, budget_day, start=[x_week / 7.0, today / 7.0])
+    p_best = heldout.best_allocation(seen, goal, budget_day, start=[x_week / per, today / per])
     got, base = float(truth.daily(x, goal).sum()), float(truth.daily(x_base, goal).sum())
     x_best = heldout.best_allocation(truth, goal, budget_day, start=[x, x_base])
     best = max(float(truth.daily(x_best, goal).sum()), got)
-    promised = own_gain / 7.0                       # the model's predicted gain per day over today's mix
+    promised = own_gain / per                       # the model's predicted gain per day over today's mix
     # the model's forecast of the plan's whole outcome per day (base + media; the Fourier terms average to 0)
     target = float(np.asarray(mmm.idata.constant_data["target_scale"]).reshape(-1)[0])
-    forecast = (target * float(mmm.idata.posterior["intercept_contribution"].mean()) + response(x_week).sum()) / 7
+    forecast = (target * float(mmm.idata.posterior["intercept_contribution"].mean()) + response(x_week).sum()) / per
     # where the model goes wrong: how much of the outcome it credits to media (all of it is, in the truth), and
     # whether it ranks the channels' marginal returns at today's spend as the truth does
     true_by = np.bincount(index, truth.daily(x_base, goal), minlength=len(cols))
     true_up = np.bincount(index, truth.daily(x_base * 1.1, goal), minlength=len(cols))
     model_marg = (response(today * 1.1) - response(today)) / np.maximum(0.1 * today, 1e-9)
-    true_marg = 7 * (true_up - true_by) / np.maximum(0.1 * today, 1e-9)
+    true_marg = per * (true_up - true_by) / np.maximum(0.1 * today, 1e-9)
     from scipy.stats import spearmanr
 
-    diag = {"media_credit": float(response(today).sum() / (7 * true_by.sum())),
+    diag = {"media_credit": float(response(today).sum() / (per * true_by.sum())),
             "marginal_rank_corr": float(spearmanr(model_marg, true_marg)[0])}
-    return {"seed": seed, "goal": goal, "channels": channels, "priors": priors, "budget_day": round(budget_day, 1),
+    return {"seed": seed, "goal": goal, "channels": channels, "priors": priors, "freq": freq,
+            "budget_day": round(budget_day, 1),
             "baseline": base, "plan": got, "best": best,
             "captured": (got - base) / (best - base) if best > base else float("nan"),
             "ceiling": (float(seen.daily(p_best, goal).sum()) - base) / (best - base) if best > base else float("nan"),
@@ -334,20 +345,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tune", type=int, default=500)
     ap.add_argument("--chains", type=int, default=2)
     ap.add_argument("--priors", choices=("default", "spend-share"), default="default")
+    ap.add_argument("--freq", choices=tuple(FREQ), default="week", help="fit on weekly or daily totals")
     ap.add_argument("--refit", action="store_true", help="fit again even where a cached fit exists")
     args = ap.parse_args(argv)
-    cols = ["seed", "goal", "channels", "priors", "captured", "ceiling", "forecast_err", "forecast_total_err",
+    cols = ["seed", "goal", "channels", "priors", "freq", "captured", "ceiling", "forecast_err", "forecast_total_err",
             "media_credit", "marginal_rank_corr", "opt_gap", "iterations", "moved", "fit_seconds", "divergences",
             "rhat_max", "ess_bulk_min"]
     rows = []
     for s in args.seeds:
         for g in args.goals:
             rows.append(run(s, g, channels=args.channels, draws=args.draws, tune=args.tune, chains=args.chains,
-                            priors=args.priors, refit=args.refit))
+                            priors=args.priors, freq=args.freq,
+                            refit=args.refit))
             print(pd.DataFrame(rows[-1:])[cols].round(3).to_string(index=False, header=len(rows) == 1), flush=True)
     df = pd.DataFrame(rows)
     OUT.mkdir(parents=True, exist_ok=True)
-    df.to_csv(OUT / f"results-{args.channels}-{args.priors}-{'-'.join(map(str, args.seeds))}.csv", index=False)
+    name = f"results-{args.channels}-{args.priors}-{args.freq}-{'-'.join(map(str, args.seeds))}.csv"
+    df.to_csv(OUT / name, index=False)
     for g, part in df.groupby("goal", sort=False):
         print(f"PyMC-Marketing {g} ({args.channels}, {args.priors} priors): "
               f"captured share of the best gain {part['captured'].mean():.2f} "
