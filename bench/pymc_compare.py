@@ -8,6 +8,7 @@ Runs in its own environment (never a dependency of the workbench)::
     bench/.venv-pymc/bin/python bench/pymc_compare.py --seeds 201 202 203 204 --channels item  # line items
     bench/.venv-pymc/bin/python bench/pymc_compare.py --seeds 201 202 203 204 --priors spend-share
     bench/.venv-pymc/bin/python bench/pymc_compare.py --seeds 201 --goals leads --channels item --freq day
+    bench/.venv-pymc/bin/python bench/pymc_compare.py --seeds 203 --goals leads --channels item --freq day
     .venv/bin/python bench/recommend.py --generator heldout --seeds 201 202 203 204            # the workbench
 
 For each held-out advertiser (bench/heldout.py) and goal (leads, sales) it fits PyMC-Marketing's
@@ -98,10 +99,10 @@ Where PyMC-Marketing is worse, and why (the figures above):
   -5% to +4% of what they deliver.
 * **The additive form, not the weekly aggregation.** The truth is multiplicative (outcome = media response
   x season, with day-of-week factors); an additive season cannot scale the media effect with demand. Daily
-  totals do not rescue it: fitted day by day (``--freq day``, 730 points, l_max 14 days, 459 s) the
-  line-item MMM on 201 leads captures 0.47 (weekly: 0.46), credits media with 2.3x its true outcome
-  (weekly: 1.9x) and forecasts its plan +108% (weekly: +75%). More points of the same confounded history
-  do not separate spend from season.
+  totals do not rescue it: fitted day by day (``--freq day``, 730 points, l_max 14 days, 296-459 s) the
+  line-item MMM captures 0.47 on 201 leads (weekly: 0.46) and -0.74 on 203 leads (weekly: -0.39), credits
+  media with 2.3x / 1.9x its true outcome (weekly: 1.9x / 1.7x) and forecasts its plan +108% / +171%
+  (weekly: +75% / +86%). More points of the same confounded history do not separate spend from season.
 * **One saturation shape.** Logistic saturation for every channel; the truth mixes exponential, S-shaped
   Hill, logarithmic (never saturating) and square-root pools.
 * **Shared audiences.** Line items that buy one audience on one platform draw on one pool; at line-item
