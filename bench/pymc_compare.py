@@ -103,9 +103,9 @@ Where PyMC-Marketing is worse, and why (the figures above):
   line-item MMM captures 0.47 on 201 leads (weekly: 0.46) and -0.74 on 203 leads (weekly: -0.39), credits
   media with 2.3x / 1.9x its true outcome (weekly: 1.9x / 1.7x) and forecasts its plan +108% / +171%
   (weekly: +75% / +86%). More points of the same confounded history do not separate spend from season.
-* **One saturation shape.** Logistic saturation for every channel; the truth mixes exponential, S-shaped
-  Hill, logarithmic (never saturating) and square-root pools.
-* **Shared audiences.** Line items that buy one audience on one platform draw on one pool; at line-item
+* **One saturation shape** (reasoning, not measured apart). Logistic saturation for every channel; the
+  truth mixes exponential, S-shaped Hill, logarithmic (never saturating) and square-root pools.
+* **Shared audiences** (reasoning, not measured apart). Line items that buy one audience on one platform draw on one pool; at line-item
   level the MMM treats them as independent channels, so it believes moving money between them creates
   reach it does not. (At platform level the pools nest inside platforms, so this costs nothing there.)
 * **Priors.** The library's example-notebook priors (saturation beta ~ HalfNormal(channels x spend share))
@@ -116,8 +116,9 @@ Where PyMC-Marketing is better: it is a full Bayesian model with posterior inter
 parameter, adstock carry-over estimated per channel, calibration to lift tests (``add_lift_test_measurements``)
 that would break the season-spend confounding if a client ran experiments, time-varying intercept and media
 effects, and custom constraints and risk-aware utilities (tail distance, value at risk, Sharpe ratio) in the optimizer.
-The workbench has no lift-test calibration. It is also much slower: a minute or more of sampling per
-advertiser and goal with sampler warnings, against at most 13 s for the workbench's fit and plan.
+The workbench has no lift-test calibration. It is also much slower: 17-166 s of sampling per advertiser
+and goal on weekly totals (296-459 s on daily ones), with divergences, against at most 13 s for the
+workbench's fit and plan.
 """
 
 from __future__ import annotations
