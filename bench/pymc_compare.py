@@ -105,9 +105,10 @@ Where PyMC-Marketing is worse, and why (the figures above):
   (weekly: +75% / +86%). More points of the same confounded history do not separate spend from season.
 * **One saturation shape** (reasoning, not measured apart). Logistic saturation for every channel; the
   truth mixes exponential, S-shaped Hill, logarithmic (never saturating) and square-root pools.
-* **Shared audiences** (reasoning, not measured apart). Line items that buy one audience on one platform draw on one pool; at line-item
-  level the MMM treats them as independent channels, so it believes moving money between them creates
-  reach it does not. (At platform level the pools nest inside platforms, so this costs nothing there.)
+* **Shared audiences** (reasoning, not measured apart). Line items that buy one audience on one platform
+  draw on one pool; at line-item level the MMM treats them as independent channels, so it believes moving
+  money between them creates reach it does not. (At platform level the pools nest inside platforms, so this
+  costs nothing there.)
 * **Priors.** The library's example-notebook priors (saturation beta ~ HalfNormal(channels x spend share))
   change almost nothing (-0.04 / -0.29 against -0.06 / -0.29): the failure is in the data's confounding and
   the channel level, not in the prior on effect sizes.
