@@ -29,7 +29,12 @@ def allocate(gain: Callable[[np.ndarray], np.ndarray], platforms: Sequence[str],
     ----------
     gain : callable
         ``gain(X) -> Y``: expected outcome of each candidate (column) at spends ``X`` of shape
-        (n_points, n_candidates); it must be concave and increasing in spend.
+        (n_points, n_candidates); it must be concave and increasing in spend. A gain with the
+        attribute ``joint = True`` is not separable (each row of ``X`` is one allocation, and one
+        candidate's outcome depends on the others' spend, as in a shared audience): every increment
+        then goes where it adds most to the row's total. Its optional ``groups`` (a label per
+        candidate) says which candidates interact: after an increment only that group's marginal
+        returns are evaluated afresh.
     platforms : sequence of str
         The platform of each candidate.
     cons : Constraints
@@ -78,9 +83,13 @@ def _greedy(gain, plats: np.ndarray, cons: Constraints, active: np.ndarray, step
     delta = budget / steps
     cap = np.full(n, np.inf) if cons.item_cap is None else np.asarray(cons.item_cap, dtype=float).copy()
     cap[~active] = 0.0
-    levels = np.arange(steps + 1) * delta
-    vals = gain(np.repeat(levels[:, None], n, axis=1))                    # (steps+1, n)
-    inc = np.diff(vals, axis=0)                                             # gain of the j-th increment
+    joint = getattr(gain, "joint", False)
+    if not joint:
+        levels = np.arange(steps + 1) * delta
+        inc = np.diff(gain(np.repeat(levels[:, None], n, axis=1)), axis=0)  # gain of the j-th increment
+    else:
+        linked = np.asarray(getattr(gain, "groups", np.zeros(n)))
+        marg = _joint_marginals(gain, np.zeros(n), delta, np.arange(n))
     n_inc_cap = np.floor(np.minimum(cap, budget) / delta + 1e-9).astype(int)
     taken = np.zeros(n, dtype=int)
     pmax = {p: cons.platform_max.get(p, np.inf) for p in set(plats)}
@@ -97,11 +106,15 @@ def _greedy(gain, plats: np.ndarray, cons: Constraints, active: np.ndarray, step
         ok &= np.array([gused[g] + delta <= gmax[g] + 1e-9 for g in groups])
         if not ok.any() or remaining <= 0:
             return False
-        g = np.where(ok, inc[np.minimum(taken, steps - 1), np.arange(n)], -np.inf)
+        m = marg if joint else inc[np.minimum(taken, steps - 1), np.arange(n)]
+        g = np.where(ok, m, -np.inf)
         j = int(np.argmax(g))
         if g[j] <= 0:
             return False
         taken[j] += 1
+        if joint:
+            cols = np.where(linked == linked[j])[0]
+            marg[cols] = _joint_marginals(gain, taken * delta, delta, cols)
         used[plats[j]] += delta
         gused[groups[j]] += delta
         remaining -= 1
@@ -115,3 +128,11 @@ def _greedy(gain, plats: np.ndarray, cons: Constraints, active: np.ndarray, step
         pass
     return taken * delta
 
+
+
+def _joint_marginals(gain, x: np.ndarray, delta: float, cols: np.ndarray) -> np.ndarray:
+    """What ``delta`` more on each of ``cols`` adds to the total of a joint gain at allocation ``x``."""
+    rows = np.repeat(x[None, :], len(cols) + 1, 0)
+    rows[np.arange(1, len(cols) + 1), cols] += delta
+    totals = gain(rows).sum(1)
+    return totals[1:] - totals[0]

@@ -34,8 +34,8 @@ def forecast_range(model: ResponseModel, plan: Plan, *, metric: str | None = Non
         return {"metric": metric, "mean": 0.0, "lo": 0.0, "hi": 0.0, "level": level, "days": days}
     keys, x = items["key"].tolist(), items["daily_budget"].to_numpy(float)
     fit = model.fits_[metric]
-    draws = model.predict_draws(x, metric, keys=keys).sum(0) * days            # (n_draws,)
-    mean_daily = model.predict(x, metric, keys=keys)
+    draws = model.plan_draws(x, metric, keys=keys).sum(0) * days               # (n_draws,)
+    mean_daily = model.predict_plan(x, metric, keys=keys)
     noise_var = float((mean_daily * fit.dispersion[model._rows(keys)]).sum() * days)
     rng = np.random.default_rng(random_state)
     shape = np.exp(rng.normal(-0.5 * model_error ** 2, model_error, (len(draws), 20)))

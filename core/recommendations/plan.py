@@ -50,8 +50,8 @@ class Plan:
                              # the export gave no targeting: the ages and gender above are no restriction known
                              **({"unknown": True} if str(r.get("audience", "")).startswith("unknown audience")
                                 else {})},
-                "daily_budget": round(float(r["daily_budget"]), 2),
-                "expected": {"spend": round(float(r["daily_budget"]), 2), "leads": round(float(r["leads"]), 2),
+                "daily_budget": _cents_down(r["daily_budget"]),
+                "expected": {"spend": _cents_down(r["daily_budget"]), "leads": round(float(r["leads"]), 2),
                              "conversions": round(float(r["conversions"]), 2),
                              "revenue": round(float(r["revenue"]), 2), "cpl": _r(r["cpl"])},
                 "why": r["why"],
@@ -69,6 +69,11 @@ class Plan:
         for c in ("daily_budget", "current_daily_spend", "leads", "conversions", "revenue", "cpl"):
             out[c] = out[c].astype(float).round(2)
         return out
+
+
+def _cents_down(v: float) -> float:
+    """A budget in whole cents, rounded down: the items' budgets never add up to more than the plan's."""
+    return float(np.floor(float(v) * 100 + 1e-6) / 100)
 
 
 def _r(v: float, nd: int = 2) -> float | None:
@@ -156,13 +161,23 @@ def goal_gain(model: ResponseModel, keys: Sequence[str], goal: str,
     (:func:`qualification_rates`): leads are many, sales few, so their curves are better learned that way.
     With ``lead_value`` (one number per key, :func:`lead_values`) the gain is the leads curve times it,
     whatever the goal: leads weighed by their quality.
+    Leads come from :meth:`ResponseModel.predict_plan`: items sharing an audience pool share its
+    saturation, so the gain is ``joint`` (one row of ``X`` is one allocation) where the model pools.
     """
     if lead_value is not None and "leads" in model.fits_:
         leads, v = goal_gain(model, keys, "leads"), np.asarray(lead_value, float)
-        return lambda X: leads(X) * v
+        return _same_kind(lambda X: leads(X) * v, leads)
     if goal == "conversions" and sales_from_leads and "leads" in model.fits_:
         leads, q = goal_gain(model, keys, "leads"), qualification_rates(model, keys)
-        return lambda X: leads(X) * q
+        return _same_kind(lambda X: leads(X) * q, leads)
+    if goal == "leads" and getattr(model, "pooled_", None):
+        def joint(X: np.ndarray) -> np.ndarray:
+            return model.predict_plan(X, "leads", keys=keys)
+
+        joint.joint = True
+        rows = model._rows(keys)
+        joint.groups = np.where(np.isin(model.pool_of_[rows], model.pooled_), model.pool_of_[rows], np.asarray(keys))
+        return joint
     rows = model._rows(keys)
     w = model.fits_[goal].weights[rows]
     bg, fg = model.b_grid_, model.family_grid_
@@ -171,6 +186,26 @@ def goal_gain(model: ResponseModel, keys: Sequence[str], goal: str,
         return (basis(model.effective_spend(X, rows)[..., None], bg, fg) * w[None, :, :]).sum(-1)
 
     return gain
+
+
+def _same_kind(f: Callable[[np.ndarray], np.ndarray], like: Callable) -> Callable[[np.ndarray], np.ndarray]:
+    f.joint = getattr(like, "joint", False)
+    if hasattr(like, "groups"):
+        f.groups = like.groups
+    return f
+
+
+def item_marginals(gain: Callable[[np.ndarray], np.ndarray], x: np.ndarray, eps: float | np.ndarray) -> np.ndarray:
+    """What ``eps`` more on each item (per item; negative: less) changes the plan's total, per dollar.
+
+    With a joint gain the change counts the item's pool-mates too (they lose what it takes from the pool).
+    """
+    step = np.broadcast_to(np.asarray(eps, float), x.shape)
+    safe = np.where(np.abs(step) > 1e-12, step, 1.0)
+    if not getattr(gain, "joint", False):
+        return (gain((x + step)[None, :])[0] - gain(x[None, :])[0]) / safe
+    Y = gain(np.vstack([x[None, :], x[None, :] + np.diag(step)])).sum(1)
+    return (Y[1:] - Y[0]) / safe
 
 
 def plan_constraints(cands: pd.DataFrame, obj: Objective, budget: float, *, trust: float = 3.0,
@@ -227,17 +262,17 @@ def score_items(model: ResponseModel, cands: pd.DataFrame, x: np.ndarray, goal: 
     out = cands.copy()
     out["daily_budget"] = x
     for m in METRICS:
-        out[m] = model.predict(x, m, keys=keys) if m in model.fits_ else np.nan
+        out[m] = model.predict_plan(x, m, keys=keys) if m in model.fits_ else np.nan
     if sales_from_leads and "leads" in model.fits_:
         out["conversions"] = out["leads"] * qualification_rates(model, keys)
     out["cpl"] = np.where(out["leads"] > 0, x / np.maximum(out["leads"], 1e-12), np.nan)
     # marginal cost of one more unit of what the plan maximised (the goal, or quality-weighed leads)
     g = goal_gain(model, keys, goal, sales_from_leads, lead_value)
-    m_gain = (g((x + eps)[None, :])[0] - g(x[None, :])[0]) / eps
+    m_gain = item_marginals(g, x, eps)
     out["marginal_cost"] = np.where(m_gain > 0, 1.0 / np.maximum(m_gain, 1e-12), np.inf)
     # the cost of the last unit bought (left derivative): at a kink of the curve (its observed high) the two differ
     lo = np.maximum(x - eps, 0.0)
-    l_gain = (g(x[None, :])[0] - g(lo[None, :])[0]) / np.maximum(x - lo, 1e-12)
+    l_gain = item_marginals(g, x, lo - x)
     out["marginal_cost_last"] = np.where((l_gain > 0) & (x > 0), 1.0 / np.maximum(l_gain, 1e-12), np.nan)
     out["hist_spend"] = np.where(out["recent_spend"] > 0, out["recent_spend"], out["spend"])
     out["hist_out"] = np.where(out["recent_spend"] > 0, out[f"recent_{goal}"], out[goal])
@@ -284,7 +319,7 @@ def baseline_mix(model: ResponseModel, platforms: Sequence[str], budget: float) 
 
 def baseline_summary(model: ResponseModel, keys: Sequence[str], xb: np.ndarray, note: str) -> dict[str, Any]:
     """The baseline's expected daily outcomes, CPL and mix."""
-    base = {m: float(model.predict(xb, m, keys=keys).sum()) for m in METRICS if m in model.fits_}
+    base = {m: float(model.predict_plan(xb, m, keys=keys).sum()) for m in METRICS if m in model.fits_}
     return {"daily_spend": round(float(xb.sum()), 2), **{m: round(v, 2) for m, v in base.items()},
             "cpl": _r(xb.sum() / base["leads"]) if base.get("leads", 0) > 0 else None,
             "note": note, "mix": {k: round(float(v), 2) for k, v in zip(keys, xb) if v > 0}}
@@ -294,11 +329,11 @@ def uplift_of(model: ResponseModel, goal: str, keys: Sequence[str], x: np.ndarra
               xb: np.ndarray, goal_total: float, expected_cpl: float | None,
               baseline_cpl: float | None) -> dict[str, Any]:
     """The goal's change against the baseline, with a 90% interval from joint posterior draws."""
-    d_plan = model.predict_draws(x, goal, keys=keys).sum(0)
-    d_base = model.predict_draws(xb, goal, keys=base_keys).sum(0)
+    d_plan = model.plan_draws(x, goal, keys=keys).sum(0)
+    d_base = model.plan_draws(xb, goal, keys=base_keys).sum(0)
     rel = d_plan / np.maximum(d_base, 1e-12) - 1.0
     lo, hi = np.quantile(rel, [0.05, 0.95])
-    base_goal = float(model.predict(xb, goal, keys=base_keys).sum())
+    base_goal = float(model.predict_plan(xb, goal, keys=base_keys).sum())
     return {"goal": goal, "change": _r(goal_total / base_goal - 1.0, 4) if base_goal > 0 else None,
             "interval": [_r(lo, 4), _r(hi, 4)], "level": 0.9,
             "interval_basis": "posterior uncertainty of the curves; not the risk that their shape is wrong",
@@ -349,7 +384,7 @@ def steer_quality(model: ResponseModel, cands: pd.DataFrame, cons: Constraints, 
     def plan_for(weight: float) -> tuple[np.ndarray, float, float, float]:
         xw = allocate(goal_gain(model, keys, "leads", lead_value=lead_values(q, rate_b, weight)), plats, cons,
                       steps=steps)
-        leads = model.predict(xw, "leads", keys=keys)
+        leads = model.predict_plan(xw, "leads", keys=keys)
         sales = float((leads * q).sum())
         return xw, sales / max(float(leads.sum()), 1e-12) / rate_b - 1.0, float(leads.sum()), sales
 
@@ -400,7 +435,7 @@ def _quality_weight(plan_for: Callable[[float], tuple], aim: float, kept: Callab
 
 
 def _totals(model: ResponseModel, keys: Sequence[str], x: np.ndarray, q: np.ndarray) -> tuple[float, float]:
-    leads = model.predict(x, "leads", keys=keys)
+    leads = model.predict_plan(x, "leads", keys=keys)
     return float(leads.sum()), float((leads * q).sum())
 
 

@@ -50,7 +50,7 @@ def lead_quality(model: ResponseModel, keys: Sequence[str], x: np.ndarray, base_
     if "leads" not in model.fits_:
         return {}
     q, qb = qualification_rates(model, keys), qualification_rates(model, base_keys)
-    leads, leads_b = model.predict(x, "leads", keys=keys), model.predict(xb, "leads", keys=base_keys)
+    leads, leads_b = model.predict_plan(x, "leads", keys=keys), model.predict_plan(xb, "leads", keys=base_keys)
     rate = float((leads * q).sum() / max(leads.sum(), 1e-12))
     base = float((leads_b * qb).sum() / max(leads_b.sum(), 1e-12))
     change = rate / base - 1.0 if base > 0 else None

@@ -24,7 +24,24 @@ def test_goal_gain_is_the_models_prediction(model):
     x = np.array([[10.0, 20.0, 30.0], [50.0, 0.0, 5.0]])
     got = goal_gain(model, keys, "leads")(x)
     assert got.shape == (2, 3)
-    assert np.allclose(got[0], model.predict(x[0], "leads", keys=keys))
+    assert np.allclose(got[0], model.predict_plan(x[0], "leads", keys=keys))
+    assert np.allclose(got[1], model.predict_plan(x[1], "leads", keys=keys))
+
+
+def test_items_sharing_an_audience_share_its_saturation(model):
+    pooled = [k for k, g in zip(model.keys_, model.pool_of_) if g in model.pooled_]
+    g = model.pool_of_[model.keys_.index(pooled[0])]
+    mates = [k for k, h in zip(model.keys_, model.pool_of_) if h == g]
+    assert len(mates) >= 2
+    alone = model.predict_plan(np.array([40.0]), "leads", keys=mates[:1])[0]
+    crowded = model.predict_plan(np.array([40.0, 200.0]), "leads", keys=mates[:2])[0]
+    assert crowded < alone                  # a pool-mate's spend saturates the audience for it too
+    # each item alone on its own curve: the pool does not change what predict() says
+    assert model.predict(np.array([40.0]), "leads", keys=mates[:1])[0] == pytest.approx(
+        model.predict(np.array([40.0, 200.0]), "leads", keys=mates[:2])[0])
+    off = ResponseModel(n_draws=40, pool_blend=0.0).fit(make_history(seed=4, n_items=10, days=400)[0])
+    x = np.array([40.0, 200.0])
+    assert np.allclose(off.predict_plan(x, "leads", keys=mates[:2]), off.predict(x, "leads", keys=mates[:2]))
 
 
 def test_plan_constraints_turn_the_brief_into_daily_limits(model):
@@ -76,7 +93,7 @@ def test_baseline_is_todays_mix_at_the_budget(model):
 
 def test_uplift_is_zero_for_the_baseline_itself(model):
     keys, xb, _ = baseline_mix(model, model.items_["platform"].unique(), 150.0)
-    total = float(model.predict(xb, "leads", keys=keys).sum())
+    total = float(model.predict_plan(xb, "leads", keys=keys).sum())
     u = uplift_of(model, "leads", keys, xb, keys, xb, total, 10.0, 10.0)
     assert u["change"] == 0 and u["interval"] == [0, 0] and u["cpl_change"] == 0
 
