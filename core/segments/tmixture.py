@@ -3,8 +3,9 @@
 Customer behaviour has heavy tails even after a log: a few customers buy far more, open
 far more e-mail or lapse far longer than the rest of their group. A Gaussian mixture can
 only cover such a tail with one more component, and BIC then counts a group too many
-(on 8-D groups with Student-t noise of 5 degrees of freedom, BIC plus merging counted one
-group too many in 10 of 12 bases; ``bench/segments.py --choices``). A t component has a
+(on toy 8-D groups with Student-t noise of 5 degrees of freedom, BIC plus merging counted
+one group too many in 10 of 12 bases with Gaussians, 3 of 12 with t components; the test
+``tests/core/test_segments_tmixture.py`` keeps a small case of it). A t component has a
 tail weight of its own (its degrees of freedom, estimated per component), so one group
 stays one component; with many degrees of freedom it is the Gaussian again.
 
