@@ -51,7 +51,7 @@ run: sample
 
 test: setup-test
 	$(PY) -m core load-sample --if-empty
-	$(PY) -m pytest
+	WORKBENCH_REQUIRE_SYSTEM_TOOLS=1 $(PY) -m pytest
 
 bench: setup-test
 	$(PY) bench/ingest.py

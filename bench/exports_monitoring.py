@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             s["hits"] += ev["recall"] * ev["incidents"]
             for kind, per in ev["per_kind"].items():
                 got = kinds[k].setdefault(kind, [0.0, 0])
-                got[0] += (per["recall"] or 0) * per["incidents"]
+                got[0] += (0.0 if pd.isna(per["recall"]) else per["recall"]) * per["incidents"]  # NaN: none of it
                 got[1] += per["incidents"]
         print(f"seed {seed}: " + "; ".join(f"{k} precision {ev['precision']:.3f} recall {ev['recall']:.3f} "
                                           f"({ev['alerts']} alerts)" for k, ev in runs.items()), flush=True)

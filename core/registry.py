@@ -192,6 +192,20 @@ def list_artifacts(root: str | Path, stem: str) -> list[dict[str, Any]]:
     return sorted(out, key=lambda p: (str(p.get("created_at", "")), str(p.get("id", ""))))
 
 
+def prune(root: str | Path, stem: str, *, keep: int) -> list[str]:
+    """Delete all but the newest ``keep`` artifacts of ``stem`` (never the current one); returns the ids deleted.
+
+    For capabilities that save on every refresh (incremental segments): without it each
+    refresh leaves a folder behind for good.
+    """
+    current = current_id(root, stem)
+    old = [p["id"] for p in list_artifacts(root, stem)][:-keep] if keep > 0 else []
+    gone = [i for i in old if i != current and _ID.match(str(i))]
+    for artifact_id in gone:
+        shutil.rmtree(_stem_dir(Path(root), stem) / artifact_id, ignore_errors=True)
+    return gone
+
+
 def read_passport(root: str | Path, stem: str, artifact_id: str | None = None) -> dict[str, Any]:
     """The passport of an artifact (default: the current one), unchecked."""
     artifact_id = artifact_id or current_id(root, stem)

@@ -11,6 +11,8 @@ from core import competitors
 from core.connectors import ingest_paths, mapping
 from core.escape import markdown as md
 from core.connectors.csv_exports import PARSERS
+from core.worker import inbox as inbox_
+from core.worker import share
 from pages import _shared
 
 # Contract fields a CSV column can fill, in the order the mapping step asks for them.
@@ -48,7 +50,13 @@ if can_upload:
         skip_bad = st.checkbox("Skip bad records (load the good ones and list the rest)", key="data.skip_bad")
         submitted = st.form_submit_button("Load", type="primary", icon=":material/upload:")
 
-    if submitted and files:
+    inbox = share.worker_inbox(_shared.workspace())
+    if submitted and files and inbox is not None:
+        # The monitor worker owns the file: a write here would land in its read-only snapshot and be lost.
+        queued = [inbox_.queue(inbox, u.name, u.getvalue(), account=_client()).name for u in files]
+        st.session_state["data.queued"] = queued
+        st.rerun()
+    elif submitted and files:
         problems: list = []
         progress = st.progress(0.0, text="Loading…")
         with tempfile.TemporaryDirectory() as tmp, _shared.error_box():
@@ -97,6 +105,13 @@ if can_upload:
                 st.session_state["data.last_report"] = (report.to_dict(), [])
                 st.session_state.pop("data.unmapped")
                 st.rerun()
+
+queued = st.session_state.pop("data.queued", None)
+if queued:
+    st.info(f"The monitor worker owns the workspace, so {len(queued)} file(s) went to its inbox: it loads them on "
+            "its next turn (the table guessed from the records, a file with bad records refused), checks them and "
+            "publishes, and this page then shows them.", icon=":material/schedule:")
+    st.dataframe(pd.DataFrame({"queued file": queued}), hide_index=True, width="content")
 
 last = st.session_state.get("data.last_report")
 if last:

@@ -132,36 +132,18 @@ class Service:
     def ingest(self, filename: str, data: bytes, *, account: str | None) -> dict[str, Any]:
         from core.cli import run_ingest
 
-        inbox = _worker_inbox(self.warehouse)
+        from core.worker.inbox import queue, safe_name
+        from core.worker.share import worker_inbox
+
+        inbox = worker_inbox(self.warehouse)
         if inbox is not None:
-            return _queue(inbox, filename, data)
+            queued = queue(inbox, filename, data, account=account)
+            return {"queued": queued.name, "inbox": str(inbox),
+                    "note": "the watch worker owns the workspace: it ingests the file on its next turn"}
         with tempfile.TemporaryDirectory() as tmp, self._write_lock:
-            path = Path(tmp) / _safe_name(filename)
+            path = Path(tmp) / safe_name(filename)
             path.write_bytes(data)
             return self._run(run_ingest, files=[str(path)], table=None, skip_bad=False, account=account)
-
-
-def _worker_inbox(wh: Warehouse) -> Path | None:
-    """The running worker's inbox when ``wh`` is its snapshot (the worker then owns the file)."""
-    from core.worker.share import SnapshotWarehouse, read_heartbeat
-
-    if not isinstance(wh, SnapshotWarehouse):
-        return None
-    beat = read_heartbeat(wh.db_path) or {}
-    return Path(beat["inbox"]) if beat.get("inbox") else None
-
-
-def _queue(inbox: Path, filename: str, data: bytes) -> dict[str, Any]:
-    """Hand an upload to the worker: written beside, then renamed in, so it is never read half-written."""
-    import time
-    import uuid
-
-    name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}-{_safe_name(filename)}"
-    tmp = inbox / f".{name}.part"
-    tmp.write_bytes(data)
-    tmp.rename(inbox / name)
-    return {"queued": name, "inbox": str(inbox),
-            "note": "the watch worker owns the workspace: it ingests the file on its next turn"}
 
 
 def _validated_customers(records: list[dict[str, Any]]):
@@ -177,7 +159,6 @@ def _validated_customers(records: list[dict[str, Any]]):
 
 
 def _safe_name(filename: str) -> str:
-    """The uploaded file's base name (its suffix tells gzip and NDJSON apart), never a path."""
-    name = Path(filename or "upload.json").name.replace("\x00", "")
-    keep = "".join(c if c.isalnum() or c in "._-" else "_" for c in name).lstrip(".")
-    return keep or "upload.json"
+    from core.worker.inbox import safe_name
+
+    return safe_name(filename)

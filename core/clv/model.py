@@ -16,7 +16,7 @@ import pandas as pd
 
 from core import registry
 from core.clv.bgnbd import BetaGeoModel
-from core.clv.data import DAYS_PER_WEEK, SUMMARY_COLUMNS, latest_date, summarise_customers
+from core.clv.data import DAYS_PER_WEEK, SUMMARY_COLUMNS, TableReading, latest_date, read_customers
 from core.clv.gamma_gamma import GammaGammaModel
 from core.errors import NotEnoughDataError
 
@@ -44,7 +44,10 @@ class CLVModel:
     spend_ : GammaGammaModel
     spend_basis_ : str
         ``"orders"`` (average order value over all orders, the contract's fields) or
-        ``"repeat"`` (repeat orders only, given by a transaction log).
+        ``"repeat"`` (repeat orders only: given by a transaction log, or a table whose
+        total_spent leaves first orders out, see :class:`core.clv.data.TableReading`).
+    reading_ : TableReading
+        How the customers table's orders and total_spent were read.
 
     Examples
     --------
@@ -66,11 +69,11 @@ class CLVModel:
         """Fit on the contract customers table; ``spend`` (customer_id, spend_n, spend_mean) overrides
         the average order value, e.g. with :func:`core.clv.data.repeat_spend` of a transaction log."""
         as_of = pd.Timestamp(as_of) if as_of is not None else latest_date(customers)
-        summary = summarise_customers(customers, as_of)
+        summary, self.reading_ = read_customers(customers, as_of)
         if len(summary) < MIN_CUSTOMERS:
             raise NotEnoughDataError(f"Lifetime value needs at least {MIN_CUSTOMERS} customers with a purchase and "
                                      f"a first day by {as_of:%Y-%m-%d}; there are {len(summary)}.")
-        self.spend_basis_ = "orders"
+        self.spend_basis_ = self.reading_.spend_basis
         if spend is not None:
             summary = summary.drop(columns=["spend_n", "spend_mean"]).merge(
                 spend[["customer_id", "spend_n", "spend_mean"]].astype({"customer_id": str}),
@@ -131,6 +134,7 @@ class CLVModel:
         model.spend_ = GammaGammaModel(penalizer=penalizer)
         model.spend_.params_ = {k: float(p[f"spend_{k}"]) for k in ("p", "q", "gamma")}
         model.spend_basis_ = spend_basis
+        model.reading_ = TableReading()
         model.as_of_ = pd.Timestamp(passport["data"]["as_of"])
         model.summary_ = pd.DataFrame(columns=list(SUMMARY_COLUMNS))
         return model, passport

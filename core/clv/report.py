@@ -41,7 +41,8 @@ def clv_payload(model: CLVModel, table: pd.DataFrame, *, horizon_days: float, sk
             "params": {k: round(v, 4) for k, v in model.purchases_.params_.items()},
             "spend_model": {k: round(v, 4) for k, v in model.spend_.params_.items()},
             "customers": rows.to_dict(orient="records"),
-            "spend_basis": model.spend_basis_, "skipped_customers": int(skipped),
+            "spend_basis": model.spend_basis_, "table_reading": model.reading_.as_dict(),
+            "skipped_customers": int(skipped),
             "totals": {"expected_purchases": round(float(table["expected_purchases"].sum()), 1),
                        "expected_value": round(float(table["expected_value"].sum()), 2),
                        "share_alive": round(float(table["p_alive"].mean()), 4)}}

@@ -27,7 +27,9 @@ conditioned on what was actually spent that day:
   campaign's usual pacing and dollar level (under-delivery over consecutive days; a
   raised budget the campaign cannot spend is not one). Where a day's budget is unknown
   (NULL ``daily_budget``: imported platform history), delivery is judged against the
-  campaign's own recent spend instead, never against a budget it does not know.
+  campaign's own spend instead, never against a budget it does not know: a collapse
+  below its recent level is under-delivery, a burst above its level both before and
+  after (a raised budget stays up, an overspend comes back down) is overspend.
 
 Days already flagged never feed the baselines, so an incident does not teach the
 monitor that it is normal. Everything runs on (campaign x day) arrays: 40 campaigns

@@ -5,6 +5,7 @@ days before it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -231,26 +232,90 @@ def spend_pass(spend: np.ndarray, budget: np.ndarray, present: np.ndarray, weekd
 
 
 
-def own_spend(spend: np.ndarray, present: np.ndarray, *, window: int = 14) -> dict[str, np.ndarray]:
-    """Each campaign's usual spend from its own last ``window`` days with spend (not today).
+def own_spend(spend: np.ndarray, present: np.ndarray, *, weekday: np.ndarray | None = None,
+              window: int = 14) -> dict[str, np.ndarray]:
+    """Each campaign's usual spend from its own last ``window`` days with spend (not today),
+    and from its next ``window`` days.
 
     For days whose budget is unknown: the median of those days (a short incident does not
-    move it; a lasting change of budget becomes the new usual within a week), the spread
-    of their log spend (median absolute deviation, at least 5%) and how many days it rests
-    on. Returns ``expected``, ``sd`` and ``n`` arrays (campaign x day), NaN before any history.
+    move it; a lasting change of budget becomes the new usual within a week), the
+    day-to-day noise of their log spend (from the median step between consecutive days,
+    at least 5%) and how many days it rests on. The days after (``after_*``) tell a burst, which comes back down to where it came
+    from, from a budget raise, which stays up: an unknown budget is only ever one of
+    imported history, which arrives whole, so its later days are known when it is judged.
+    A campaign whose spend follows the week (``weekday`` given: one not held by its
+    budget, busier at weekends) is judged against the level of the day's own weekday
+    (:func:`_weekday_offsets`), so its weekends are neither bursts nor its weekdays shortfalls.
+    Returns ``expected``, ``sd``, ``n``, ``after_expected``, ``after_sd``, ``after_n`` and
+    ``noise`` (the day-to-day noise over the eight weeks around the day) arrays (campaign x day), NaN (n 0) where there are no such days.
     """
     C, D = spend.shape
-    out = {k: np.full((C, D), np.nan) for k in ("expected", "sd")}
-    out["n"] = np.zeros((C, D))
+    out = {k: np.full((C, D), np.nan) for k in ("expected", "sd", "after_expected", "after_sd", "noise")}
+    out["n"], out["after_n"] = np.zeros((C, D)), np.zeros((C, D))
     for c in range(C):
         days = np.flatnonzero(present[c] & (spend[c] > 0))
         if len(days) < 2:
             continue
-        s = pd.Series(np.log(spend[c, days]))
-        prior = s.shift(1).rolling(window, min_periods=1)
-        med = prior.median().to_numpy()
-        mad = (s.shift(1) - pd.Series(med)).abs().rolling(window, min_periods=1).median().to_numpy()
-        out["expected"][c, days] = np.exp(med)
-        out["sd"][c, days] = np.maximum(1.4826 * np.nan_to_num(mad), 0.05)
-        out["n"][c, days] = np.minimum(np.arange(len(days)), window)
+        log_s = np.log(spend[c, days])
+        wd_off = np.zeros(len(days)) if weekday is None else _weekday_offsets(log_s, weekday[days], window)
+        log_s = log_s - wd_off
+        # the campaign's day-to-day noise over eight weeks around the day: two short windows'
+        # estimates scatter, and the lower of them is biased low
+        steps = pd.Series(np.abs(np.diff(log_s, prepend=np.nan)))
+        noise = steps.rolling(57, center=True, min_periods=7).median().to_numpy()
+        out["noise"][c, days] = np.maximum(1.0483 * noise, 0.05)
+        for key, series, n in (("", log_s, np.arange(len(days))),
+                               ("after_", log_s[::-1], np.arange(len(days)))):
+            s = pd.Series(series)
+            med = s.shift(1).rolling(window, min_periods=1).median().to_numpy()
+            # day-to-day noise from the steps between consecutive days (a change of level is one
+            # step, a burst two: neither inflates it as deviations from a median would)
+            step = s.diff().abs().shift(1).rolling(window, min_periods=1).median().to_numpy()
+            sd = np.maximum(1.0483 * np.nan_to_num(step), 0.05)
+            if key:
+                med, sd, n = med[::-1], sd[::-1], n[::-1]
+            out[key + "expected"][c, days] = np.exp(med + wd_off)
+            out[key + "sd"][c, days] = sd
+            out[key + "n"][c, days] = np.minimum(n, window)
     return out
+
+
+def _weekday_offsets(log_s: np.ndarray, weekday: np.ndarray, window: int) -> np.ndarray:
+    """Per day, its weekday's usual offset of log spend from the campaign's level around it.
+
+    The level is a centred rolling median (a weekly rhythm does not move it, nor does a
+    burst of a few days); each weekday's offset is the median of its days' deviations from
+    it, shrunk towards 0 by its number of days (``n / (n + 4)``) and 0 with under four weeks.
+    """
+    if len(log_s) < 28:
+        return np.zeros(len(log_s))
+    level = pd.Series(log_s).rolling(window + 1, center=True, min_periods=7).median().to_numpy()
+    dev = log_s - level
+    out = np.zeros(len(log_s))
+    for k in range(7):
+        on = weekday == k
+        ok = on & np.isfinite(dev)
+        if ok.any():
+            out[on] = float(np.median(dev[ok])) * ok.sum() / (ok.sum() + 4.0)
+    return out
+
+
+# docs/data-format.md: an ad set delivering on Facebook and Instagram is one line item per platform
+_SPLIT_SUFFIXES = ("-facebook", "-instagram")
+
+
+def shared_budgets(campaign_ids: Iterable[str]) -> np.ndarray:
+    """Per line item, the index of the budget it shares with others (-1: its own).
+
+    An imported Meta ad set that delivers on both Facebook and Instagram becomes the line
+    items ``<adset_id>-facebook`` and ``<adset_id>-instagram``; their budget is the ad set's,
+    and Meta moves spend between the two placements from day to day.
+    """
+    ids = [str(c) for c in campaign_ids]
+    base = [next((c[: -len(x)] for x in _SPLIT_SUFFIXES if c.endswith(x)), None) for c in ids]
+    counts: dict[str, int] = {}
+    for b in base:
+        if b is not None:
+            counts[b] = counts.get(b, 0) + 1
+    index = {b: i for i, b in enumerate(sorted(b for b, n in counts.items() if n > 1))}
+    return np.array([index.get(b, -1) if b is not None else -1 for b in base], dtype=int)

@@ -102,10 +102,13 @@ def spend_checks(spend: np.ndarray, budget: np.ndarray, sp: dict[str, np.ndarray
 
     ``sp`` is the spend baseline pass (``expected``, ``sd``, ``n``, ``level``). Where a day's
     budget is unknown (``budget_known`` False: imported history), delivery is judged
-    against the campaign's own recent spend (``own``: the same pass on spend alone), never
+    against the campaign's own recent spend (``own``: :func:`core.monitoring.baseline.own_spend`,
+    with an optional ``pooled`` mask: False where the budget the line item shares with
+    others, a Meta ad set split over Facebook and Instagram, saw no burst in total), never
     against a budget: under-delivery when spend collapses below its usual level for
-    consecutive days, overspend only on an extreme spike (a budget raised by an unknown
-    amount is not an incident). Returns (overspend mask, under-delivery mask, the spend
+    consecutive days, overspend on a burst above its level before and after
+    (:func:`burst_overspend`: a budget raised by an unknown amount is not an incident).
+    Returns (overspend mask, under-delivery mask, the spend
     stats for the chart).
     """
     C, D = present.shape
@@ -134,15 +137,90 @@ def spend_checks(spend: np.ndarray, budget: np.ndarray, sp: dict[str, np.ndarray
         ok_u = unknown & np.isfinite(e_u) & (e_u >= 5.0) & (n_u >= 7)
         # stricter than against a known budget: a budget cut of unknown size must not look like one
         under_day = under_day | (ok_u & (spend <= 0.6 * s.under * e_u) & (z_u < -4.0))
-        over = over | (ok_u & (spend >= 2.5 * e_u) & (spend - e_u >= 20.0) & (z_u > 4.0))
-        expected = np.where(unknown, e_u, expected)
+        over_u, ref, top = burst_overspend(spend, budget, known, own, ok_u, s)
+        if "pooled" in own:  # a line item sharing its ad set's budget: the ad set's total must burst too
+            over_u = over_u & own["pooled"]
+        over = over | over_u
+        # an overspend's message quotes the level it was judged against (before and after)
+        expected = np.where(unknown, np.where(over_u, ref, e_u), expected)
         lower = np.where(unknown, e_u * np.exp(-4 * sd_u), lower)
-        upper = np.where(unknown, np.maximum(e_u * np.exp(4 * sd_u), 2.5 * e_u), upper)
+        upper = np.where(unknown, np.maximum(ref * np.exp(4 * sd_u), top), upper)
         ready = np.where(unknown, n_u >= 7, ready)
     under = _under_runs(under_day, present, s.under_days)
     stats = {"observed": spend, "expected": expected, "lower": lower, "upper": upper,
              "p": np.ones((C, D)), "zero_run": np.zeros((C, D)), "zero_expected": np.zeros((C, D)), "ready": ready}
     return over, under, stats
+
+
+def _next_known_budget(budget: np.ndarray, known: np.ndarray, *, within: int) -> np.ndarray:
+    """Per campaign-day, the budget of the next later day whose budget is known (at most ``within`` days on)."""
+    C, D = budget.shape
+    out = np.full((C, D), np.nan)
+    nxt, at = np.full(C, np.nan), np.full(C, np.inf)
+    for d in range(D - 1, -1, -1):
+        out[:, d] = np.where(at - d <= within, nxt, np.nan)
+        nxt = np.where(known[:, d], budget[:, d], nxt)
+        at = np.where(known[:, d], d, at)
+    return out
+
+
+def burst_overspend(spend: np.ndarray, budget: np.ndarray, known: np.ndarray, own: dict[str, np.ndarray],
+                     ok: np.ndarray, s: Sensitivity) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Overspend on days whose budget is unknown: a burst above the campaign's level on both sides.
+
+    A budget raise is a level shift: the days after stay at the new level. An overspend is
+    a burst: spend well above the level before *and* the level after: the median of the
+    next days with spend, or, with under three of them (the last days before the export
+    day), the budget known on a day at most 14 days on (a burst that runs into the export
+    day does not lift its own yardstick). Platforms let a day run over its budget (Meta up
+    to 75%, Google up to 2x) as long as the week or month averages out, so one day counts
+    only beyond ``r_day`` times the level; ``r_run`` times it on two or more days in a row
+    already does not average out. Each needs strong evidence against the campaign's own
+    day-to-day noise (z above 4: of the day alone, or of the run as one sum). Where nothing
+    after the day is known yet (the newest days of data without budgets), only an extreme
+    spike counts (2.5x the level before).
+
+    Returns (overspend mask, the level each day was judged against, the spend that alerts on one day).
+    """
+    e_b, sd_b = own["expected"], own["sd"]
+    e_a, sd_a, n_a = own["after_expected"], own["after_sd"], own["after_n"]
+    b_next = _next_known_budget(budget, known, within=14)
+    after = np.where(n_a >= 3, e_a, np.where(b_next > 0, b_next, np.nan))
+    two_sided = ok & np.isfinite(after)
+    ref = np.where(two_sided, np.fmax(e_b, after), e_b)
+    sd = np.where(two_sided, np.where(np.isfinite(own["noise"]), own["noise"], np.fmax(sd_b, sd_a)), sd_b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = spend / ref
+        z = np.log(np.maximum(spend, 1e-3) / ref) / sd
+    r_run, r_day = s.overspend + 0.2, max(2.0, s.overspend + 0.7)
+    big = ok & (spend - ref >= 20.0)
+    # a run of days in a row each above r_run: its evidence is the run's, as one sum (a noisy
+    # campaign's five days at 2x say more than any one of them)
+    high = two_sided & big & (q >= r_run)
+    n_run, z_run = _run_evidence(high, np.where(high, np.log(np.maximum(q, 1e-9)), 0.0), sd)
+    over = ((two_sided & big & (z > 4.0) & (q >= r_day)) | (high & (n_run >= 2) & (z_run > 4.0))
+            | (ok & ~two_sided & big & (z > 4.0) & (q >= 2.5)))
+    return over, np.where(ok, ref, e_b), np.where(two_sided, r_day, 2.5) * ref
+
+
+def _run_evidence(on: np.ndarray, log_q: np.ndarray, sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per day of a run of ``on`` days in a row, the run's length and its z (sum of log ratios / (sd sqrt n))."""
+    C, D = on.shape
+    n, tot, var = np.zeros((C, D)), np.zeros((C, D)), np.zeros((C, D))
+    sd2 = np.nan_to_num(sd, nan=1.0) ** 2
+    for d in range(D):  # forward: running sums
+        prev = (n[:, d - 1], tot[:, d - 1], var[:, d - 1]) if d else (0.0, 0.0, 0.0)
+        n[:, d] = np.where(on[:, d], prev[0] + 1, 0)
+        tot[:, d] = np.where(on[:, d], prev[1] + log_q[:, d], 0.0)
+        var[:, d] = np.where(on[:, d], prev[2] + sd2[:, d], 0.0)
+    for d in range(D - 2, -1, -1):  # backward: every day of a run gets the whole run's sums
+        cont = on[:, d] & on[:, d + 1]
+        n[:, d] = np.where(cont, n[:, d + 1], n[:, d])
+        tot[:, d] = np.where(cont, tot[:, d + 1], tot[:, d])
+        var[:, d] = np.where(cont, var[:, d + 1], var[:, d])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(n > 0, tot / np.sqrt(np.maximum(var, 1e-12)), 0.0)
+    return n, z
 
 
 def _under_runs(under_day: np.ndarray, present: np.ndarray, days: int) -> np.ndarray:

@@ -76,7 +76,7 @@ def overspend(a: AlertDay) -> tuple[str, str, float]:
     spend, budget = a.spend, a.budget
     if not a.budget_known:
         msg = (f"Spend {money(spend)} vs about {money(a.expected)} usual (this day's budget is unknown; "
-               f"{spend / a.expected:.1f}x its own recent spend): check budget caps and pacing")
+               f"{spend / a.expected:.1f}x its own usual spend): check budget caps and pacing")
         return msg, "high" if spend >= 4 * a.expected else "medium", a.expected
     if budget > 0:
         msg = (f"Spend {money(spend)} vs a daily budget of {money(budget)} ({spend / budget:.1f}x): "

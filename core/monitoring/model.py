@@ -11,8 +11,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from core.errors import BadInputError, NotEnoughDataError
-from core.monitoring.baseline import Grid, build_grid, count_pass, own_spend, spend_pass
-from core.monitoring.detect import count_evidence, quiet_repeats, root_cause, spend_checks
+from core.monitoring.baseline import Grid, build_grid, count_pass, own_spend, shared_budgets, spend_pass
+from core.monitoring.detect import burst_overspend, count_evidence, quiet_repeats, root_cause, spend_checks
 from core.monitoring.incidents import incidents, resolve_since
 from core.monitoring.messages import MESSAGES, AlertDay
 from core.monitoring.stats import day_types, nb_quantile_band, spend_elasticity
@@ -106,7 +106,7 @@ class Monitor(BaseEstimator):
                 v[obs], passes[name], pres, spent, s, holiday=holiday, min_history_days=self.min_history_days,
                 slow_leaks=name != "clicks", no_leads=no_leads)
         over, under, stats["spend"] = spend_checks(v["spend"], v["daily_budget"], sp, pres, s,
-                                                   budget_known=g.budget_known, own=self._own_spend(g))
+                                                   budget_known=g.budget_known, own=self._own_spend(g, s))
         cause = root_cause(kinds)
         track_l = cause.pop("tracking_leads")
         self.track_metric_ = np.where(track_l, "leads", "conversions")
@@ -155,11 +155,29 @@ class Monitor(BaseEstimator):
 
     # ---- outputs
 
-    def _own_spend(self, g: Grid) -> dict[str, np.ndarray] | None:
-        """Where some day's budget is unknown: expected spend from the campaign's own recent spend."""
+    def _own_spend(self, g: Grid, s: Sensitivity) -> dict[str, np.ndarray] | None:
+        """Where some day's budget is unknown: expected spend from the campaign's own spend.
+
+        Line items that share one budget (a Meta ad set split over placements) get a
+        ``pooled`` mask: the days their shared budget's total spend bursts too.
+        """
         if not (g.present & ~g.budget_known).any():
             return None
-        return own_spend(g.values["spend"], g.present)
+        weekday = g.dates.weekday.to_numpy()
+        own = own_spend(g.values["spend"], g.present, weekday=weekday)
+        group = shared_budgets(g.campaigns["campaign_id"])
+        if (group >= 0).any():
+            n = int(group.max()) + 1
+            member = group >= 0
+            total, pres = np.zeros((n, len(g.dates))), np.zeros((n, len(g.dates)), dtype=bool)
+            np.add.at(total, group[member], g.values["spend"][member])
+            np.logical_or.at(pres, group[member], g.present[member])
+            own_t = own_spend(total, pres, weekday=weekday)
+            ok_t = pres & np.isfinite(own_t["expected"]) & (own_t["expected"] >= 5.0) & (own_t["n"] >= 7)
+            unknown = np.zeros_like(pres)
+            burst, _, _ = burst_overspend(total, np.zeros_like(total), unknown, own_t, ok_t, s)
+            own["pooled"] = np.where(member[:, None], burst[np.maximum(group, 0)], True)
+        return own
 
     def _alerts(self) -> pd.DataFrame:
         g, fl = self.grid_, self.flags_

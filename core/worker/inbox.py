@@ -10,12 +10,50 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 PROCESSED, REJECTED = "processed", "rejected"
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download", ".reason.txt")
+
+
+def safe_name(filename: str) -> str:
+    """An uploaded file's base name (its suffix tells gzip and NDJSON apart), never a path."""
+    name = Path(filename or "upload.json").name.replace("\x00", "")
+    keep = "".join(c if c.isalnum() or c in "._-" else "_" for c in name).lstrip(".")
+    return keep or "upload.json"
+
+
+def queue(inbox: Path, filename: str, data: bytes, *, account: str | None = None) -> Path:
+    """Hand an upload to the worker: written beside, then renamed in, so it is never read half-written.
+
+    The client it belongs to goes first, in a hidden note beside it (``.NAME.account``), so the
+    worker never sees the file without knowing whose it is.
+    """
+    inbox.mkdir(parents=True, exist_ok=True)
+    name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}-{safe_name(filename)}"
+    if account:
+        (inbox / f".{name}.account").write_text(account)
+    tmp = inbox / f".{name}.part"
+    tmp.write_bytes(data)
+    tmp.rename(inbox / name)
+    return inbox / name
+
+
+def account_of(path: Path) -> str | None:
+    """The client a queued file was uploaded for (None: the worker's own)."""
+    note = path.with_name(f".{path.name}.account")
+    try:
+        return note.read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def forget_account(path: Path) -> None:
+    """Drop a taken file's client note (the file itself has moved on)."""
+    path.with_name(f".{path.name}.account").unlink(missing_ok=True)
 
 
 def candidates(inbox: Path) -> list[Path]:

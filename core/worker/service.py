@@ -218,14 +218,18 @@ class Worker:
         loaded = []
         for path in paths:
             self.log(f"watch: ingesting {path.name}")
+            # an upload queued by the app or the API names its client; a dropped file is the worker's own
+            account = inbox_.account_of(path) or self.cfg.account
             try:
-                ingest_paths(self._wh, [path], account_id=self.cfg.account)  # any format, platform exports too
+                ingest_paths(self._wh, [path], account_id=account)  # any format, platform exports too
             except WorkbenchError as exc:
                 self._rejected(path, str(exc))
                 continue
             except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the watch
                 self._rejected(path, f"{path.name}: could not be read ({type(exc).__name__}: {exc})")
                 continue
+            finally:
+                inbox_.forget_account(path)
             loaded.append(path)
             if self._stop:  # SIGTERM: finish this file (check it too), leave the rest for the next start
                 break

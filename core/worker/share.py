@@ -220,6 +220,14 @@ def _is_closed(wh: Warehouse) -> bool:
         return True
 
 
+def worker_inbox(wh: Warehouse) -> Path | None:
+    """The running worker's inbox when ``wh`` is its snapshot: uploads then go there, since the worker owns the file."""
+    if not isinstance(wh, SnapshotWarehouse):
+        return None
+    beat = read_heartbeat(wh.db_path) or {}
+    return Path(beat["inbox"]) if beat.get("inbox") else None
+
+
 def watching_note(db: str | Path, *, now: float | None = None) -> str | None:
     """"watching: last file 2 min ago, checked through Oct 31, 0 queued" (None without a live worker)."""
     beat = read_heartbeat(db)

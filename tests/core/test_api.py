@@ -280,6 +280,7 @@ def test_40_concurrent_calls_on_a_real_server(service, keys):
 
 def test_with_a_worker_running_reads_its_snapshot_and_queues_uploads(tmp_path, keys, example_file, service):
     from core.api.cli import _workspace
+    from core.worker import inbox as worker_inbox
     from core.worker import share
 
     db, inbox = tmp_path / "workspace.duckdb", tmp_path / "inbox"
@@ -300,4 +301,5 @@ def test_with_a_worker_running_reads_its_snapshot_and_queues_uploads(tmp_path, k
         r = c.post("/v1/ingest", files={"file": ("more.json", example_file.read_bytes())}, headers=auth())
         assert r.status_code == 200 and r.json()["queued"].endswith("more.json")
     assert [p.name for p in inbox.iterdir()] == [r.json()["queued"]]
+    assert worker_inbox.account_of(inbox / r.json()["queued"]) is None  # no --account: the worker's own
     owner.close()

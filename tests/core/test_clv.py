@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from core import cli, registry
-from core.clv import (CLVModel, at_risk, customers_from_transactions, holdout_check, rank_audiences,
-                      read_transactions, repeat_spend, segment_value, summarise_customers, valuable_audiences)
+from core.clv import (CLVModel, TableReading, at_risk, customers_from_transactions, holdout_check, rank_audiences,
+                      read_customers, read_transactions, repeat_spend, segment_value, summarise_customers,
+                      valuable_audiences)
 from core.clv import bgnbd, gamma_gamma
 from core.errors import BadInputError, NotEnoughDataError
 
@@ -125,7 +126,7 @@ def test_cli_clv_on_the_cdnow_customers_table_follows_the_contract(cdnow, tmp_pa
     assert out["as_of"] == CAL_END and out["horizon_days"] == 273 and len(out["customers"]) == 2357
     # The customers table's average order value includes each first order, which runs larger than
     # later ones at CDNOW: the spend model then differs from the note's, its population mean does not.
-    assert out["spend_basis"] == "orders"
+    assert out["spend_basis"] == "orders" and out["table_reading"]["total_spent"] == "all_orders"
     mean = out["spend_model"]["p"] * out["spend_model"]["gamma"] / (out["spend_model"]["q"] - 1)
     assert mean == pytest.approx(6.25 * 15.44 / 2.74, rel=0.05)
 
@@ -136,6 +137,80 @@ def test_cli_clv_from_an_order_log_reaches_the_published_spend_model(tmp_path, c
     assert out["spend_basis"] == "repeat"
     for k, want in PUBLISHED_GG.items():
         assert out["spend_model"][k] == pytest.approx(want, rel=0.05), k
+
+
+def _lifetimes_style(cdnow: pd.DataFrame, orders: str, total: str) -> pd.DataFrame:
+    """CDNOW's calibration customers table as a summary of the kind ``lifetimes`` makes would fill it:
+    frequency = repeat purchase days, monetary_value = mean repeat day's value (0 for one-time buyers)."""
+    cal = customers_from_transactions(cdnow, as_of=CAL_END)
+    mv = cal["customer_id"].map(repeat_spend(cdnow, as_of=CAL_END).set_index("customer_id")["spend_mean"])
+    freq = cal["orders"] - 1
+    spent = {"repeat_sum": mv.fillna(0) * freq, "mean_x_orders": mv.fillna(0) * (freq + 1),
+             "mean_x_orders_rounded": (mv.fillna(0) * (freq + 1)).round(2)}[total]
+    return cal.assign(orders=freq if orders == "frequency" else cal["orders"], total_spent=spent.round(6))
+
+
+@pytest.mark.parametrize("orders, total, reading", [
+    ("purchases", "repeat_sum", ("purchases", "repeat_sum")),
+    ("purchases", "mean_x_orders", ("purchases", "repeat_mean_x_purchases")),
+    ("purchases", "mean_x_orders_rounded", ("purchases", "repeat_mean_x_purchases")),
+    ("frequency", "repeat_sum", ("repeat_purchases", "repeat_sum")),
+    ("frequency", "mean_x_orders_rounded", ("repeat_purchases", "repeat_mean_x_purchases")),
+])
+def test_cdnow_tables_built_from_a_purchase_model_summary_reach_every_published_parameter(cdnow, orders, total,
+                                                                                          reading):
+    model = CLVModel().fit(_lifetimes_style(cdnow, orders, total), as_of=CAL_END)
+    assert (model.reading_.orders, model.reading_.total_spent) == reading
+    assert model.spend_basis_ == "repeat" and len(model.summary_) == 2357
+    for k, want in PUBLISHED_BGNBD.items():
+        assert model.purchases_.params_[k] == pytest.approx(want, rel=0.05), k
+    for k, want in PUBLISHED_GG.items():
+        assert model.spend_.params_[k] == pytest.approx(want, rel=0.05), k
+    assert model.purchases_.expected_purchases(39, [2], [30.43], [38.86])[0] == pytest.approx(1.226, rel=0.05)
+
+
+def test_cli_clv_reads_a_repeat_purchase_table_through_the_loader(cdnow, tmp_path, capsys):
+    table = _lifetimes_style(cdnow, "frequency", "mean_x_orders_rounded")
+    path = tmp_path / "customers.json"
+    path.write_text(json.dumps({"customers": table.to_dict(orient="records")}))
+    assert cli.main(["clv", "--data", str(path), "--as-of", CAL_END, "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["table_reading"]["orders"] == "repeat_purchases" and out["spend_basis"] == "repeat"
+    assert out["table_reading"]["notes"] and len(out["customers"]) == 2357
+    for k, want in PUBLISHED_BGNBD.items():
+        assert out["params"][k] == pytest.approx(want, rel=0.05), k
+    for k, want in PUBLISHED_GG.items():
+        assert out["spend_model"][k] == pytest.approx(want, rel=0.05), k
+
+
+def test_table_reading_signatures_by_hand():
+    day = "2024-01-01"
+    base = pd.DataFrame({"customer_id": [f"c{i}" for i in range(12)], "first_seen": [day] * 12,
+                         "last_purchase": [day] * 6 + ["2024-03-01"] * 6})
+    # The contract: one-day customers have 1 order and spent their first order.
+    plain = base.assign(orders=[1] * 6 + [3] * 6, total_spent=[10.0] * 6 + [30.0] * 6)
+    s, r = read_customers(plain, "2024-06-30")
+    assert r == TableReading() and list(s["x"]) == [0] * 6 + [2] * 6
+    assert s["spend_n"].tolist() == [1] * 6 + [3] * 6 and s["spend_mean"].tolist() == [10.0] * 12
+    # orders = repeat purchases: one-day customers have 0 and still count as customers with one purchase.
+    freq = base.assign(orders=[0] * 6 + [2] * 6, total_spent=[0.0] * 6 + [30.0] * 6)
+    s, r = read_customers(freq, "2024-06-30")
+    assert r.orders == "repeat_purchases" and len(s) == 12 and list(s["x"]) == [0] * 6 + [2] * 6
+    # One-time buyers spent 0: repeat orders only. With one repeat order, "mean repeat order x 2 purchases"
+    # is always an even number of cents: 30.01, 30.03 and 12.35 can only be sums of repeat orders ...
+    odd = base.assign(orders=[1] * 6 + [2] * 6, total_spent=[0.0] * 6 + [30.01, 30.03, 12.35, 8.0, 9.0, 10.0])
+    s, r = read_customers(odd, "2024-06-30")
+    assert r.total_spent == "repeat_sum" and r.spend_basis == "repeat"
+    assert s["spend_n"].tolist() == [0] * 6 + [1] * 6 and s["spend_mean"].iloc[6] == pytest.approx(30.01)
+    # ... while totals that are all even fit both; the contract's total / purchases (the mean) is then read.
+    even = odd.assign(total_spent=[0.0] * 6 + [30.02, 30.04, 12.36, 8.0, 9.0, 10.0])
+    s, r = read_customers(even, "2024-06-30")
+    assert r.total_spent == "repeat_mean_x_purchases"
+    assert s["spend_n"].tolist() == [0] * 6 + [1] * 6 and s["spend_mean"].iloc[6] == pytest.approx(15.01)
+    # Several orders on one day: order lines, not purchase days; they count as one purchase.
+    lines = plain.assign(orders=[2] + [1] * 5 + [3] * 6)
+    s, r = read_customers(lines, "2024-06-30")
+    assert r.same_day_customers == 1 and s["x"].iloc[0] == 0 and any("order lines" in n for n in r.notes())
 
 
 def test_cli_clv_bad_input_exits_2(tmp_path, capsys):
@@ -159,6 +234,15 @@ def test_holdout_check_tracks_cdnow(cdnow):
     assert tr["actual"].is_monotonic_increasing and tr["expected"].is_monotonic_increasing
     at_cut = tr.loc[~tr["holdout"], ["actual", "expected"]].iloc[-1]
     assert at_cut["expected"] == pytest.approx(at_cut["actual"], rel=0.05)  # calibration fits its own period
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_crm_like_tables_keep_the_contract_reading(seed):
+    from core.segments import synthetic_customers
+
+    # first_seen is a sign-up day here (one-order customers bought later), prices end in all sorts of cents.
+    customers = synthetic_customers(800, random_state=seed)[0]
+    assert read_customers(customers)[1] == TableReading()
 
 
 def test_summary_skips_non_buyers_and_caps_dates():

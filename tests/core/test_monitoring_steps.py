@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from core.monitoring import SENSITIVITY, notify
-from core.monitoring.detect import count_evidence, quiet_repeats, root_cause, spend_checks
+from core.monitoring.baseline import own_spend, shared_budgets
+from core.monitoring.detect import burst_overspend, count_evidence, quiet_repeats, root_cause, spend_checks
 
 S = SENSITIVITY["normal"]
 C, D = 1, 60
@@ -78,6 +79,30 @@ def test_spend_checks_spending_after_the_budget_was_set_to_zero():
     spend = np.full((C, D), 90.0)
     over, _, _ = spend_checks(spend, b, sp, np.ones((C, D), dtype=bool), S)
     assert np.flatnonzero(over[0]).tolist() == [50]  # the first day without a budget, yet spending
+
+
+def test_burst_overspend_a_burst_comes_back_down_a_raise_stays_up():
+    # budgets unknown: days 40-42 at 2.2x then back (a burst), from day 70 on at 2.2x for good (a raise)
+    n = 100
+    spend = 50.0 * np.exp(np.random.default_rng(1).normal(0.0, 0.03, (1, n)))
+    spend[0, 40:43] *= 2.2
+    spend[0, 70:] *= 2.2
+    pres = np.ones((1, n), dtype=bool)
+    own = own_spend(spend, pres, weekday=np.arange(n) % 7)
+    ok = np.isfinite(own["expected"]) & (own["n"] >= 7)
+    known = np.zeros((1, n), dtype=bool)
+    over, ref, _ = burst_overspend(spend, np.zeros((1, n)), known, own, ok, S)
+    assert np.flatnonzero(over[0]).tolist() == [40, 41, 42]
+    assert 45.0 < ref[0, 41] < 55.0
+    # the newest days, nothing after them: only an extreme spike against the days before
+    over, _, _ = burst_overspend(spend[:, :72], np.zeros((1, 72)), known[:, :72],
+                                 own_spend(spend[:, :72], pres[:, :72]), ok[:, :72], S)
+    assert not over[0, 70:].any()
+
+
+def test_shared_budgets_pairs_the_placements_of_one_ad_set():
+    ids = ["238-facebook", "238-instagram", "239-facebook", "g-1", "240-instagram", "240-facebook"]
+    assert shared_budgets(ids).tolist() == [0, 0, -1, -1, 1, 1]
 
 
 def _kinds(**on: list[int]) -> dict[str, dict[str, np.ndarray]]:

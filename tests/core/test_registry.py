@@ -95,3 +95,13 @@ def test_documents_are_saved_hashed_and_checked(tmp_path):
     with pytest.raises(reg.ModelMismatchError) as err:
         reg.load_document(tmp_path, "lifecycle_demo", "model", model_type="demo", version=1)
     assert err.value.title == "Saved model does not match" and "changed" in err.value.message
+
+
+def test_prune_keeps_the_newest_and_the_current(tmp_path):
+    saved = [_save(tmp_path, artifact_id=f"toy-2026120{i}T000000-aaaaaa")["id"] for i in range(1, 6)]
+    registry.set_current(tmp_path, "toy", saved[0])  # an old one promoted back
+    gone = registry.prune(tmp_path, "toy", keep=2)
+    assert gone == saved[1:3]
+    assert [p["id"] for p in registry.list_artifacts(tmp_path, "toy")] == [saved[0], *saved[3:]]
+    assert registry.current_id(tmp_path, "toy") == saved[0]
+    assert registry.prune(tmp_path, "toy", keep=2) == []  # only the current one is beyond the two newest

@@ -105,6 +105,30 @@ def test_reject_keeps_the_reason_beside_the_file(tmp_path):
     assert (tmp_path / "rejected" / "x.json.reason.txt").read_text() == "x.json: not JSON\n"
 
 
+def test_a_queued_upload_is_never_seen_half_written_and_names_its_client(tmp_path):
+    box = tmp_path / "inbox"
+    path = inbox.queue(box, "../../etc/more data.json", b'{"campaigns": []}', account="north")
+    assert path.parent == box and path.name.endswith("-more_data.json")  # a base name, never a path
+    assert inbox.candidates(box) == [path]  # the client note and the part file are hidden
+    assert inbox.account_of(path) == "north"
+    inbox.forget_account(path)
+    assert inbox.account_of(path) is None and [p.name for p in box.iterdir()] == [path.name]
+    assert inbox.account_of(inbox.queue(box, "x.json", b"{}")) is None  # no client: the worker's own
+
+
+def test_the_worker_loads_a_queued_upload_into_the_client_it_names(tmp_path):
+    fixtures = ROOT / "tests" / "fixtures" / "platforms"
+    inbox.queue(tmp_path / "inbox", "google_ads_report.csv", (fixtures / "google_ads_report.csv").read_bytes(),
+                account="south")
+    w = _worker(tmp_path)  # a worker without --account
+    assert w.run() == 0 and w.stats["processed"] == 1
+    wh = Warehouse.open(tmp_path / "ws.duckdb")
+    assert wh.accounts() == ["south"]
+    assert len(wh.for_account("south").campaigns()) > 0
+    wh.close()
+    assert not any(p.name.endswith(".account") for p in (tmp_path / "inbox").iterdir())
+
+
 # ------------------------------------------------------------------ the ledger
 
 

@@ -40,3 +40,26 @@ def test_public_example_imports_from_shared_datasets(db_path, shared_datasets):
         assert wh.counts()["campaigns"] > 50
     finally:
         wh.close()
+
+
+def test_uploads_go_to_the_workers_inbox_while_it_watches(loaded_db, example_file, tmp_path):
+    """The worker owns the file: an upload must reach it through its inbox, not vanish into a snapshot."""
+    from core.worker import inbox as worker_inbox
+    from core.worker import share
+
+    box = tmp_path / "inbox"
+    owner = Warehouse.open(loaded_db)  # the worker's hold on the file
+    share.write_heartbeat(loaded_db, state="watching", inbox=str(box), snapshot=str(share.publish_snapshot(owner,
+                                                                                                          loaded_db)))
+    try:
+        at = open_page("data")
+        at.file_uploader(key="data.files").set_value(("more.json", example_file.read_bytes(), "application/json"))
+        at.button(key="FormSubmitter:data.upload_form-Load").click().run()
+        assert not at.exception and not error_texts(at)
+        assert any("went to its inbox" in i.value for i in at.info)
+        (queued,) = worker_inbox.candidates(box)
+        assert queued.name.endswith("more.json") and queued.read_bytes() == example_file.read_bytes()
+        assert worker_inbox.account_of(queued) == "default"
+        assert owner.counts()["campaigns"] == 3  # nothing written behind the worker's back
+    finally:
+        owner.close()
