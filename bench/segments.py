@@ -7,7 +7,7 @@ transform, k by BIC, the final fit, bootstrap stability, profiles, names), the
 Target: fit + payload well under 10 s for 100,000.
 
 ``--quality``: the adjusted Rand index against the known groups and whether the number of
-groups was right, on the six generators of ``tests/core/_segments_synth.py`` with 4, 5 and
+groups was right, on the seven generators of ``tests/core/_segments_synth.py`` with 4, 5 and
 6 groups, split into the generators the method was tuned on and those it never saw
 (held-out seeds >= 100), for the mixture, k-means with the same k and the old
 silhouette-chosen k-means; then the chosen k, stability and names on the real sets in

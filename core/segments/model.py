@@ -68,7 +68,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
     Parameters
     ----------
     k : int or "auto"
-        Number of segments; ``"auto"`` picks it by the BIC of Gaussian mixtures on the
+        Number of segments; ``"auto"`` picks it by the BIC of Student-t mixtures on the
         transformed features (for the mixture and for k-means). HDBSCAN finds its own number.
     method : {"gmm", "kmeans", "dbscan"}
         The mixture (default) allows segments of different shapes and spreads, which
