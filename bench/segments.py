@@ -16,8 +16,8 @@ silhouette-chosen k-means; then the chosen k, stability and names on the real se
 Run: ``.venv/bin/python bench/segments.py [--speed] [--customers 100000] [--method gmm] [--repeat 3]``
 or ``.venv/bin/python bench/segments.py --quality [--n 3000] [--seeds 101,102] [--generators latent,unequal]
 [--methods gmm] [--no-real]``
-or ``.venv/bin/python bench/segments.py --choices``; ``--mixture gaussian`` measures the Gaussian mixture the
-Student-t one replaced (transforms, dequantising and k rules on the tuning bases)
+or ``.venv/bin/python bench/segments.py --choices``; (transforms, dequantising and k rules on the tuning bases);
+``--mixture t`` measures the Student-t mixture instead of the default Gaussian one
 """
 
 from __future__ import annotations
@@ -227,8 +227,8 @@ def main() -> None:
     ap.add_argument("--generators", help="comma-separated subset of the generators (--quality; default all)")
     ap.add_argument("--methods", default="gmm,kmeans,kmeans-silhouette", help="methods compared (--quality)")
     ap.add_argument("--no-real", action="store_true", help="skip the real data sets (--quality)")
-    ap.add_argument("--mixture", default="t", choices=("t", "gaussian"),
-                    help="components of the mixture (gaussian: the segments before issue 15's t mixture)")
+    ap.add_argument("--mixture", default="gaussian", choices=("gaussian", "t"),
+                    help="components of the mixture (gaussian: the default; t: the Student-t mixture)")
     args = ap.parse_args()
     from core.segments import selection
     selection.MIXTURE = args.mixture

@@ -63,13 +63,13 @@ class OnlineKMeans:
 
 
 class SegmentModel(ClusterMixin, BaseEstimator):
-    """Customer segmentation with a mixture of Student-t distributions, k-means or HDBSCAN.
+    """Customer segmentation with a Gaussian mixture (Student-t on request), k-means or HDBSCAN.
 
     Parameters
     ----------
     k : int or "auto"
-        Number of segments; ``"auto"`` picks it by the BIC of Student-t mixtures on the
-        transformed features (for the mixture and for k-means). HDBSCAN finds its own number.
+        Number of segments; ``"auto"`` picks it by the BIC of Gaussian mixtures
+        (:data:`core.segments.selection.MIXTURE`) on the transformed features (for the mixture and for k-means). HDBSCAN finds its own number.
     method : {"gmm", "kmeans", "dbscan"}
         The mixture (default) allows segments of different shapes and spreads, which
         customer groups have; k-means assumes round ones of one size.
