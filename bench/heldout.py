@@ -168,49 +168,71 @@ def make(seed: int, *, days: int = 730, n_items: int = 28, start: str = "2024-03
 
 
 def best_allocation(truth: Truth, metric: str, budget: float, *, start: list[np.ndarray],
-                    steps: int = 300, passes: int = 3) -> np.ndarray:
+                    steps: int = 300, passes: int = 3, item_cap: np.ndarray | None = None,
+                    groups: np.ndarray | None = None, group_max: dict | None = None) -> np.ndarray:
     """The best allocation the optimiser could find on the TRUE (non-separable, maybe S-shaped) response.
 
     Greedy increments on the joint truth, then local moves of budget between pairs of items from
-    the greedy result and from each allocation in ``start``; the best one found.
+    the greedy result and from each allocation in ``start``; the best one found. With ``item_cap``
+    (and ``groups`` / ``group_max``) the same search under the plan's own caps: how much of the
+    best gain the caps alone leave out.
     """
     n = len(truth.keys)
     delta = budget / steps
+    cap = np.full(n, np.inf) if item_cap is None else np.asarray(item_cap, float)
+    gid = np.zeros(n, int) if groups is None else pd.factorize(np.asarray(groups))[0]
+    gcap = np.full(gid.max() + 1, np.inf)
+    if groups is not None and group_max:
+        for g, name in enumerate(pd.unique(np.asarray(groups))):
+            gcap[g] = group_max.get(name, np.inf)
 
-    def total(x: np.ndarray) -> float:
-        return float(truth.daily(x, metric).sum())
+    def room(x: np.ndarray) -> np.ndarray:
+        """How much more each item may take under the caps."""
+        used = np.bincount(gid, weights=x, minlength=len(gcap))
+        return np.minimum(cap - x, (gcap - used)[gid])
 
     x = np.zeros(n)
     for _ in range(steps):
         cand = x[None, :] + np.eye(n) * delta
-        gains = truth.daily(cand, metric).sum(1)
+        gains = np.where(room(x) >= delta - 1e-9, truth.daily(cand, metric).sum(1), -np.inf)
+        if not np.isfinite(gains).any():
+            break
         x[int(np.argmax(gains))] += delta
-    best = [x] + [np.asarray(s, float) * budget / max(np.sum(s), 1e-9) for s in start]
-    out = []
-    for x in best:
-        x = x.copy()
-        for step in (delta * 8, delta * 3, delta):
-            for _ in range(passes * 20):
-                improved = False
-                cur = total(x)
-                donors = np.where(x >= step - 1e-9)[0]
-                if len(donors) == 0:
-                    break
-                # try moving `step` from each funded item to each other item, take the best move
-                moves = []
-                for i in donors:
-                    y = np.repeat(x[None, :], n, 0)
-                    y[:, i] -= step
-                    y[np.arange(n), np.arange(n)] += step
-                    y[i, i] = x[i]
-                    moves.append(truth.daily(y, metric).sum(1))
-                moves = np.array(moves)
-                i, j = np.unravel_index(np.argmax(moves), moves.shape)
-                if moves[i, j] > cur + 1e-9:
-                    x[donors[i]] -= step
-                    x[j] += step
-                    improved = True
-                if not improved:
-                    break
-        out.append((total(x), x))
+    best = [x] + [np.asarray(s, float) * budget / max(np.sum(s), 1e-9) for s in start if item_cap is None]
+    out = [_local_moves(truth, metric, x.copy(), delta, passes, room) for x in best]
     return max(out, key=lambda t: t[0])[1]
+
+
+def _best_move(truth: Truth, metric: str, x: np.ndarray, step: float, room) -> tuple[int, int, float] | None:
+    """The best move of ``step`` from one funded item to another under the caps: (from, to, total)."""
+    n = len(x)
+    donors = np.where(x >= step - 1e-9)[0]
+    if len(donors) == 0:
+        return None
+    moves = []
+    for i in donors:
+        y = np.repeat(x[None, :], n, 0)
+        y[:, i] -= step
+        y[np.arange(n), np.arange(n)] += step
+        y[i, i] = x[i]
+        after = x.copy()
+        after[i] -= step
+        ok = room(after) >= step - 1e-9
+        ok[i] = False
+        moves.append(np.where(ok, truth.daily(y, metric).sum(1), -np.inf))
+    moves = np.array(moves)
+    i, j = np.unravel_index(np.argmax(moves), moves.shape)
+    return int(donors[i]), int(j), float(moves[i, j])
+
+
+def _local_moves(truth: Truth, metric: str, x: np.ndarray, delta: float, passes: int, room
+                 ) -> tuple[float, np.ndarray]:
+    """Move budget between pairs of items while it helps, in shrinking steps: (total, allocation)."""
+    for step in (delta * 8, delta * 3, delta):
+        for _ in range(passes * 20):
+            move = _best_move(truth, metric, x, step, room)
+            if move is None or move[2] <= float(truth.daily(x, metric).sum()) + 1e-9:
+                break
+            x[move[0]] -= step
+            x[move[1]] += step
+    return float(truth.daily(x, metric).sum()), x

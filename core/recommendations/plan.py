@@ -19,7 +19,8 @@ from core.recommendations.allocate import Constraints, allocate
 from core.recommendations.curves import basis
 from core.recommendations.items import METRICS
 from core.recommendations.model import ResponseModel
-from core.recommendations.quality import lead_quality, qualification_rates
+from core.recommendations.quality import (QUALITY_FLOOR, QUALITY_GIVE, QUALITY_TARGET, lead_quality, lead_values,
+                                          qualification_rates)
 
 _UNIT = {"leads": "lead", "conversions": "sale", "revenue": "dollar of revenue"}
 
@@ -147,12 +148,18 @@ def _why(row: pd.Series, goal: str, marginal_cost: float, median_marginal: float
 
 
 def goal_gain(model: ResponseModel, keys: Sequence[str], goal: str,
-              sales_from_leads: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+              sales_from_leads: bool = False,
+              lead_value: np.ndarray | None = None) -> Callable[[np.ndarray], np.ndarray]:
     """``gain(X)``: the posterior mean outcome of each candidate (column) at spends ``X``, for :func:`allocate`.
 
     With ``sales_from_leads``, sales are the leads curve times each item's qualification rate
     (:func:`qualification_rates`): leads are many, sales few, so their curves are better learned that way.
+    With ``lead_value`` (one number per key, :func:`lead_values`) the gain is the leads curve times it,
+    whatever the goal: leads weighed by their quality.
     """
+    if lead_value is not None and "leads" in model.fits_:
+        leads, v = goal_gain(model, keys, "leads"), np.asarray(lead_value, float)
+        return lambda X: leads(X) * v
     if goal == "conversions" and sales_from_leads and "leads" in model.fits_:
         leads, q = goal_gain(model, keys, "leads"), qualification_rates(model, keys)
         return lambda X: leads(X) * q
@@ -214,7 +221,7 @@ def plan_constraints(cands: pd.DataFrame, obj: Objective, budget: float, *, trus
 
 
 def score_items(model: ResponseModel, cands: pd.DataFrame, x: np.ndarray, goal: str, eps: float,
-                sales_from_leads: bool = False) -> pd.DataFrame:
+                sales_from_leads: bool = False, lead_value: np.ndarray | None = None) -> pd.DataFrame:
     """Every candidate at its allocated spend: expected outcomes, CPL, the marginal cost of the goal."""
     keys = cands["key"].tolist()
     out = cands.copy()
@@ -224,8 +231,8 @@ def score_items(model: ResponseModel, cands: pd.DataFrame, x: np.ndarray, goal: 
     if sales_from_leads and "leads" in model.fits_:
         out["conversions"] = out["leads"] * qualification_rates(model, keys)
     out["cpl"] = np.where(out["leads"] > 0, x / np.maximum(out["leads"], 1e-12), np.nan)
-    # marginal cost of one more unit of the goal at the recommended spend
-    g = goal_gain(model, keys, goal, sales_from_leads)
+    # marginal cost of one more unit of what the plan maximised (the goal, or quality-weighed leads)
+    g = goal_gain(model, keys, goal, sales_from_leads, lead_value)
     m_gain = (g((x + eps)[None, :])[0] - g(x[None, :])[0]) / eps
     out["marginal_cost"] = np.where(m_gain > 0, 1.0 / np.maximum(m_gain, 1e-12), np.inf)
     # the cost of the last unit bought (left derivative): at a kink of the curve (its observed high) the two differ
@@ -314,9 +321,93 @@ def target_notes(obj: Objective, expected: dict[str, Any], spend: float, budget:
     return notes
 
 
+def steer_quality(model: ResponseModel, cands: pd.DataFrame, cons: Constraints, obj: Objective, x: np.ndarray,
+                  base_keys: Sequence[str], xb: np.ndarray, *, steps: int = 400,
+                  floor: float = 0.0) -> tuple[np.ndarray, np.ndarray | None, str | None]:
+    """Move the allocation toward better leads where the goal or the brief needs it: (x, lead_value, note).
+
+    Leads are weighed by their quality (:func:`lead_values`: weight 0 is lead volume, 1 is sales)
+    with the smallest weight that reaches the aim, as long as the plan keeps at least
+    ``1 - QUALITY_GIVE`` of what it was made for:
+
+    * a plan for lead volume aims at a qualification rate no lower than today's (``floor``);
+    * a brief asking for quality plans for sales and aims at the +8% target.
+
+    ``lead_value`` is None when the allocation is left as it was; the note says what it cost.
+    """
+    keys = cands["key"].tolist()
+    brief = obj.goal == "conversions" and obj.lead_quality
+    if "leads" not in model.fits_ or not (obj.goal == "leads" or brief):
+        return x, None, None
+    q = qualification_rates(model, keys)
+    base = lead_quality(model, keys, x, base_keys, xb)
+    aim = QUALITY_TARGET[0] if brief else floor
+    if base.get("change") is None or base["change"] >= aim:
+        return x, None, None
+    rate_b, plats = base["baseline_rate"], cands["platform"].to_numpy()
+
+    def plan_for(weight: float) -> tuple[np.ndarray, float, float, float]:
+        xw = allocate(goal_gain(model, keys, "leads", lead_value=lead_values(q, rate_b, weight)), plats, cons,
+                      steps=steps)
+        leads = model.predict(xw, "leads", keys=keys)
+        sales = float((leads * q).sum())
+        return xw, sales / max(float(leads.sum()), 1e-12) / rate_b - 1.0, float(leads.sum()), sales
+
+    leads0, sales0 = _totals(model, keys, x, q)
+    keep = (sales0 if brief else leads0) * (1 - QUALITY_GIVE)
+    kept = lambda got: (got[3] if brief else got[2]) >= keep
+    chosen = _quality_weight(plan_for, aim, kept, 1.0 if brief else 0.0)
+    what = "sales" if brief else "leads"
+    if chosen is None:
+        return x, None, (f"The plan's lead quality is {base['change']:+.1%} against today's mix, short of "
+                         f"{aim:+.0%}; better leads would cost more than {QUALITY_GIVE:.0%} of its {what}.")
+    w, xw, change, leads, sales = chosen
+    reached = "reaching" if change >= aim else "short of"
+    return xw, lead_values(q, rate_b, w), (
+        f"Leads are weighed by their chance of a sale (weight {w:.2f}, {'1 = sales' if brief else '0 = volume'}) "
+        f"to lift lead quality to {change:+.1%} against today's mix ({reached} {aim:+.0%}): "
+        f"{leads - leads0:+,.1f} leads and {sales - sales0:+,.2f} sales a day for it.")
+
+
+def _quality_weight(plan_for: Callable[[float], tuple], aim: float, kept: Callable[[tuple], bool],
+                    low: float) -> tuple | None:
+    """(weight, *plan_for(weight)) with the smallest weight above ``low`` whose plan reaches ``aim`` and is
+    ``kept``; else the largest kept weight that fell short; None when none is kept.
+
+    Weights on a coarse grid first, then four halvings of the gap to the last one that fell short.
+    """
+    reach, short = None, None
+    for w in (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0):
+        if w <= low:
+            continue
+        got = plan_for(w)
+        if not kept(got):
+            break
+        if got[1] >= aim:
+            reach = (w, *got)
+            break
+        low, short = w, (w, *got)
+    if reach is None:
+        return short
+    for _ in range(4):
+        mid = (low + reach[0]) / 2
+        got = plan_for(mid)
+        if got[1] >= aim and kept(got):
+            reach = (mid, *got)
+        else:
+            low = mid
+    return reach
+
+
+def _totals(model: ResponseModel, keys: Sequence[str], x: np.ndarray, q: np.ndarray) -> tuple[float, float]:
+    leads = model.predict(x, "leads", keys=keys)
+    return float(leads.sum()), float((leads * q).sum())
+
+
 def recommend(model: ResponseModel, obj: Objective, *, min_item_budget: float | None = None,
               trust: float = 3.0, steps: int = 400, allow_overspend_cap: bool = True,
-              pool_trust: float | None = 2.5, sales_from_leads: bool = True) -> Plan:
+              pool_trust: float | None = 2.5, sales_from_leads: bool = True,
+              quality_floor: float | None = QUALITY_FLOOR) -> Plan:
     """The budgeted plan for an objective, with the baseline and uplift.
 
     Parameters
@@ -336,6 +427,10 @@ def recommend(model: ResponseModel, obj: Objective, *, min_item_budget: float | 
     sales_from_leads : bool
         Sales are the leads curve times each line item's qualification rate (better learned than
         a curve of the few sales alone).
+    quality_floor : float or None
+        A plan for leads keeps its qualification rate at least this far from today's (-0.05: at most
+        5% lower), and a brief that asks for quality aims at the +8-12% target (:func:`steer_quality`);
+        None plans for the goal alone.
 
     The defaults (trust 3, pool_trust 2.5, sales from leads, with the model's extrapolation 0.5)
     were chosen on held-out advertisers made differently from the sample (bench/heldout.py,
@@ -348,10 +443,15 @@ def recommend(model: ResponseModel, obj: Objective, *, min_item_budget: float | 
     cons = plan_constraints(cands, obj, budget, trust=trust, min_item_budget=min_item_budget,
                             allow_overspend_cap=allow_overspend_cap, notes=notes, model=model, pool_trust=pool_trust)
     x = allocate(goal_gain(model, keys, goal, sales_from_leads), cands["platform"].to_numpy(), cons, steps=steps)
-    out = score_items(model, cands, x, goal, eps=max(budget / steps, 0.5), sales_from_leads=sales_from_leads)
+    base_keys, xb, note = baseline_mix(model, cands["platform"].unique(), budget)
+    value, steer_note = None, None
+    if quality_floor is not None:
+        x, value, steer_note = steer_quality(model, cands, cons, obj, x, base_keys, xb, steps=steps,
+                                             floor=quality_floor)
+    out = score_items(model, cands, x, goal, eps=max(budget / steps, 0.5), sales_from_leads=sales_from_leads,
+                      lead_value=value)
     planned = planned_items(out, goal)
     expected = plan_totals(planned)
-    base_keys, xb, note = baseline_mix(model, cands["platform"].unique(), budget)
     baseline = baseline_summary(model, base_keys, xb, note)
     uplift = uplift_of(model, goal, keys, x, base_keys, xb, float(planned[goal].sum()), expected["cpl"],
                        baseline["cpl"])
@@ -360,11 +460,13 @@ def recommend(model: ResponseModel, obj: Objective, *, min_item_budget: float | 
     if obj.lead_quality and goal == "conversions":
         volume = recommend(model, replace(obj, goal="leads", lead_quality=False, questions=[]), trust=trust,
                            steps=steps, min_item_budget=min_item_budget, allow_overspend_cap=allow_overspend_cap,
-                           pool_trust=pool_trust, sales_from_leads=sales_from_leads)
+                           pool_trust=pool_trust, sales_from_leads=sales_from_leads, quality_floor=quality_floor)
         quality["leads_given_up"] = round(volume.expected["leads"] - expected["leads"], 2)
         quality["sales_gained"] = round(expected["conversions"] - volume.expected["conversions"], 2)
         notes.append(f"Planned for leads that become sales: {quality['sales_gained']:+,.1f} sales a day and "
                      f"{-quality['leads_given_up']:+,.1f} leads a day against a plan for lead volume.")
+    if steer_note:
+        notes.append(steer_note)
     out["recommended"] = out["daily_budget"]
     return Plan(obj, planned.reset_index(drop=True), expected, baseline, uplift, out.reset_index(drop=True), notes,
                 quality, cons)

@@ -26,6 +26,22 @@ def qualification_rates(model: ResponseModel, keys: Sequence[str] | None = None,
 
 
 QUALITY_TARGET = (0.08, 0.12)     # the proof of concept's aim: 8-12% more of the leads go on to buy
+#: how far below today's qualification rate a plan for lead volume may go (it weighs leads by quality to stay above)
+QUALITY_FLOOR = 0.0
+#: the most a plan gives up of what it was made for (leads, or sales for a quality brief) to reach its quality aim
+QUALITY_GIVE = 0.05
+
+
+def lead_values(q: np.ndarray, base_rate: float, weight: float) -> np.ndarray:
+    """What one lead of each line item is worth when a plan weighs quality: ``1 + weight * (q / base - 1)``.
+
+    ``weight`` 0 counts every lead alike (lead volume), 1 counts each lead by its chance of a sale
+    (sales, up to a constant), above 1 favours the better leads more than sales alone would.
+
+    >>> lead_values(np.array([0.1, 0.3]), 0.2, 1.0).round(2).tolist()
+    [0.5, 1.5]
+    """
+    return np.maximum(1.0 + weight * (np.asarray(q, float) / max(base_rate, 1e-12) - 1.0), 0.0)
 
 
 def lead_quality(model: ResponseModel, keys: Sequence[str], x: np.ndarray, base_keys: Sequence[str],

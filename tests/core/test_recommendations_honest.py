@@ -101,3 +101,45 @@ def test_replan_spreads_what_is_left_over_the_days_left(model):
         replan(model, obj, spent=3000.0, days_left=5)
     with pytest.raises(BadInputError):
         replan(model, obj, spent=0.0, days_left=0)
+
+
+@pytest.fixture(scope="module")
+def cheap_weak_leads():
+    """A history where the line items with the cheapest leads bring the weakest ones."""
+    df, _ = make_history(seed=12, n_items=12, days=420)
+    per = df.groupby("campaign_id")[["leads", "spend"]].sum()
+    rate = (0.25 - 0.1 * (per["leads"] / per["spend"]).rank(pct=True)).to_dict()
+    df["conversions"] = np.random.default_rng(0).binomial(df["leads"].astype(int), df["campaign_id"].map(rate))
+    m = ResponseModel(n_draws=60).fit(df)
+    return m, float(m.items_["current_daily_spend"].sum())
+
+
+def test_lead_values_run_from_lead_volume_to_sales_and_beyond():
+    from core.recommendations.quality import lead_values
+
+    q = np.array([0.1, 0.2, 0.4])
+    assert np.allclose(lead_values(q, 0.2, 0.0), 1.0)
+    assert np.allclose(lead_values(q, 0.2, 1.0), q / 0.2)
+    strong = lead_values(q, 0.2, 3.0)
+    assert strong[0] == 0.0 and strong[2] / strong[1] > 2.0
+
+
+def test_a_plan_for_leads_gives_up_a_few_leads_to_lower_its_lead_quality_less(cheap_weak_leads):
+    m, budget = cheap_weak_leads
+    obj = Objective(goal="leads", budget=budget, period="day")
+    free = recommend(m, obj, quality_floor=None)
+    kept = recommend(m, obj)
+    assert free.quality["change"] < 0                       # volume alone buys the cheap, weak leads
+    assert kept.quality["change"] > free.quality["change"] + 0.01
+    assert free.expected["leads"] * 0.95 - 0.05 <= kept.expected["leads"] < free.expected["leads"]
+    assert any("chance of a sale" in n and "leads" in n for n in kept.notes)
+
+
+def test_a_quality_brief_lifts_quality_beyond_the_sales_optimum_within_its_sales_allowance(cheap_weak_leads):
+    m, budget = cheap_weak_leads
+    obj = Objective(goal="conversions", lead_quality=True, budget=budget, period="day")
+    sales_only = recommend(m, obj, quality_floor=None)
+    steered = recommend(m, obj)
+    assert steered.quality["change"] > sales_only.quality["change"]
+    assert steered.expected["conversions"] >= sales_only.expected["conversions"] * 0.95 - 0.05
+    assert steered.quality["leads_given_up"] > 0
