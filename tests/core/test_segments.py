@@ -382,3 +382,16 @@ def test_blank_fields_do_not_move_clearly_placed_customers():
     blanked["sessions_90d"] = None  # one field unknown for everyone
     before, after = model.predict(full), model.predict(blanked)
     assert (before == after).mean() >= 0.9  # the other fields still place nearly all of them
+
+
+def test_saving_on_every_refresh_keeps_only_the_newest_models(tmp_path):
+    from core import registry
+    from core.segments import load_model, save_model
+    from core.segments.store import KEEP_MODELS, STEM
+
+    train, _ = _rfm_groups(300, seed=3)
+    model = SegmentModel(method="kmeans", random_state=0).fit(train)
+    ids = [save_model(model, tmp_path, data_version=v)["id"] for v in range(KEEP_MODELS + 3)]
+    kept = [p["id"] for p in registry.list_artifacts(tmp_path, STEM)]
+    assert sorted(kept) == sorted(ids[-KEEP_MODELS:]) and len(list((tmp_path / STEM).iterdir())) == KEEP_MODELS + 1  # + CURRENT
+    assert load_model(tmp_path, model.params())[1]["id"] == ids[-1]
