@@ -7,7 +7,7 @@ transform, k by BIC, the final fit, bootstrap stability, profiles, names), the
 Target: fit + payload well under 10 s for 100,000.
 
 ``--quality``: the adjusted Rand index against the known groups and whether the number of
-groups was right, on the six generators of ``tests/core/_segments_synth.py`` with 4, 5 and
+groups was right, on the seven generators of ``tests/core/_segments_synth.py`` with 4, 5 and
 6 groups, split into the generators the method was tuned on and those it never saw
 (held-out seeds >= 100), for the mixture, k-means with the same k and the old
 silhouette-chosen k-means; then the chosen k, stability and names on the real sets in
@@ -16,7 +16,8 @@ silhouette-chosen k-means; then the chosen k, stability and names on the real se
 Run: ``.venv/bin/python bench/segments.py [--speed] [--customers 100000] [--method gmm] [--repeat 3]``
 or ``.venv/bin/python bench/segments.py --quality [--n 3000] [--seeds 101,102] [--generators latent,unequal]
 [--methods gmm] [--no-real]``
-or ``.venv/bin/python bench/segments.py --choices`` (transforms, dequantising and k rules on the tuning bases)
+or ``.venv/bin/python bench/segments.py --choices``; (transforms, dequantising and k rules on the tuning bases);
+``--mixture t`` measures the Student-t mixture instead of the default Gaussian one
 """
 
 from __future__ import annotations
@@ -226,7 +227,11 @@ def main() -> None:
     ap.add_argument("--generators", help="comma-separated subset of the generators (--quality; default all)")
     ap.add_argument("--methods", default="gmm,kmeans,kmeans-silhouette", help="methods compared (--quality)")
     ap.add_argument("--no-real", action="store_true", help="skip the real data sets (--quality)")
+    ap.add_argument("--mixture", default="gaussian", choices=("gaussian", "t"),
+                    help="components of the mixture (gaussian: the default; t: the Student-t mixture)")
     args = ap.parse_args()
+    from core.segments import selection
+    selection.MIXTURE = args.mixture
     with threadpool_limits(limits=1):
         if args.choices:
             choices(args)

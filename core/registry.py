@@ -198,11 +198,14 @@ def prune(root: str | Path, stem: str, *, keep: int) -> list[str]:
     For capabilities that save on every refresh (incremental segments): without it each
     refresh leaves a folder behind for good.
     """
+    folder = _stem_dir(Path(root), stem)
     current = current_id(root, stem)
-    old = [p["id"] for p in list_artifacts(root, stem)][:-keep] if keep > 0 else []
-    gone = [i for i in old if i != current and _ID.match(str(i))]
+    # passports date to the second: saves within one second are told apart by when their passport was written
+    ids = sorted((str(p["id"]) for p in list_artifacts(root, stem) if _ID.match(str(p.get("id", "")))),
+                 key=lambda i: (folder / i / META).stat().st_mtime_ns)
+    gone = [i for i in (ids[:-keep] if keep > 0 else []) if i != current]
     for artifact_id in gone:
-        shutil.rmtree(_stem_dir(Path(root), stem) / artifact_id, ignore_errors=True)
+        shutil.rmtree(folder / artifact_id, ignore_errors=True)
     return gone
 
 

@@ -360,7 +360,7 @@ class Job:
         self.fraction, self.message = 0.0, "Starting"
         self.result: Any = None
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(work,), name="workbench-job", daemon=True)
         self._thread.start()
 
     def _run(self, work: Callable[[Callable[[float, str], None]], Any]) -> None:

@@ -37,11 +37,14 @@ def pytest_unconfigure(config):
     import threading
     import time
 
+    def ours() -> list[threading.Thread]:
+        # the product names its background threads "workbench-…"; test servers' threads never end
+        return [t for t in threading.enumerate() if t.name.startswith("workbench-") and t.is_alive()]
+
     deadline = time.monotonic() + 60
-    for t in threading.enumerate():
-        if t is not threading.main_thread() and t.daemon and t.is_alive():
-            t.join(max(0.0, deadline - time.monotonic()))
-    left = [t.name for t in threading.enumerate() if t is not threading.main_thread() and t.daemon and t.is_alive()]
+    for t in ours():
+        t.join(max(0.0, deadline - time.monotonic()))
+    left = [t.name for t in ours()]
     if left:
         # Still busy after a minute: leave with the tests' own status rather than risk the abort.
         print(f"\nconftest: {len(left)} background thread(s) still running at exit: {', '.join(left[:5])}",

@@ -98,7 +98,7 @@ def _warm_up(service: Service):
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if getattr(service, "warm", None) is not None:
-            threading.Thread(target=_quietly, args=(service.warm,), name="api-warm-up", daemon=True).start()
+            threading.Thread(target=_quietly, args=(service.warm,), name="workbench-api-warm-up", daemon=True).start()
         yield
 
     return lifespan

@@ -23,7 +23,6 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import HDBSCAN, KMeans
 from sklearn.decomposition import PCA
-from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
@@ -31,6 +30,7 @@ from core.errors import BadInputError, NotEnoughDataError
 from core.segments import selection
 from core.segments.features import FeatureTransform, customer_features, usable_features
 from core.segments.naming import NOISE, name_segments, profile_segments, segment_table
+from core.segments.tmixture import StudentMixture
 
 METHODS = ("gmm", "kmeans", "dbscan")
 DEFAULT_METHOD = "gmm"
@@ -63,13 +63,13 @@ class OnlineKMeans:
 
 
 class SegmentModel(ClusterMixin, BaseEstimator):
-    """Customer segmentation with a Gaussian mixture, k-means or HDBSCAN.
+    """Customer segmentation with a Gaussian mixture (Student-t on request), k-means or HDBSCAN.
 
     Parameters
     ----------
     k : int or "auto"
-        Number of segments; ``"auto"`` picks it by the BIC of Gaussian mixtures on the
-        transformed features (for the mixture and for k-means). HDBSCAN finds its own number.
+        Number of segments; ``"auto"`` picks it by the BIC of Gaussian mixtures
+        (:data:`core.segments.selection.MIXTURE`) on the transformed features (for the mixture and for k-means). HDBSCAN finds its own number.
     method : {"gmm", "kmeans", "dbscan"}
         The mixture (default) allows segments of different shapes and spreads, which
         customer groups have; k-means assumes round ones of one size.
@@ -326,7 +326,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         if self.method == "gmm":
             arrays.update(gmm_weights=self.model_.weights_, gmm_means=self.model_.means_,
                           gmm_covariances=self.model_.covariances_,
-                          gmm_precisions_cholesky=self.model_.precisions_cholesky_, gmm_map=self.component_map_)
+                          gmm_precisions_cholesky=self.model_.precisions_cholesky_, gmm_map=self.component_map_,
+                          gmm_dof=getattr(self.model_, "dof_", np.full(len(self.model_.weights_), np.inf)))
         elif self.method == "kmeans":
             arrays.update(km_centres=self.model_.cluster_centers_, km_counts=self.model_.counts_)
         else:
@@ -358,9 +359,11 @@ class SegmentModel(ClusterMixin, BaseEstimator):
 
     def _restore_clusters(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         if self.method == "gmm":
-            gm = GaussianMixture(n_components=len(arrays["gmm_weights"]), covariance_type="full")
+            # A model saved before the t mixture has no degrees of freedom: it stays the Gaussian it was.
+            dof = arrays["gmm_dof"] if "gmm_dof" in arrays else np.full(len(arrays["gmm_weights"]), np.inf)
+            gm = StudentMixture(n_components=len(arrays["gmm_weights"]))
             gm.weights_, gm.means_, gm.covariances_ = arrays["gmm_weights"], arrays["gmm_means"], arrays["gmm_covariances"]
-            gm.precisions_cholesky_ = arrays["gmm_precisions_cholesky"]
+            gm.precisions_cholesky_, gm.dof_ = arrays["gmm_precisions_cholesky"], np.asarray(dof, dtype=float)
             gm.converged_, gm.n_features_in_ = True, gm.means_.shape[1]
             self.model_, self.component_map_ = gm, arrays["gmm_map"].astype(int)
         elif self.method == "kmeans":

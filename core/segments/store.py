@@ -29,13 +29,19 @@ MODEL_TYPE = "SegmentModel"
 FORMAT_VERSION = 2
 
 
+KEEP_MODELS = 5  # a save follows every refresh, incremental ones too: older folders are pruned
+
+
 def save_model(model: SegmentModel, root: Path, *, data_version: int) -> dict[str, Any]:
-    """Save the model under ``root/segments/<id>/`` with its passport; returns the passport."""
+    """Save the model under ``root/segments/<id>/`` with its passport (keeping the newest few); returns the passport."""
     arrays, state = model.to_state()
-    return registry.save(root, STEM, arrays, model_type=MODEL_TYPE, version=FORMAT_VERSION, config=model.params(),
-                         data={"data_version": int(data_version), "customers": int(model.n_seen_)},
-                         metrics={"k": int(model.k_), "silhouette": state["silhouette"],
-                                  "stability": state["stability"]}, extra={"state": state})
+    passport = registry.save(root, STEM, arrays, model_type=MODEL_TYPE, version=FORMAT_VERSION,
+                             config=model.params(),
+                             data={"data_version": int(data_version), "customers": int(model.n_seen_)},
+                             metrics={"k": int(model.k_), "silhouette": state["silhouette"],
+                                      "stability": state["stability"]}, extra={"state": state})
+    registry.prune(root, STEM, keep=KEEP_MODELS)
+    return passport
 
 
 def load_model(root: Path, params: dict[str, Any]) -> tuple[SegmentModel, dict[str, Any]] | None:

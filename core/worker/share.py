@@ -187,7 +187,7 @@ def _close_soon(wh: Warehouse, after_s: float = 3.0) -> None:
     """Close a handle the app let go of once the script run that still holds it has finished
     (the next run opens the snapshot; the worker retries until the file is free)."""
     timer = threading.Timer(after_s, wh.close)
-    timer.daemon = True
+    timer.name, timer.daemon = "workbench-close", True
     timer.start()
 
 

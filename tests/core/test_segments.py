@@ -306,9 +306,9 @@ def test_feature_transform_imputes_and_jitters_only_whole_numbers():
     assert np.allclose(t.transform(f.iloc[[4, 0]]), X[[4, 0]])  # the same customer, the same place
 
 
-def test_predict_reproduces_training_labels_and_saved_model_round_trips(tmp_path):
+def test_predict_reproduces_training_labels_and_saved_model_round_trips(tmp_path, monkeypatch):
     from core import registry
-    from core.segments import load_model, save_model
+    from core.segments import load_model, save_model, selection
 
     train, _ = _rfm_groups(500, seed=12)
     for method in ("gmm", "kmeans", "dbscan"):
@@ -321,6 +321,22 @@ def test_predict_reproduces_training_labels_and_saved_model_round_trips(tmp_path
         assert (loaded.predict(train) == model.predict(train)).all(), method
         assert loaded.names_ == model.names_ and loaded.k_ == model.k_
         assert load_model(root, {**model.params(), "k": 7}) is None  # other settings: refit
+        if method == "gmm":  # the default Gaussian saves infinite tails, and loads as the Gaussian it was
+            assert np.isinf(loaded.model_.dof_).all()
+            assert np.allclose(loaded.model_.predict_proba(model.transform(train, impute=False)),
+                               model.model_.predict_proba(model.transform(train, impute=False)))
+            with monkeypatch.context() as m:  # the t components keep their tails
+                m.setattr(selection, "MIXTURE", "t")
+                tmodel = SegmentModel(method=method, random_state=0).fit(train)
+            save_model(tmodel, tmp_path / "t", data_version=3)
+            tloaded, _ = load_model(tmp_path / "t", tmodel.params())
+            assert np.isfinite(tmodel.model_.dof_).all()
+            np.testing.assert_array_equal(tloaded.model_.dof_, tmodel.model_.dof_)
+            assert (tloaded.predict(train) == tmodel.predict(train)).all()
+            arrays, meta = tmodel.to_state()
+            del arrays["gmm_dof"]
+            old = SegmentModel.from_state(tmodel.params(), arrays, meta)
+            assert np.isinf(old.model_.dof_).all() and (old.predict(train) >= 0).all()
     arrays = next((tmp_path / "gmm" / "segments").glob("*/arrays.npz"))
     arrays.write_bytes(arrays.read_bytes()[:-10] + b"0123456789")
     with pytest.raises(registry.ModelMismatchError):
@@ -366,3 +382,16 @@ def test_blank_fields_do_not_move_clearly_placed_customers():
     blanked["sessions_90d"] = None  # one field unknown for everyone
     before, after = model.predict(full), model.predict(blanked)
     assert (before == after).mean() >= 0.9  # the other fields still place nearly all of them
+
+
+def test_saving_on_every_refresh_keeps_only_the_newest_models(tmp_path):
+    from core import registry
+    from core.segments import load_model, save_model
+    from core.segments.store import KEEP_MODELS, STEM
+
+    train, _ = _rfm_groups(300, seed=3)
+    model = SegmentModel(method="kmeans", random_state=0).fit(train)
+    ids = [save_model(model, tmp_path, data_version=v)["id"] for v in range(KEEP_MODELS + 3)]
+    kept = [p["id"] for p in registry.list_artifacts(tmp_path, STEM)]
+    assert sorted(kept) == sorted(ids[-KEEP_MODELS:]) and len(list((tmp_path / STEM).iterdir())) == KEEP_MODELS + 1  # + CURRENT
+    assert load_model(tmp_path, model.params())[1]["id"] == ids[-1]
