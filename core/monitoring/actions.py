@@ -104,6 +104,8 @@ def reallocate(sit: Situation, freed: float, exclude: str) -> tuple[list[dict[st
     def gain(X: np.ndarray) -> np.ndarray:
         return f(X + base) - f(np.zeros_like(X) + base)
 
+    # items sharing an audience share its saturation: the optimiser must see the gain as joint
+    gain.joint, gain.groups = getattr(f, "joint", False), getattr(f, "groups", np.zeros(len(keys)))
     cap = np.maximum(t["daily_budget"].to_numpy(float), 1.0)
     x = allocate(gain, t["platform"].astype(str).tolist(), Constraints(budget=freed, item_cap=cap), steps=100)
     extra = float(gain(x[None, :])[0].sum())
