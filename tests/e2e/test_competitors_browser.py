@@ -56,6 +56,8 @@ def test_crawl_compare_and_see_changes(app, sites, browser):
     crawl(page, acme)
     assert acme.hits["/robots.txt"] >= 1 and acme.hits["/private/plans.html"] == 0
     page.get_by_role("tab", name="Prices").click()
+    # a Plotly chart in a tab draws once the tab shows: wait for it rather than count at once
+    page.locator("[data-testid='stPlotlyChart']").first.wait_for(timeout=30_000)
     assert page.locator("[data-testid='stPlotlyChart']").count() >= 1
 
     page.get_by_role("tab", name="Changes").click()
