@@ -156,9 +156,3 @@ def _validated_customers(records: list[dict[str, Any]]):
         return scratch.customers()
     finally:
         scratch.close()
-
-
-def _safe_name(filename: str) -> str:
-    from core.worker.inbox import safe_name
-
-    return safe_name(filename)
