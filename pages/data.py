@@ -19,11 +19,6 @@ from pages import _shared
 MAP_FIELDS = [f for f in PARSERS if f not in mapping.CONSTANT_FIELDS] + ["platform"]
 
 
-def _client() -> str | None:
-    """The client chosen in the sidebar (once clients exist), else the default one."""
-    return getattr(_shared, "client", lambda: None)()
-
-
 st.title("Data")
 st.caption("Load your team's history as JSON (campaigns, posts, comments, customers) or the ad platforms' own "
            "exports, recognised by their content (see docs/data-format.md). Re-loading a file replaces its rows; "
@@ -53,7 +48,7 @@ if can_upload:
     inbox = share.worker_inbox(_shared.workspace())
     if submitted and files and inbox is not None:
         # The monitor worker owns the file: a write here would land in its read-only snapshot and be lost.
-        queued = [inbox_.queue(inbox, u.name, u.getvalue(), account=_client()).name for u in files]
+        queued = [inbox_.queue(inbox, u.name, u.getvalue(), account=_shared.client()).name for u in files]
         st.session_state["data.queued"] = queued
         st.rerun()
     elif submitted and files:
@@ -65,7 +60,7 @@ if can_upload:
                 paths.append(Path(tmp) / Path(upload.name).name)
                 paths[-1].write_bytes(upload.getvalue())
             # One call for all files: the files of one export (ad sets and insights) complete each other.
-            total = ingest_paths(wh, paths, names=[u.name for u in files], account_id=_client(), skip_bad=skip_bad,
+            total = ingest_paths(wh, paths, names=[u.name for u in files], account_id=_shared.client(), skip_bad=skip_bad,
                                  table=None if table.startswith("guess") else table, errors=problems,
                                  progress=lambda i, n, name: progress.progress(i / n, text=f"Loading {name} ({i + 1} "
                                                                                           f"of {n})…"))
@@ -101,7 +96,7 @@ if can_upload:
                                        constants={f: v.strip() for f, v in fixed.items() if v.strip()},
                                        header_line=det.header_line, delimiter=det.delimiter, encoding=det.encoding)
                 mapping.save(wh, det.headers, kept)
-                report = ingest_paths(wh, [map_path], names=[map_name], account_id=_client())
+                report = ingest_paths(wh, [map_path], names=[map_name], account_id=_shared.client())
                 st.session_state["data.last_report"] = (report.to_dict(), [])
                 st.session_state.pop("data.unmapped")
                 st.rerun()
