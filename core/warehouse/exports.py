@@ -893,6 +893,23 @@ def line_items(db: "Connection", account_id: str) -> "Any":
             WHERE m.account_id = $account ORDER BY m.campaign_id""", {"account": account_id}).df()
 
 
+def shared_budgets(db: "Connection", account_id: str) -> dict[str, str]:
+    """Each export-made line item that shares its budget with others: campaign_id -> the budget's key.
+
+    A Meta ad set delivering on Facebook and Instagram is one line item per platform
+    (``export_campaign_ids.shared_budget``); the key (``source:line_item_id``) is the ad set's,
+    the same for its line items. A workspace with no export holds none.
+    """
+    with db.cursor() as cur:
+        if not _exec(cur, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'export_campaign_ids' "
+                          "AND NOT temporary").fetchone()[0]:
+            return {}
+        rows = _exec(cur, "SELECT campaign_id, source || ':' || line_item_id FROM export_campaign_ids "
+                          "WHERE account_id = $account AND shared_budget ORDER BY campaign_id",
+                     {"account": account_id}).fetchall()
+    return {str(c): str(k) for c, k in rows}
+
+
 def peek_csv(path: Path, *, header_line: int, delimiter: str, encoding: str, rows: int = 20) -> "Any":
     """The first rows of a CSV as text (the mapping step's preview)."""
     con = duckdb.connect(":memory:")

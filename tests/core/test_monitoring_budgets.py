@@ -141,10 +141,14 @@ def test_meta_moving_spend_between_placements_is_no_overspend(history):
     shift = (f["campaign_id"] == cid) & f["date"].between(end - pd.Timedelta(days=24), end - pd.Timedelta(days=21))
     share[shift] = 0.7
     split = _split_over_placements(f, cid, share)
-    assert len(_delivery(Monitor().fit(split).predict(since))) == 0
+    shared = {f"{cid}-facebook": f"meta:{cid}", f"{cid}-instagram": f"meta:{cid}"}  # as wh.shared_budgets() says
+    assert len(_delivery(Monitor().fit(split, shared).predict(since))) == 0
+    # without the warehouse's record the two line items are judged alone: Instagram's shift is a burst
+    assert f"{cid}-instagram" in set(_delivery(Monitor().fit(split).predict(since))["campaign_id"])
     # the same ad set overspending as a whole (2x for those days) is still caught on its line items
     f.loc[shift, "spend"] *= 2.0
-    over = _delivery(Monitor().fit(_split_over_placements(f, cid, pd.Series(0.3, index=f.index))).predict(since))
+    over = _delivery(Monitor().fit(_split_over_placements(f, cid, pd.Series(0.3, index=f.index)), shared)
+                     .predict(since))
     assert set(over["kind"]) == {"overspend"} and set(over["campaign_id"]) == {f"{cid}-facebook", f"{cid}-instagram"}
 
 

@@ -36,12 +36,13 @@ def monitoring_train(wh: Warehouse, settings: Settings) -> TrainResult:
     if truth.empty:
         raise NotEnoughDataError("No campaign is large enough to carry an injected incident: too little data.")
     country = settings.country or None
-    model = mon.Monitor(country=country).fit(injected)
+    shared = wh.shared_budgets()
+    model = mon.Monitor(country=country).fit(injected, shared)
     alerts = model.predict(since=start)
     ev = mon.evaluate(alerts, truth, since=start)
     p, r = ev["precision"], ev["recall"]
     f1 = 2 * p * r / (p + r) if np.isfinite(p) and np.isfinite(r) and p + r > 0 else 0.0
-    clean = mon.Monitor(country=country).fit(campaigns)
+    clean = mon.Monitor(country=country).fit(campaigns, shared)
     days = max(int(clean.grid_.present[:, -HOLDOUT_DAYS:].sum()), 1)
     clean_alerts = clean.predict(since=start)
     kinds = clean.alerts_["kind"].value_counts().to_dict() if len(clean.alerts_) else {}
