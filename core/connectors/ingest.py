@@ -198,6 +198,22 @@ def csv_plan(wh: Any, name: str, det: Detected) -> csv_exports.Plan:
     return kept.plan(det.headers)
 
 
+def needs_mapping(wh: Any, path: str | Path, name: str) -> BadInputError | None:
+    """The refusal a load of ``path`` into ``wh`` would give for want of a column mapping, else None.
+
+    That is a CSV of no known layout whose shape has no mapping kept in ``wh``. The Data page
+    asks before it queues uploads for the monitor worker, which cannot ask the user for one.
+    A file that cannot be read at all is not this question: it is refused where it loads.
+    """
+    try:
+        det = detect(Path(path), name)
+        if det.kind == "csv":
+            csv_plan(wh, name, det)
+    except BadInputError as exc:
+        return exc if exc.title == "Unknown CSV" else None
+    return None
+
+
 def _ingest_contract(wh: Any, path: Path, name: str, *, table: str | None, skip_bad: bool,
                      account_id: str | None) -> Any:
     # A chosen client replaces the file's account_id; without one each row keeps its own.

@@ -173,6 +173,25 @@ def test_a_mapped_csv_shape_loads_and_the_mapping_is_kept_for_the_next_file(wh, 
     assert ("tiktok", "2026-12-01") in totals(wh)
 
 
+def test_needs_mapping_says_which_files_a_load_would_refuse_for_want_of_a_mapping(wh, tmp_path):
+    from core.connectors.ingest import needs_mapping
+
+    tiktok = F / "tiktok_unknown.csv"
+    err = needs_mapping(wh, tiktok, "tiktok.csv")
+    assert err is not None and err.title == "Unknown CSV" and str(err).startswith("tiktok.csv")
+    for known in ("google_ads_report.csv", "meta_insights_page1.json", "linkedin_contract.ndjson"):
+        assert needs_mapping(wh, F / known, known) is None
+    garbage = tmp_path / "x.json"
+    garbage.write_text("not json at all")
+    assert needs_mapping(wh, garbage, "x.json") is None           # refused where it loads, for its own reason
+    headers = ["Date", "Ad group ID", "Ad group name", "Cost", "Impressions", "Clicks (destination)", "Conversions"]
+    mapping.save(wh, headers, mapping.Mapping(columns={"date": "Date", "campaign_id": "Ad group ID", "spend": "Cost",
+                                                       "impressions": "Impressions", "clicks": "Clicks (destination)"},
+                                              constants={"platform": "tiktok"}))
+    assert needs_mapping(wh, tiktok, "tiktok.csv") is None
+    assert needs_mapping(wh.for_account("other"), tiktok, "tiktok.csv") is not None   # a mapping is one client's
+
+
 def test_shared_budgets_name_the_line_items_of_an_ad_set_split_over_placements(wh):
     assert wh.shared_budgets() == {}                          # a new workspace: no export, nothing shared
     row = {"date": "2026-11-01", "campaign_name": "X", "objective": "leads", "ad_type": "image",
