@@ -168,7 +168,7 @@ if can_upload:
         st.markdown("**Real public data** mapped into the format (their licences do not let us ship them: "
                     "upload Kaggle's *Sales Conversion Optimization* `KAG_conversion_data.csv`, or use the copies "
                     "in `../shared/datasets` when they are beside the project).")
-        datasets = importers.shared_datasets(_shared.settings().root)
+        datasets = _shared.settings().datasets_dir
         choices = importers.available_examples(datasets)
         kag = st.file_uploader("KAG_conversion_data.csv", type=["csv"], key="data.kag_csv")
         example = st.selectbox("Example", ["upload above"] + choices, key="data.example",

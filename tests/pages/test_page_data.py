@@ -1,5 +1,7 @@
 """Data page: counts, ingest history, reset behind a confirmation."""
 
+from pathlib import Path
+
 from core.warehouse import Warehouse
 from tests.pages.conftest import error_texts, open_page
 
@@ -38,6 +40,29 @@ def test_public_example_imports_from_shared_datasets(db_path, shared_datasets):
     wh = Warehouse.open(db_path)
     try:
         assert wh.counts()["campaigns"] > 50
+    finally:
+        wh.close()
+
+
+def test_public_examples_come_from_the_configured_datasets_folder(db_path, tmp_path, monkeypatch):
+    """One setting names the data sets folder (WORKBENCH_DATASETS): the examples are looked up there."""
+    import shutil
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "importers"
+    ab = tmp_path / "sets" / "ab-campaign-control-test"
+    ab.mkdir(parents=True)
+    for name in ("control_group.csv", "test_group.csv"):
+        shutil.copy(fixtures / name, ab / name)
+    monkeypatch.setenv("WORKBENCH_DATASETS", str(tmp_path / "sets"))
+    at = open_page("data")
+    options = at.selectbox(key="data.example").options                     # shown by their labels
+    assert len(options) == 2 and options[1].startswith("A/B test")
+    at.selectbox(key="data.example").set_value("ab-control-test").run()
+    at.button(key="data.load_example").click().run()
+    assert not at.exception and not error_texts(at)
+    wh = Warehouse.open(db_path)
+    try:
+        assert wh.counts()["campaigns"] > 0
     finally:
         wh.close()
 
