@@ -8,8 +8,9 @@ import pandas as pd
 
 from core.config import Settings
 from core.errors import NotEnoughDataError
-from core.lifecycle.builtin.common import HOLDOUT_DAYS, _campaigns, _day, _ratio, _window
+from core.lifecycle.builtin.common import HOLDOUT_DAYS, _campaigns, _day, _window
 from core.lifecycle.catalog import Family, TrainResult, register
+from core.overview import safe_ratio
 from core.warehouse import Warehouse
 
 
@@ -18,9 +19,9 @@ def monitoring_features(wh: Warehouse) -> tuple[pd.DataFrame, str | None]:
     c = wh.campaigns()
     if not len(c):
         return pd.DataFrame(), None
-    return pd.DataFrame({"date": c["date"], "budget_use": _ratio(c["spend"], c["daily_budget"]),
-                         "ctr": _ratio(c["clicks"], c["impressions"]),
-                         "leads_per_click": _ratio(c["leads"], c["clicks"])}), "date"
+    return pd.DataFrame({"date": c["date"], "budget_use": safe_ratio(c["spend"], c["daily_budget"]),
+                         "ctr": safe_ratio(c["clicks"], c["impressions"]),
+                         "leads_per_click": safe_ratio(c["leads"], c["clicks"])}), "date"
 
 
 def monitoring_train(wh: Warehouse, settings: Settings) -> TrainResult:
