@@ -158,9 +158,13 @@ if can_upload:
                     "data/sample/README.md).")
         if st.button("Load the sample workspace", key="data.load_sample", icon=":material/dataset:"):
             with st.spinner("Loading the sample workspace…"), _shared.error_box():
-                report = wh.ingest(_shared.settings().sample_dir / "workspace.json.gz")
+                sample = _shared.settings().sample_dir / "workspace.json.gz"
+                if inbox is not None:  # the worker's: its rows through the inbox, the rivals' state as requests
+                    st.session_state["data.queued"] = [inbox_.queue(inbox, sample.name, sample.read_bytes(),
+                                                                    account=_shared.client()).name]
+                else:
+                    st.session_state["data.last_report"] = (wh.ingest(sample).to_dict(), [])
                 competitors.load_snapshots(wh)  # the sample's rivals, crawled from local snapshots
-                st.session_state["data.last_report"] = (report.to_dict(), [])
                 st.rerun()
     with right:
         from core import importers
@@ -180,8 +184,13 @@ if can_upload:
                     records, name = importers.import_fb_ad_conversion(kag), kag.name
                 else:
                     records, name = importers.load_example(example, datasets)["campaigns"], f"{example} example"
-                report = wh.ingest_records("campaigns", records, name=name)
-                st.session_state["data.last_report"] = (report.to_dict(), [])
+                if inbox is not None:  # the worker's: the mapped records go to its inbox as a contract file
+                    data = json.dumps({"campaigns": records}).encode()
+                    st.session_state["data.queued"] = [inbox_.queue(inbox, f"{Path(name).stem}.json", data,
+                                                                    account=_shared.client()).name]
+                else:
+                    report = wh.ingest_records("campaigns", records, name=name)
+                    st.session_state["data.last_report"] = (report.to_dict(), [])
                 st.rerun()
 
 st.subheader("Ingest history")
