@@ -35,6 +35,8 @@ from core.errors import BadInputError
 from core.warehouse import clients
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from core.warehouse.connection import Connection
 
 Cursor = duckdb.DuckDBPyConnection
@@ -109,7 +111,9 @@ def setup(cur: Cursor) -> None:
         _exec(cur, ddl)
 
 
-def _log(cur: Cursor, name: str, digest: str, loaded: int, replaced: int, account_id: str) -> None:
+def _log(cur: Cursor, name: str, digest: "str | Future[str]", loaded: int, replaced: int, account_id: str) -> None:
+    # The digest may still be computing beside the read (core.connectors.ingest): wait for it only now.
+    digest = digest if isinstance(digest, str) else digest.result()
     _exec(cur,
         "INSERT INTO ingest_log SELECT coalesce(max(ingest_id), 0) + 1, $f, $h, now(), 'campaigns', $l, $r, 0, $a "
         "FROM ingest_log", {"f": name, "h": digest, "l": loaded, "r": replaced, "a": account_id})
@@ -140,7 +144,7 @@ def _map_params(param: str, pairs: list[tuple[str, str]]) -> dict[str, list[str]
 # ----------------------------------------------------------------- the transaction
 
 
-def load(db: "Connection", name: str, digest: str, stage, finish=None, *,
+def load(db: "Connection", name: str, digest: "str | Future[str]", stage, finish=None, *,
          account_id: str = schema.DEFAULT_ACCOUNT) -> ExportResult:
     """Run ``stage(cur) -> ExportResult`` and the merge in one transaction; roll back on any error.
 
