@@ -44,6 +44,10 @@ from core.segments.features import FeatureTransform, usable_features  # noqa: E4
 from core.segments.selection import silhouette_curve  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 from tests.core._segments_synth import GENERATORS, TUNED_ON  # noqa: E402
+from tests.core._segments_synth_hurdle import hurdle_base  # noqa: E402
+
+#: hurdle: the latent class work's own held-out base (tests/core/_segments_synth_hurdle.py).
+GENERATORS = {**GENERATORS, "hurdle": hurdle_base}
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 
@@ -218,7 +222,7 @@ def main() -> None:
     ap.add_argument("--speed", action="store_true")
     ap.add_argument("--choices", action="store_true", help="compare transforms and k rules on the tuning bases")
     ap.add_argument("--customers", type=int, default=100_000)
-    ap.add_argument("--method", default="gmm", choices=("gmm", "kmeans", "dbscan"))
+    ap.add_argument("--method", default="gmm", choices=("gmm", "kmeans", "dbscan", "lca"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1, help="SegmentModel(n_threads=...); 0 = library default")
     ap.add_argument("--n", type=int, default=3000, help="customers per generated base (--quality)")

@@ -27,12 +27,12 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
 from core.errors import BadInputError, NotEnoughDataError
-from core.segments import selection
+from core.segments import latent_class, selection
 from core.segments.features import FeatureTransform, customer_features, usable_features
 from core.segments.naming import NOISE, name_segments, profile_segments, segment_table
 from core.segments.tmixture import StudentMixture
 
-METHODS = ("gmm", "kmeans", "dbscan")
+METHODS = ("gmm", "kmeans", "dbscan", "lca")
 DEFAULT_METHOD = "gmm"
 MIN_CUSTOMERS = 10
 SAMPLE_FOR_FIT = 20000
@@ -70,9 +70,11 @@ class SegmentModel(ClusterMixin, BaseEstimator):
     k : int or "auto"
         Number of segments; ``"auto"`` picks it by the BIC of Gaussian mixtures
         (:data:`core.segments.selection.MIXTURE`) on the transformed features (for the mixture and for k-means). HDBSCAN finds its own number.
-    method : {"gmm", "kmeans", "dbscan"}
+    method : {"gmm", "kmeans", "dbscan", "lca"}
         The mixture (default) allows segments of different shapes and spreads, which
-        customer groups have; k-means assumes round ones of one size.
+        customer groups have; k-means assumes round ones of one size; "lca" is the latent
+        class model of :mod:`core.segments.latent_class` (each field its own kind of
+        distribution within a segment, k by its own BIC).
     k_range : tuple of int
         The smallest and largest k tried when ``k="auto"``.
     stability_repeats : int
@@ -150,6 +152,9 @@ class SegmentModel(ClusterMixin, BaseEstimator):
             raise NotEnoughDataError("Every customer looks the same (no feature varies): nothing to segment.")
         self.transform_ = FeatureTransform().fit(feats[self.columns_])
         X = self.transform_.transform(feats[self.columns_])
+        if self.method == "lca":
+            self.kinds_ = latent_class.feature_kinds(feats, self.columns_)
+            return self._fit_lca(feats, X, n)
         k = self._choose_k(X, n)
         # The mixture labels each customer on the fields they have (blanks marginalised out).
         X_label = self.transform_.transform(feats[self.columns_], impute=False) if self.method == "gmm" else X
@@ -160,6 +165,39 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         self.n_features_in_ = len(self.columns_)
         self.silhouette_ = selection.silhouette(X, self.labels_, random_state=self.random_state)
         self.stability_ = self._stability(X, raw, k)
+        self.profiles_ = profile_segments(feats, self.labels_)
+        self.names_ = name_segments(self.profiles_)
+        self.n_seen_, self.n_updates_ = n, 0
+        return self
+
+    def _fit_lca(self, feats: pd.DataFrame, X: np.ndarray, n: int) -> "SegmentModel":
+        """The latent class path: it reads the raw fields (``X``, the transformed ones, only
+        serves the silhouette and the map)."""
+        R = latent_class.model_matrix(feats, self.columns_)
+        rs = self.random_state
+        Rs = R[selection.sample_index(len(R), SAMPLE_FOR_FIT, np.random.default_rng(rs))]
+        self.curve_ = pd.DataFrame(columns=["k", "score", "metric"])
+        self.merged_ = False
+        if self.k == "auto":
+            lo, hi = self.k_range
+            ks = range(max(2, lo), max(2, min(hi, n // 5)) + 1)
+            Rsel = Rs[selection.sample_index(len(Rs), selection.SAMPLE_FOR_SELECTION, np.random.default_rng(rs))]
+            curve = latent_class.criterion_curve(Rsel, self.kinds_, ks, random_state=rs)
+            self.curve_ = pd.DataFrame(curve)[["k", "score", "metric"]]
+            k = selection.best_k(self.curve_)
+            self.merged_ = latent_class.MERGE
+        else:
+            k = int(self.k)
+        self.model_ = latent_class.LatentClassMixture(k, kinds=self.kinds_, random_state=rs).fit(Rs)
+        self.component_map_ = (selection.merge_components(self.model_.predict_proba(Rs))
+                               if self.merged_ and k > 1 else np.arange(k))
+        raw = self._raw_predict(R)
+        self._set_order(raw)
+        self.labels_ = self._map(raw)
+        self.k_ = int(len(set(self.labels_.tolist()) - {NOISE}))
+        self.n_features_in_ = len(self.columns_)
+        self.silhouette_ = selection.silhouette(X, self.labels_, random_state=rs)
+        self.stability_ = self._stability(R, raw, k)
         self.profiles_ = profile_segments(feats, self.labels_)
         self.names_ = name_segments(self.profiles_)
         self.n_seen_, self.n_updates_ = n, 0
@@ -199,6 +237,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         return self._raw_predict(X if X_label is None else X_label)
 
     def _raw_predict(self, X: np.ndarray) -> np.ndarray:
+        if self.method == "lca":
+            return _merged_argmax(self.model_.predict_proba(X), self.component_map_)
         if self.method == "gmm":
             return selection.mixture_labels(self.model_, self.component_map_, X)
         if self.method == "kmeans":
@@ -211,6 +251,11 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         k = k or self.k_
 
         def refit(X_train: np.ndarray, X_eval: np.ndarray, seed: int) -> np.ndarray:
+            if self.method == "lca":
+                lc = latent_class.LatentClassMixture(k, kinds=self.kinds_, n_init=1, random_state=seed).fit(X_train)
+                cmap = (selection.merge_components(lc.predict_proba(X_train)) if self.merged_ and k > 1
+                        else np.arange(k))
+                return _merged_argmax(lc.predict_proba(X_eval), cmap)
             if self.method == "gmm":
                 gm, cmap = selection.mixture_segments(X_train, k, merge=self.merged_, random_state=seed, restarts=1)
                 return selection.mixture_labels(gm, cmap, X_eval)
@@ -275,11 +320,21 @@ class SegmentModel(ClusterMixin, BaseEstimator):
     def _predict_X(self, X: np.ndarray) -> np.ndarray:
         return self._map(self._raw_predict(X))
 
+    def _model_input(self, customers: pd.DataFrame) -> np.ndarray:
+        """What the method's model reads: raw fields (lca), or the transformed ones (blanks kept for gmm)."""
+        if self.method == "lca":
+            feats = customer_features(customers, as_of=self.as_of_)
+            missing = [c for c in self.columns_ if c not in feats]
+            if missing:
+                raise BadInputError(f"customers lack the fields the segments were built on: {', '.join(missing)}.")
+            return latent_class.model_matrix(feats, self.columns_)
+        return self.transform(customers, impute=self.method != "gmm")
+
     def predict(self, customers: pd.DataFrame) -> np.ndarray:
         """Assign customers to the existing segments (no refit)."""
         check_is_fitted(self, "transform_")
         with self._threads():
-            return self._predict_X(self.transform(customers, impute=self.method != "gmm"))
+            return self._predict_X(self._model_input(customers))
 
     def partial_fit(self, customers: pd.DataFrame) -> "SegmentModel":
         """Learn from newly arrived customers without reclustering everything.
@@ -307,7 +362,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         """A 2-D PCA map of customers (a sample of at most ``max_points``), with their segment."""
         check_is_fitted(self, "transform_")
         X = self.transform(customers)
-        labels = self._predict_X(X) if labels is None else np.asarray(labels)
+        labels = (self._predict_X(X if self.method != "lca" else self._model_input(customers)) if labels is None
+                  else np.asarray(labels))
         idx = selection.sample_index(len(X), max_points, np.random.default_rng(self.random_state))
         dims = min(2, X.shape[1])
         pcs = PCA(n_components=dims, random_state=self.random_state).fit_transform(X[idx])
@@ -328,6 +384,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
                           gmm_covariances=self.model_.covariances_,
                           gmm_precisions_cholesky=self.model_.precisions_cholesky_, gmm_map=self.component_map_,
                           gmm_dof=getattr(self.model_, "dof_", np.full(len(self.model_.weights_), np.inf)))
+        elif self.method == "lca":
+            arrays.update(self.model_.to_arrays(), lca_map=self.component_map_)
         elif self.method == "kmeans":
             arrays.update(km_centres=self.model_.cluster_centers_, km_counts=self.model_.counts_)
         else:
@@ -335,7 +393,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         names = {str(k): v for k, v in self.names_.items()}
         meta = {"columns": self.columns_, "as_of": None if self.as_of_ is None else str(self.as_of_), "k": self.k_,
                 "names": names, "silhouette": self.silhouette_, "stability": self.stability_,
-                "noise_radius": getattr(self, "noise_radius_", None), "n_seen": self.n_seen_,
+                "noise_radius": getattr(self, "noise_radius_", None), "kinds": list(getattr(self, "kinds_", [])),
+                "n_seen": self.n_seen_,
                 "n_updates": self.n_updates_, "curve": self.curve_.to_dict(orient="records"),
                 "profiles": self.profiles_.to_dict(orient="records")}
         return arrays, meta
@@ -366,11 +425,22 @@ class SegmentModel(ClusterMixin, BaseEstimator):
             gm.precisions_cholesky_, gm.dof_ = arrays["gmm_precisions_cholesky"], np.asarray(dof, dtype=float)
             gm.converged_, gm.n_features_in_ = True, gm.means_.shape[1]
             self.model_, self.component_map_ = gm, arrays["gmm_map"].astype(int)
+        elif self.method == "lca":
+            self.kinds_ = tuple(meta["kinds"])
+            self.model_ = latent_class.LatentClassMixture.from_arrays(self.kinds_, arrays)
+            self.component_map_ = arrays["lca_map"].astype(int)
         elif self.method == "kmeans":
             self.model_ = OnlineKMeans(arrays["km_centres"], arrays["km_counts"])
         else:
             self._set_neighbours(arrays["nn_points"], arrays["nn_labels"])
             self.noise_radius_ = float(meta["noise_radius"])
+
+
+def _merged_argmax(proba: np.ndarray, cmap: np.ndarray) -> np.ndarray:
+    """The segment holding most of each customer's probability once components are merged (cmap)."""
+    onehot = np.zeros((len(cmap), int(cmap.max()) + 1))
+    onehot[np.arange(len(cmap)), cmap] = 1.0
+    return (proba @ onehot).argmax(axis=1)
 
 
 def _num(v: Any) -> float:
