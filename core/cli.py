@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("segment", help="customer segments")
     _common(p)
     p.add_argument("--k", default="auto")
-    p.add_argument("--method", choices=("gmm", "kmeans", "dbscan"), default="gmm")
+    p.add_argument("--method", choices=("gmm", "kmeans", "dbscan", "lca"), default="gmm")
 
     p = sub.add_parser("clv", help="customer lifetime value (BG/NBD + Gamma-Gamma)")
     _common(p)
@@ -270,7 +270,7 @@ def _lake_and_batch(sub) -> None:
     p.add_argument("--master", metavar="URL", help="Spark master (default local[*]); e.g. spark://host:7077")
     p.add_argument("--since", help="monitor: YYYY-MM-DD (default: each client's last 7 days)")
     p.add_argument("--k", default="auto", help="segment: N or auto")
-    p.add_argument("--method", choices=("gmm", "kmeans", "dbscan"), default="gmm")  # as `segment`
+    p.add_argument("--method", choices=("gmm", "kmeans", "dbscan", "lca"), default="gmm")  # as `segment`
     p.add_argument("--objective", default="more leads", help="recommend: the brief for every client")
     p.add_argument("--budget", type=float, help="recommend: default each client's last-30-day daily spend")
     p.add_argument("--period", choices=("day", "week", "month", "quarter"))

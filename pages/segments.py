@@ -25,7 +25,8 @@ wh = _shared.warehouse()
 with st.form("segments.form"):
     c1, c2, c3 = st.columns(3)
     method = c1.selectbox("Method", segments.METHODS, key="segments.method",
-                          format_func={"kmeans": "k-means", "gmm": "Gaussian mixture model", "dbscan": "HDBSCAN"}.get)
+                          format_func={"kmeans": "k-means", "gmm": "Gaussian mixture model", "dbscan": "HDBSCAN",
+                                       "lca": "Latent class model"}.get)
     auto = c2.toggle("Choose k automatically", value=True, key="segments.auto",
                      help="By the BIC of Gaussian mixtures, merging components that overlap. HDBSCAN finds its own.")
     k_hand = c3.number_input("k (when set by hand)", min_value=2, max_value=12, value=4, key="segments.k")

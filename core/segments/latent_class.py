@@ -292,9 +292,20 @@ def feature_kinds(features, columns: list[str]) -> tuple[str, ...]:
     return tuple(kinds)
 
 
+#: Fields re-expressed so that, within a segment, they depend less on each other (the model
+#: assumes they do not): "spend_per_order" models total spend / orders instead of total spend,
+#: "active_days" models tenure - recency (first to last purchase) instead of tenure.
+DERIVED: tuple[str, ...] = ()
+
+
 def model_matrix(features, columns: list[str]) -> np.ndarray:
-    """The raw feature columns the latent class model reads (blanks NaN)."""
-    return features.reindex(columns=columns).to_numpy(dtype=float)
+    """The raw feature columns the latent class model reads (blanks NaN), :data:`DERIVED` applied."""
+    f = features.reindex(columns=columns).astype(float)
+    if "spend_per_order" in DERIVED and {"monetary", "frequency"} <= set(columns):
+        f["monetary"] = f["monetary"] / f["frequency"].where(f["frequency"] > 0)
+    if "active_days" in DERIVED and {"tenure_days", "recency_days"} <= set(columns):
+        f["tenure_days"] = (f["tenure_days"] - f["recency_days"]).clip(lower=0)
+    return f.to_numpy(dtype=float)
 
 
 def criterion_curve(X: np.ndarray, kinds: tuple[str, ...], ks, *, random_state: int = 0) -> list[dict]:

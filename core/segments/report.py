@@ -52,7 +52,7 @@ def result_payload(model: SegmentModel, customers: pd.DataFrame, labels: np.ndar
 
 
 def run_segment(args: Any, ctx: Any) -> dict[str, Any]:
-    """``python -m core segment --data PATH [--k N|auto] [--method gmm|kmeans|dbscan]``."""
+    """``python -m core segment --data PATH [--k N|auto] [--method gmm|kmeans|dbscan|lca]``."""
     k: int | str = str(getattr(args, "k", "auto") or "auto").strip().lower()
     if k != "auto":
         try:
