@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import solve_triangular
 from scipy.special import gammaln, logsumexp, polygamma, psi
 from sklearn.cluster import KMeans
 
@@ -102,13 +103,18 @@ def _nb_size_newton(y: np.ndarray, w: np.ndarray, mean: np.ndarray, size: np.nda
 
 
 class LatentClassMixture:
-    """A mixture of independent per-field distributions (see the module doc).
+    """A mixture of independent per-field distributions (see the module doc), optionally with one
+    block of fields modelled jointly.
 
     Parameters
     ----------
     n_components : int
     kinds : tuple of {"count", "positive", "normal"}
         One kind per column of the data.
+    block : tuple of int
+        Columns (positive or normal kinds) modelled together as one full-covariance Gaussian on
+        their modelled scale, so that fields that move together within a segment (spend and
+        tenure, say) are not read as evidence for more segments. Empty: every field independent.
     n_init : int
         EM starts (k-means on the standardised fields, different seeds).
     max_iter, tol : int, float
@@ -120,15 +126,18 @@ class LatentClassMixture:
     weights_ : ndarray (K,)
     loc_, scale_ : ndarray (K, F)
         Per component and field: the mean and size (count) or mean and sd (positive, normal,
-        on the modelled scale).
+        on the modelled scale); for block columns, the block's means and standard deviations.
+    block_mean_, block_cov_ : ndarray (K, B), (K, B, B)
+        The block's Gaussian per component (B = len(block); empty arrays without a block).
     offsets_ : ndarray (F,)
         What is subtracted from a count before it is modelled (1 for counts that never go below 1).
     """
 
-    def __init__(self, n_components: int, *, kinds: tuple[str, ...], n_init: int = N_INIT, max_iter: int = 150,
-                 tol: float = 1e-4, random_state: int = 0) -> None:
+    def __init__(self, n_components: int, *, kinds: tuple[str, ...], block: tuple[int, ...] = (),
+                 n_init: int = N_INIT, max_iter: int = 150, tol: float = 1e-4, random_state: int = 0) -> None:
         self.n_components = n_components
         self.kinds = tuple(kinds)
+        self.block = tuple(block)
         self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
@@ -139,6 +148,8 @@ class LatentClassMixture:
         X = np.asarray(X, dtype=float)
         if X.shape[1] != len(self.kinds) or any(k not in KINDS for k in self.kinds):
             raise ValueError(f"kinds must name one of {KINDS} per column")
+        if any(self.kinds[j] == "count" for j in self.block):
+            raise ValueError("block columns must be positive or normal kinds")
         self.offsets_ = np.array([float(max(0.0, np.floor(np.nanmin(X[:, j]))) if kind == "count" else 0.0)
                                   for j, kind in enumerate(self.kinds)])
         self.offsets_ = np.minimum(self.offsets_, 1.0)  # only "never below one" counts (orders) shift
@@ -147,6 +158,7 @@ class LatentClassMixture:
         Y0 = np.where(obs, Y, 0.0)
         spread = np.nanstd(Y, axis=0)
         self._sd_floor = np.where(spread > 0, spread, 1.0) * SD_FLOOR
+        self.block_ = np.array(self.block, dtype=int)
         self._groups = _count_groups(Y0, obs, self.kinds)
         best = None
         for start in range(self.n_init):
@@ -154,7 +166,9 @@ class LatentClassMixture:
             state = self._em(Y0, obs, resp)
             if best is None or state[0] > best[0]:
                 best = state
-        self.loglik_, self.weights_, self.loc_, self.scale_, self.n_iter_ = best
+        self.loglik_, p, self.n_iter_ = best
+        self.weights_, self.loc_, self.scale_ = p["weights"], p["loc"], p["scale"]
+        self.block_mean_, self.block_cov_ = p["bmean"], p["bcov"]
         self.n_features_in_, self.n_fit_ = X.shape[1], len(X)
         del self._groups
         return self
@@ -170,32 +184,34 @@ class LatentClassMixture:
 
     def _em(self, Y0: np.ndarray, obs: np.ndarray, resp: np.ndarray):
         k, f = self.n_components, Y0.shape[1]
-        loc, scale = np.zeros((k, f)), np.ones((k, f))
+        scale = np.ones((k, f))
         scale[:, [j for j, kind in enumerate(self.kinds) if kind == "count"]] = 5.0
+        p = {"scale": scale, "bmean": None, "bcov": None}
         previous, ll, it = -np.inf, -np.inf, 0
         for it in range(1, self.max_iter + 1):
-            weights, loc, scale = self._m_step(Y0, obs, resp, scale)
-            logp = self._log_joint(Y0, obs, weights, loc, scale, self._groups)
+            p = self._m_step(Y0, obs, resp, p)
+            logp = self._log_joint(Y0, obs, p, self._groups)
             total = logsumexp(logp, axis=1)
             resp = np.exp(logp - total[:, None])
             ll = float(total.sum())
             if abs(ll - previous) / len(Y0) < self.tol:
                 break
             previous = ll
-        return ll, weights, loc, scale, it
+        return ll, p, it
 
-    def _m_step(self, Y0: np.ndarray, obs: np.ndarray, resp: np.ndarray, size: np.ndarray):
+    def _m_step(self, Y0: np.ndarray, obs: np.ndarray, resp: np.ndarray, prev: dict) -> dict:
         n, f = Y0.shape
         nk = resp.sum(axis=0) + 1e-10
         weights = nk / nk.sum()
         loc, scale = np.empty((self.n_components, f)), np.empty((self.n_components, f))
+        in_block = set(self.block)
         for j, kind in enumerate(self.kinds):
             if kind == "count":
                 values, onehot = self._groups[j]
                 wu = onehot @ resp  # responsibilities summed per distinct value: (U, K)
                 mean = np.maximum((wu * values[:, None]).sum(axis=0) / (wu.sum(axis=0) + 1e-10), 1e-3)
                 loc[:, j] = mean
-                scale[:, j] = _nb_size_newton(values, wu, mean, size[:, j].copy())
+                scale[:, j] = _nb_size_newton(values, wu, mean, prev["scale"][:, j].copy())
                 continue
             o = obs[:, j]
             w, y = resp[o], Y0[o, j]
@@ -203,15 +219,61 @@ class LatentClassMixture:
             mean = (w * y[:, None]).sum(axis=0) / wj
             var = (w * (y[:, None] - mean[None, :]) ** 2).sum(axis=0) / wj
             loc[:, j], scale[:, j] = mean, np.maximum(np.sqrt(var), self._sd_floor[j])
-        return weights, loc, scale
+        bmean, bcov = np.empty((self.n_components, 0)), np.empty((self.n_components, 0, 0))
+        if in_block:
+            bmean, bcov = self._block_m_step(Y0, obs, resp, nk, loc, scale, prev)
+            loc[:, self.block_] = bmean
+            scale[:, self.block_] = np.sqrt(np.diagonal(bcov, axis1=1, axis2=2))
+        return {"weights": weights, "loc": loc, "scale": scale, "bmean": bmean, "bcov": bcov}
 
-    def _log_fields(self, Y0: np.ndarray, obs: np.ndarray, loc: np.ndarray, scale: np.ndarray,
-                    groups: dict | None = None) -> np.ndarray:
+    def _block_m_step(self, Y0, obs, resp, nk, loc, scale, prev):
+        """EM for a Gaussian with blanks (Little & Rubin 2002, ch. 11): a blank takes its conditional
+        mean given the fields the customer has, and the conditional covariance is added back."""
+        b = self.block_
+        Yb, Ob = Y0[:, b], obs[:, b]
+        K, B = self.n_components, len(b)
+        if prev["bmean"] is None:  # first step: blanks at the per-field means of the start
+            mu0 = loc[:, b]
+            cov0 = np.array([np.diag(scale[c, b] ** 2) for c in range(K)])
+        else:
+            mu0, cov0 = prev["bmean"], prev["bcov"]
+        s1 = np.zeros((K, B))
+        s2 = np.zeros((K, B, B))
+        for mask, rows in _patterns(Ob):
+            m, o = ~mask, mask
+            y = Yb[np.ix_(rows, np.flatnonzero(o))]
+            r = resp[rows]
+            for c in range(K):
+                filled = np.empty((len(rows), B))
+                filled[:, o] = y
+                extra = np.zeros((B, B))
+                if m.any():
+                    if o.any():
+                        coef = np.linalg.solve(cov0[c][np.ix_(o, o)], cov0[c][np.ix_(o, m)])  # (O, M)
+                        filled[:, m] = mu0[c, m] + (y - mu0[c, o]) @ coef
+                        extra[np.ix_(m, m)] = cov0[c][np.ix_(m, m)] - cov0[c][np.ix_(m, o)] @ coef
+                    else:
+                        filled[:, m] = mu0[c, m]
+                        extra[np.ix_(m, m)] = cov0[c][np.ix_(m, m)]
+                w = r[:, c]
+                s1[c] += w @ filled
+                s2[c] += (filled * w[:, None]).T @ filled + w.sum() * extra
+        mean = s1 / nk[:, None]
+        cov = s2 / nk[:, None, None] - mean[:, :, None] * mean[:, None, :]
+        cov += np.diag(self._sd_floor[b] ** 2)[None]
+        return mean, cov
+
+    def _log_fields(self, Y0: np.ndarray, obs: np.ndarray, p: dict, groups: dict | None = None) -> np.ndarray:
         """Sum over observed fields of each field's log density: (n, K). Counts are evaluated once
-        per distinct value and looked up (``groups``: :func:`_count_groups`)."""
+        per distinct value and looked up (``groups``: :func:`_count_groups`); the block's fields by
+        the Gaussian marginal of the ones each customer has."""
+        loc, scale = p["loc"], p["scale"]
         groups = _count_groups(Y0, obs, self.kinds) if groups is None else groups
         out = np.zeros((len(Y0), self.n_components))
+        in_block = set(self.block)
         for j, kind in enumerate(self.kinds):
+            if j in in_block:
+                continue
             if kind == "count":
                 values, onehot = groups[j]
                 lp_u = nbinom_logpmf(values[:, None], loc[None, :, j], scale[None, :, j])
@@ -219,10 +281,27 @@ class LatentClassMixture:
                 continue
             lp = normal_logpdf(Y0[:, j, None], loc[None, :, j], scale[None, :, j])
             out += np.where(obs[:, j, None], lp, 0.0)
+        if in_block:
+            b = np.array(self.block, dtype=int)
+            Yb, Ob = Y0[:, b], obs[:, b]
+            for mask, rows in _patterns(Ob):
+                if not mask.any():
+                    continue
+                o = np.flatnonzero(mask)
+                y = Yb[np.ix_(rows, o)]
+                for c in range(self.n_components):
+                    chol = np.linalg.cholesky(p["bcov"][c][np.ix_(o, o)])
+                    z = solve_triangular(chol, (y - p["bmean"][c, o]).T, lower=True)
+                    out[rows, c] += (-0.5 * (z ** 2).sum(axis=0) - np.log(np.diag(chol)).sum()
+                                     - 0.5 * len(o) * np.log(2 * np.pi))
         return out
 
-    def _log_joint(self, Y0, obs, weights, loc, scale, groups: dict | None = None) -> np.ndarray:
-        return np.log(np.maximum(weights, 1e-300))[None, :] + self._log_fields(Y0, obs, loc, scale, groups)
+    def _log_joint(self, Y0, obs, p: dict, groups: dict | None = None) -> np.ndarray:
+        return np.log(np.maximum(p["weights"], 1e-300))[None, :] + self._log_fields(Y0, obs, p, groups)
+
+    def _params(self) -> dict:
+        return {"weights": self.weights_, "loc": self.loc_, "scale": self.scale_, "bmean": self.block_mean_,
+                "bcov": self.block_cov_}
 
     # ---- using the fit
     def _prepared(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -233,7 +312,7 @@ class LatentClassMixture:
     def log_joint(self, X: np.ndarray) -> np.ndarray:
         """log(weight x likelihood of the observed fields) per customer and component."""
         Y0, obs = self._prepared(X)
-        return self._log_joint(Y0, obs, self.weights_, self.loc_, self.scale_)
+        return self._log_joint(Y0, obs, self._params())
 
     def score_samples(self, X: np.ndarray) -> np.ndarray:
         return logsumexp(self.log_joint(X), axis=1)
@@ -246,7 +325,9 @@ class LatentClassMixture:
         return self.log_joint(X).argmax(axis=1)
 
     def n_parameters(self) -> int:
-        return self.n_components * 2 * len(self.kinds) + self.n_components - 1
+        b = len(self.block)
+        per = 2 * (len(self.kinds) - b) + b + b * (b + 1) // 2
+        return self.n_components * per + self.n_components - 1
 
     def bic(self, X: np.ndarray) -> float:
         return float(-2 * self.score_samples(X).sum() + self.n_parameters() * np.log(len(X)))
@@ -259,15 +340,27 @@ class LatentClassMixture:
     # ---- state as arrays
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"lca_weights": self.weights_, "lca_loc": self.loc_, "lca_scale": self.scale_,
-                "lca_offsets": self.offsets_}
+                "lca_offsets": self.offsets_, "lca_block": np.array(self.block, dtype=int),
+                "lca_block_mean": self.block_mean_, "lca_block_cov": self.block_cov_}
 
     @classmethod
     def from_arrays(cls, kinds: tuple[str, ...], arrays: dict[str, np.ndarray]) -> "LatentClassMixture":
-        m = cls(len(arrays["lca_weights"]), kinds=kinds)
+        block = tuple(int(j) for j in arrays["lca_block"])
+        m = cls(len(arrays["lca_weights"]), kinds=kinds, block=block)
         m.weights_, m.loc_ = np.asarray(arrays["lca_weights"], float), np.asarray(arrays["lca_loc"], float)
         m.scale_, m.offsets_ = np.asarray(arrays["lca_scale"], float), np.asarray(arrays["lca_offsets"], float)
-        m.n_features_in_ = len(kinds)
+        m.block_mean_ = np.asarray(arrays["lca_block_mean"], float)
+        m.block_cov_ = np.asarray(arrays["lca_block_cov"], float)
+        m.block_, m.n_features_in_ = np.array(block, dtype=int), len(kinds)
         return m
+
+
+def _patterns(observed: np.ndarray):
+    """(mask of observed columns, row indices) for each distinct pattern of blanks."""
+    keys = observed @ (1 << np.arange(observed.shape[1]))
+    for key in np.unique(keys):
+        rows = np.flatnonzero(keys == key)
+        yield observed[rows[0]], rows
 
 
 # ---- from customer features to the model, and the number of components
@@ -308,11 +401,21 @@ def model_matrix(features, columns: list[str]) -> np.ndarray:
     return f.to_numpy(dtype=float)
 
 
+#: Model the money, days and age fields jointly (one Gaussian block) instead of independently.
+BLOCK_CONTINUOUS = False
+
+
+def default_block(kinds: tuple[str, ...]) -> tuple[int, ...]:
+    """The columns of the one correlated block (:data:`BLOCK_CONTINUOUS`): every non-count field."""
+    block = tuple(j for j, kind in enumerate(kinds) if kind != "count")
+    return block if BLOCK_CONTINUOUS and len(block) > 1 else ()
+
+
 def criterion_curve(X: np.ndarray, kinds: tuple[str, ...], ks, *, random_state: int = 0) -> list[dict]:
     """BIC and ICL of a latent class model for each k (lower is better); ``score`` is :data:`CRITERION`."""
     rows = []
     for k in ks:
-        m = LatentClassMixture(k, kinds=kinds, random_state=random_state).fit(X)
+        m = LatentClassMixture(k, kinds=kinds, block=default_block(kinds), random_state=random_state).fit(X)
         bic, icl = m.bic(X), m.icl(X)
         rows.append({"k": int(k), "score": bic if CRITERION == "bic" else icl, "metric": CRITERION,
                      "bic": bic, "icl": icl})
