@@ -111,6 +111,11 @@ class LatentClassMixture:
     n_components : int
     kinds : tuple of {"count", "positive", "normal"}
         One kind per column of the data.
+    frailty : tuple of int
+        Count columns that share one gamma frailty per customer (a negative multinomial: given
+        the segment and the customer's activity level, each count is Poisson), so that a busy
+        customer's sessions, e-mails and orders rising together are not read as more segments.
+        The frailty's size is per component (``frailty_size_``). Empty: counts independent.
     block : tuple of int
         Columns (positive or normal kinds) modelled together as one full-covariance Gaussian on
         their modelled scale, so that fields that move together within a segment (spend and
@@ -134,10 +139,12 @@ class LatentClassMixture:
     """
 
     def __init__(self, n_components: int, *, kinds: tuple[str, ...], block: tuple[int, ...] = (),
-                 n_init: int = N_INIT, max_iter: int = 150, tol: float = 1e-4, random_state: int = 0) -> None:
+                 frailty: tuple[int, ...] = (), n_init: int = N_INIT, max_iter: int = 150, tol: float = 1e-4,
+                 random_state: int = 0) -> None:
         self.n_components = n_components
         self.kinds = tuple(kinds)
         self.block = tuple(block)
+        self.frailty = tuple(frailty)
         self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
@@ -150,6 +157,8 @@ class LatentClassMixture:
             raise ValueError(f"kinds must name one of {KINDS} per column")
         if any(self.kinds[j] == "count" for j in self.block):
             raise ValueError("block columns must be positive or normal kinds")
+        if any(self.kinds[j] != "count" for j in self.frailty):
+            raise ValueError("frailty columns must be counts")
         self.offsets_ = np.array([float(max(0.0, np.floor(np.nanmin(X[:, j]))) if kind == "count" else 0.0)
                                   for j, kind in enumerate(self.kinds)])
         self.offsets_ = np.minimum(self.offsets_, 1.0)  # only "never below one" counts (orders) shift
@@ -169,6 +178,7 @@ class LatentClassMixture:
         self.loglik_, p, self.n_iter_ = best
         self.weights_, self.loc_, self.scale_ = p["weights"], p["loc"], p["scale"]
         self.block_mean_, self.block_cov_ = p["bmean"], p["bcov"]
+        self.frailty_size_ = p["fsize"]
         self.n_features_in_, self.n_fit_ = X.shape[1], len(X)
         del self._groups
         return self
@@ -186,7 +196,7 @@ class LatentClassMixture:
         k, f = self.n_components, Y0.shape[1]
         scale = np.ones((k, f))
         scale[:, [j for j, kind in enumerate(self.kinds) if kind == "count"]] = 5.0
-        p = {"scale": scale, "bmean": None, "bcov": None}
+        p = {"scale": scale, "bmean": None, "bcov": None, "fsize": None, "loc": None}
         previous, ll, it = -np.inf, -np.inf, 0
         for it in range(1, self.max_iter + 1):
             p = self._m_step(Y0, obs, resp, p)
@@ -205,7 +215,10 @@ class LatentClassMixture:
         weights = nk / nk.sum()
         loc, scale = np.empty((self.n_components, f)), np.empty((self.n_components, f))
         in_block = set(self.block)
+        shared = set(self.frailty)
         for j, kind in enumerate(self.kinds):
+            if j in shared:
+                continue
             if kind == "count":
                 values, onehot = self._groups[j]
                 wu = onehot @ resp  # responsibilities summed per distinct value: (U, K)
@@ -224,7 +237,36 @@ class LatentClassMixture:
             bmean, bcov = self._block_m_step(Y0, obs, resp, nk, loc, scale, prev)
             loc[:, self.block_] = bmean
             scale[:, self.block_] = np.sqrt(np.diagonal(bcov, axis1=1, axis2=2))
-        return {"weights": weights, "loc": loc, "scale": scale, "bmean": bmean, "bcov": bcov}
+        fsize = np.empty(0)
+        if shared:
+            fsize = self._frailty_m_step(Y0, obs, resp, loc, prev)
+            loc[:, list(self.frailty)], scale[:, list(self.frailty)] = self._fmean, fsize[:, None]
+        return {"weights": weights, "loc": loc, "scale": scale, "bmean": bmean, "bcov": bcov, "fsize": fsize}
+
+    def _frailty_m_step(self, Y0, obs, resp, loc, prev) -> np.ndarray:
+        """The negative multinomial's M step: means given each customer's expected frailty, then the
+        gamma size from the frailty's expected log (the gamma-Poisson EM)."""
+        f = list(self.frailty)
+        Xc, Oc = Y0[:, f], obs[:, f].astype(float)
+        if prev["fsize"] is None:  # first step: frailty 1 for everyone
+            w_obs = resp.T @ Oc
+            self._fmean = np.maximum((resp.T @ Xc) / (w_obs + 1e-10), 1e-3)
+            return np.full(self.n_components, 5.0)
+        r, mu = prev["fsize"], prev["loc"][:, f]
+        S = Xc.sum(axis=1)[:, None]
+        M = Oc @ mu.T  # (n, K): the expected total of the counts each customer has
+        e_lam = (r[None, :] + S) / (r[None, :] + M)
+        e_log = psi(r[None, :] + S) - np.log(r[None, :] + M)
+        self._fmean = np.maximum((resp.T @ Xc) / ((resp * e_lam).T @ Oc + 1e-10), 1e-3)
+        W = resp.sum(axis=0) + 1e-10
+        c = -1.0 - (resp * (e_log - e_lam)).sum(axis=0) / W  # solve log r - psi(r) = c (> 0)
+        c = np.maximum(c, 1e-8)
+        size = (3 - c + np.sqrt((c - 3) ** 2 + 24 * c)) / (12 * c)  # Minka's start for a gamma shape
+        for _ in range(3):
+            g = np.log(size) - psi(size) - c
+            h = 1 / size - polygamma(1, size)
+            size = np.clip(size - g / h, SIZE_RANGE[0], SIZE_RANGE[1])
+        return size
 
     def _block_m_step(self, Y0, obs, resp, nk, loc, scale, prev):
         """EM for a Gaussian with blanks (Little & Rubin 2002, ch. 11): a blank takes its conditional
@@ -270,7 +312,7 @@ class LatentClassMixture:
         loc, scale = p["loc"], p["scale"]
         groups = _count_groups(Y0, obs, self.kinds) if groups is None else groups
         out = np.zeros((len(Y0), self.n_components))
-        in_block = set(self.block)
+        in_block = set(self.block) | set(self.frailty)
         for j, kind in enumerate(self.kinds):
             if j in in_block:
                 continue
@@ -281,7 +323,16 @@ class LatentClassMixture:
                 continue
             lp = normal_logpdf(Y0[:, j, None], loc[None, :, j], scale[None, :, j])
             out += np.where(obs[:, j, None], lp, 0.0)
-        if in_block:
+        if self.frailty:
+            f = list(self.frailty)
+            Xc, Oc = Y0[:, f], obs[:, f]
+            r = p["fsize"][None, :]
+            mu = loc[:, f]
+            S = Xc.sum(axis=1)[:, None]
+            M = Oc.astype(float) @ mu.T
+            out += (gammaln(r + S) - gammaln(r) - (gammaln(Xc + 1) * Oc).sum(axis=1)[:, None]
+                    + Xc @ np.log(mu).T + r * np.log(r) - (r + S) * np.log(r + M))
+        if self.block:
             b = np.array(self.block, dtype=int)
             Yb, Ob = Y0[:, b], obs[:, b]
             for mask, rows in _patterns(Ob):
@@ -301,7 +352,7 @@ class LatentClassMixture:
 
     def _params(self) -> dict:
         return {"weights": self.weights_, "loc": self.loc_, "scale": self.scale_, "bmean": self.block_mean_,
-                "bcov": self.block_cov_}
+                "bcov": self.block_cov_, "fsize": self.frailty_size_}
 
     # ---- using the fit
     def _prepared(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -325,8 +376,8 @@ class LatentClassMixture:
         return self.log_joint(X).argmax(axis=1)
 
     def n_parameters(self) -> int:
-        b = len(self.block)
-        per = 2 * (len(self.kinds) - b) + b + b * (b + 1) // 2
+        b, c = len(self.block), len(self.frailty)
+        per = 2 * (len(self.kinds) - b - c) + b + b * (b + 1) // 2 + (c + 1 if c else 0)
         return self.n_components * per + self.n_components - 1
 
     def bic(self, X: np.ndarray) -> float:
@@ -341,12 +392,15 @@ class LatentClassMixture:
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"lca_weights": self.weights_, "lca_loc": self.loc_, "lca_scale": self.scale_,
                 "lca_offsets": self.offsets_, "lca_block": np.array(self.block, dtype=int),
-                "lca_block_mean": self.block_mean_, "lca_block_cov": self.block_cov_}
+                "lca_block_mean": self.block_mean_, "lca_block_cov": self.block_cov_,
+                "lca_frailty": np.array(self.frailty, dtype=int), "lca_frailty_size": self.frailty_size_}
 
     @classmethod
     def from_arrays(cls, kinds: tuple[str, ...], arrays: dict[str, np.ndarray]) -> "LatentClassMixture":
         block = tuple(int(j) for j in arrays["lca_block"])
-        m = cls(len(arrays["lca_weights"]), kinds=kinds, block=block)
+        frailty = tuple(int(j) for j in arrays.get("lca_frailty", []))
+        m = cls(len(arrays["lca_weights"]), kinds=kinds, block=block, frailty=frailty)
+        m.frailty_size_ = np.asarray(arrays.get("lca_frailty_size", np.empty(0)), float)
         m.weights_, m.loc_ = np.asarray(arrays["lca_weights"], float), np.asarray(arrays["lca_loc"], float)
         m.scale_, m.offsets_ = np.asarray(arrays["lca_scale"], float), np.asarray(arrays["lca_offsets"], float)
         m.block_mean_ = np.asarray(arrays["lca_block_mean"], float)
@@ -411,14 +465,28 @@ def default_block(kinds: tuple[str, ...]) -> tuple[int, ...]:
     return block if BLOCK_CONTINUOUS and len(block) > 1 else ()
 
 
+#: Let the count fields share a gamma frailty per customer (a negative multinomial) instead of
+#: being independent.
+FRAILTY_COUNTS = False
+
+
+def default_frailty(kinds: tuple[str, ...]) -> tuple[int, ...]:
+    """The count columns that share a frailty (:data:`FRAILTY_COUNTS`): every count field."""
+    counts = tuple(j for j, kind in enumerate(kinds) if kind == "count")
+    return counts if FRAILTY_COUNTS and len(counts) > 1 else ()
+
+
 def criterion_curve(X: np.ndarray, kinds: tuple[str, ...], ks, *, random_state: int = 0) -> list[dict]:
     """BIC and ICL of a latent class model for each k (lower is better); ``score`` is :data:`CRITERION`."""
     rows = []
     for k in ks:
-        m = LatentClassMixture(k, kinds=kinds, block=default_block(kinds), random_state=random_state).fit(X)
+        m = LatentClassMixture(k, kinds=kinds, block=default_block(kinds), frailty=default_frailty(kinds),
+                               random_state=random_state).fit(X)
         bic, icl = m.bic(X), m.icl(X)
         rows.append({"k": int(k), "score": bic if CRITERION == "bic" else icl, "metric": CRITERION,
                      "bic": bic, "icl": icl})
     return rows
-#: Merge overlapping components after the criterion's pick (core.segments.selection.merge_components).
+#: Merge overlapping components after the criterion's pick (core.segments.selection.merge_components),
+#: while a merger removes at least MERGE_ENTROPY of classification entropy per customer.
 MERGE = True
+MERGE_ENTROPY = 0.2

@@ -188,9 +188,10 @@ class SegmentModel(ClusterMixin, BaseEstimator):
             self.merged_ = latent_class.MERGE
         else:
             k = int(self.k)
-        self.model_ = latent_class.LatentClassMixture(k, kinds=self.kinds_, block=latent_class.default_block(self.kinds_),
-                                                     random_state=rs).fit(Rs)
-        self.component_map_ = (selection.merge_components(self.model_.predict_proba(Rs))
+        self.model_ = latent_class.LatentClassMixture(
+            k, kinds=self.kinds_, block=latent_class.default_block(self.kinds_),
+            frailty=latent_class.default_frailty(self.kinds_), random_state=rs).fit(Rs)
+        self.component_map_ = (selection.merge_components(self.model_.predict_proba(Rs), latent_class.MERGE_ENTROPY)
                                if self.merged_ and k > 1 else np.arange(k))
         raw = self._raw_predict(R)
         self._set_order(raw)
@@ -253,9 +254,11 @@ class SegmentModel(ClusterMixin, BaseEstimator):
 
         def refit(X_train: np.ndarray, X_eval: np.ndarray, seed: int) -> np.ndarray:
             if self.method == "lca":
-                lc = latent_class.LatentClassMixture(k, kinds=self.kinds_, block=self.model_.block, n_init=1,
+                lc = latent_class.LatentClassMixture(k, kinds=self.kinds_, block=self.model_.block,
+                                                     frailty=self.model_.frailty, n_init=1,
                                                      random_state=seed).fit(X_train)
-                cmap = (selection.merge_components(lc.predict_proba(X_train)) if self.merged_ and k > 1
+                cmap = (selection.merge_components(lc.predict_proba(X_train), latent_class.MERGE_ENTROPY)
+                        if self.merged_ and k > 1
                         else np.arange(k))
                 return _merged_argmax(lc.predict_proba(X_eval), cmap)
             if self.method == "gmm":

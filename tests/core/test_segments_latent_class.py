@@ -120,3 +120,40 @@ def test_segment_model_lca_finds_groups_predicts_and_round_trips(tmp_path):
     new = customers.head(20).drop(columns=["age"]).assign(age=None)  # a blank field: judged on the rest
     assert (loaded.predict(new) == model.labels_[:20]).mean() > 0.9
     assert set(model.projection(customers)["segment"]) <= set(range(4))
+
+
+def test_shared_frailty_counts_are_a_negative_multinomial_and_blanks_drop_out():
+    # Counts sharing a gamma frailty of size r: one field alone is the negative binomial of size r;
+    # two fields: P(x1, x2) = G(r + x1 + x2) / (G(r) x1! x2!) m1^x1 m2^x2 r^r / (r + m1 + m2)^(r + x1 + x2).
+    X = np.array([[0, 1.0], [2, 0.0], [5, 3.0], [1, 4.0], [3, 2.0]])
+    lc = LatentClassMixture(1, kinds=("count", "count"), frailty=(0, 1), n_init=1).fit(X)
+    r, (m1, m2) = float(lc.frailty_size_[0]), lc.loc_[0]
+    x1, x2 = X[:, 0], X[:, 1]
+    from scipy.special import gammaln
+    want = (gammaln(r + x1 + x2) - gammaln(r) - gammaln(x1 + 1) - gammaln(x2 + 1) + x1 * np.log(m1)
+            + x2 * np.log(m2) + r * np.log(r) - (r + x1 + x2) * np.log(r + m1 + m2))
+    np.testing.assert_allclose(lc.score_samples(X), want, rtol=1e-9)
+    blank = X.copy()
+    blank[:, 1] = np.nan
+    np.testing.assert_allclose(lc.score_samples(blank), nbinom_logpmf(x1, m1, r), rtol=1e-9)
+    assert np.isclose(m1, x1.mean()) and np.isclose(m2, x2.mean())  # one component: the means are the means
+
+
+def test_correlated_block_is_the_multivariate_normal_and_its_marginal_for_blanks():
+    rng = np.random.default_rng(4)
+    Z = rng.multivariate_normal([3.0, 5.0], [[1.0, 0.8], [0.8, 1.0]], 300)
+    X = np.column_stack([np.expm1(Z[:, 0]), Z[:, 1]])
+    lc = LatentClassMixture(1, kinds=("positive", "normal"), block=(0, 1), n_init=1).fit(X)
+    mean, cov = lc.block_mean_[0], lc.block_cov_[0]
+    assert abs(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1]) - 0.8) < 0.06
+    np.testing.assert_allclose(lc.score_samples(X), stats.multivariate_normal(mean, cov).logpdf(Z), rtol=1e-9)
+    Xb = X.copy()
+    Xb[:3, 0] = np.nan
+    np.testing.assert_allclose(lc.score_samples(Xb)[:3], stats.norm(mean[1], np.sqrt(cov[1, 1])).logpdf(Z[:3, 1]),
+                               rtol=1e-9)
+    # Fitting with blanks: EM's conditional means keep the correlation and the means.
+    Xm = np.where(rng.random(X.shape) < 0.1, np.nan, X)
+    lm = LatentClassMixture(1, kinds=("positive", "normal"), block=(0, 1), n_init=1).fit(Xm)
+    assert np.allclose(lm.block_mean_[0], mean, atol=0.1) and abs(lm.block_cov_[0, 0, 1] - cov[0, 1]) < 0.15
+    # Independent fields cost two parameters each; the block one more for the covariance.
+    assert lc.n_parameters() == 5 and LatentClassMixture(1, kinds=("positive", "normal")).n_parameters() == 4
