@@ -442,7 +442,7 @@ def feature_kinds(features, columns: list[str]) -> tuple[str, ...]:
 #: Fields re-expressed so that, within a segment, they depend less on each other (the model
 #: assumes they do not): "spend_per_order" models total spend / orders instead of total spend,
 #: "active_days" models tenure - recency (first to last purchase) instead of tenure.
-DERIVED: tuple[str, ...] = ()
+DERIVED: tuple[str, ...] = ("spend_per_order", "active_days")
 
 
 def model_matrix(features, columns: list[str]) -> np.ndarray:
@@ -489,4 +489,4 @@ def criterion_curve(X: np.ndarray, kinds: tuple[str, ...], ks, *, random_state: 
 #: Merge overlapping components after the criterion's pick (core.segments.selection.merge_components),
 #: while a merger removes at least MERGE_ENTROPY of classification entropy per customer.
 MERGE = True
-MERGE_ENTROPY = 0.2
+MERGE_ENTROPY = 0.1
