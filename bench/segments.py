@@ -17,7 +17,9 @@ Run: ``.venv/bin/python bench/segments.py [--speed] [--customers 100000] [--meth
 or ``.venv/bin/python bench/segments.py --quality [--n 3000] [--seeds 101,102] [--generators latent,unequal]
 [--methods gmm] [--no-real]``
 or ``.venv/bin/python bench/segments.py --choices``; (transforms, dequantising and k rules on the tuning bases);
-``--mixture t`` measures the Student-t mixture instead of the default Gaussian one
+``--mixture t`` measures the Student-t mixture instead of the default Gaussian one;
+``--methods gmm,lca`` compares the latent class model (``SegmentModel(method="lca")``), and
+``--generators hurdle`` is its own held-out base (``tests/core/_segments_synth_hurdle.py``)
 """
 
 from __future__ import annotations
