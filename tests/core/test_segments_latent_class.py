@@ -157,3 +157,18 @@ def test_correlated_block_is_the_multivariate_normal_and_its_marginal_for_blanks
     assert np.allclose(lm.block_mean_[0], mean, atol=0.1) and abs(lm.block_cov_[0, 0, 1] - cov[0, 1]) < 0.15
     # Independent fields cost two parameters each; the block one more for the covariance.
     assert lc.n_parameters() == 5 and LatentClassMixture(1, kinds=("positive", "normal")).n_parameters() == 4
+
+
+def test_cli_segment_method_lca_prints_the_contract(tmp_path, capsys):
+    import json
+
+    from core import cli
+    from core.segments.data import synthetic_customers
+
+    customers, _ = synthetic_customers(300, groups=3, random_state=5)
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"customers": customers.to_dict(orient="records")}))
+    assert cli.main(["segment", "--data", str(path), "--method", "lca", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["method"] == "lca" and out["k"] == 3 and len(out["assignments"]) == 300
+    assert sum(s["size"] for s in out["segments"]) == 300 and 0 <= out["quality"]["stability"] <= 1
