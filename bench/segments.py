@@ -17,7 +17,8 @@ Run: ``.venv/bin/python bench/segments.py [--speed] [--customers 100000] [--meth
 or ``.venv/bin/python bench/segments.py --quality [--n 3000] [--seeds 101,102] [--generators latent,unequal]
 [--methods gmm] [--no-real]``
 or ``.venv/bin/python bench/segments.py --choices``; (transforms, dequantising and k rules on the tuning bases);
-``--mixture t`` measures the Student-t mixture instead of the default Gaussian one
+``--mixture t`` measures the Student-t mixture instead of the default Gaussian one;
+``--covariance full --k-tolerance 0`` the rule before issue 15's second pass (full covariances, lowest BIC)
 """
 
 from __future__ import annotations
@@ -229,9 +230,17 @@ def main() -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real data sets (--quality)")
     ap.add_argument("--mixture", default="gaussian", choices=("gaussian", "t"),
                     help="components of the mixture (gaussian: the default; t: the Student-t mixture)")
+    ap.add_argument("--covariance", default=None, choices=("tied", "full", "diag", "spherical"),
+                    help="components' covariance (default: the product's, selection.COVARIANCE)")
+    ap.add_argument("--k-tolerance", type=float, default=None,
+                    help="BIC per customer within which component counts vote on k (0: lowest BIC, the old rule)")
     args = ap.parse_args()
     from core.segments import selection
     selection.MIXTURE = args.mixture
+    if args.covariance:
+        selection.COVARIANCE = args.covariance
+    if args.k_tolerance is not None:
+        selection.K_TOLERANCE = args.k_tolerance
     with threadpool_limits(limits=1):
         if args.choices:
             choices(args)

@@ -176,7 +176,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         lo, hi = self.k_range
         ks = range(max(2, lo), max(2, min(hi, n // 5)) + 1)
         self.curve_ = selection.bic_curve(X, ks, random_state=self.random_state)
-        components = selection.best_k(self.curve_)
+        components = selection.pick_components(self.curve_)
         self.merged_ = True
         if self.method == "kmeans":  # as many centres as the merged mixture has segments
             Xs = X[selection.sample_index(len(X), selection.SAMPLE_FOR_SELECTION,

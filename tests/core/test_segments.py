@@ -351,7 +351,7 @@ def test_marginal_proba_judges_a_customer_on_the_fields_they_have():
 
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal([0, 0], 0.5, (200, 2)), rng.normal([3, -2], 0.8, (200, 2))])
-    gm = gaussian_mixture(2).fit(X)
+    gm = gaussian_mixture(2, covariance="full").fit(X)
     assert np.allclose(marginal_proba(gm, X), gm.predict_proba(X))
     blank = np.array([[2.5, np.nan], [np.nan, np.nan], [0.1, 0.2]])
     p = marginal_proba(gm, blank)
@@ -395,3 +395,43 @@ def test_saving_on_every_refresh_keeps_only_the_newest_models(tmp_path):
     kept = [p["id"] for p in registry.list_artifacts(tmp_path, STEM)]
     assert sorted(kept) == sorted(ids[-KEEP_MODELS:]) and len(list((tmp_path / STEM).iterdir())) == KEEP_MODELS + 1  # + CURRENT
     assert load_model(tmp_path, model.params())[1]["id"] == ids[-1]
+
+
+@pytest.mark.parametrize("family", ["tied", "diag", "spherical"])
+def test_as_full_rewrites_a_structured_mixture_without_changing_a_probability(family):
+    from core.segments.selection import as_full, gaussian_mixture, marginal_proba
+
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal([0, 0, 0], 0.6, (150, 3)), rng.normal([2.5, -1, 1], 0.6, (150, 3))])
+    gm = gaussian_mixture(2, covariance=family).fit(X)
+    full = as_full(gm)
+    assert full.covariances_.shape == (2, 3, 3) and full.covariance_type == "full"
+    assert np.allclose(full.predict_proba(X), gm.predict_proba(X))
+    assert np.allclose(full.score_samples(X), gm.score_samples(X))
+    blank = X[:5].copy()
+    blank[:, 1] = np.nan
+    assert np.allclose(marginal_proba(full, blank).sum(axis=1), 1.0)
+
+
+def test_pick_components_takes_the_segment_count_of_the_bic_plateau():
+    from core.segments.selection import pick_components
+
+    # per customer, BIC gaps 0.3, 0.05, 0.0, 0.1, 0.15 and 0.5: counts 3-6 are near, and three
+    # of those four merge into 4 segments, so 4 segments, from the best-BIC count giving 4 (3)
+    curve = pd.DataFrame({"k": [2, 3, 4, 5, 6, 7], "score": np.array([0.3, 0.05, 0.0, 0.1, 0.15, 0.5]) * 1000,
+                          "metric": "bic", "segments": [2, 4, 5, 4, 4, 6], "n": 1000})
+    assert pick_components(curve, tolerance=0.2) == 3
+    assert pick_components(curve, tolerance=0.0) == 4  # lowest BIC alone: the old rule
+    tie = curve.assign(segments=[2, 3, 5, 3, 5, 6])  # 3 and 5 tie within 0.2: the fewer segments
+    assert pick_components(tie, tolerance=0.2) == 3
+
+
+def test_bic_curve_counts_the_segments_each_component_count_merges_into():
+    from core.segments.selection import bic_curve
+
+    rng = np.random.default_rng(2)
+    X = np.vstack([rng.normal(c, 0.4, (200, 2)) for c in ([0, 0], [4, 0], [0, 4])])
+    curve = bic_curve(X, range(2, 6))
+    assert curve["k"].tolist() == [2, 3, 4, 5] and (curve["segments"] <= curve["k"]).all()
+    assert curve.loc[curve["k"] == 3, "segments"].item() == 3
+    assert curve.loc[curve["score"].idxmin(), "k"] >= 3
