@@ -37,6 +37,15 @@ def features(customers: pd.DataFrame, variant: str) -> tuple[np.ndarray, np.ndar
     cols = usable_features(f)
     tr = FeatureTransform().fit(f[cols])
     X, XL = tr.transform(f[cols]), tr.transform(f[cols], impute=False)
+    if variant == "rank":  # rank-gauss of the product's pre-transform (imputed, jittered, logged)
+        from sklearn.preprocessing import QuantileTransformer
+        X = QuantileTransformer(output_distribution="normal", n_quantiles=1000, random_state=0).fit_transform(
+            tr._pre(f[cols]))
+        X = (X - X.mean(axis=0)) / X.std(axis=0)
+        XL = np.where(np.isnan(XL), np.nan, X)
+    elif variant == "noage" and "age" in cols:
+        keep = [j for j, c in enumerate(cols) if c != "age"]
+        X, XL = X[:, keep], XL[:, keep]
     return X, XL
 
 
@@ -45,9 +54,13 @@ def case(customers, truth, families, floor: float, variant: str) -> dict:
     fits = {}
     for fam in families:
         for c in KS:
-            gm = GaussianMixture(c, covariance_type=fam, n_init=selection.GMM_RESTARTS, reg_covar=floor,
-                                 random_state=0).fit(X)
-            if fam != "full":  # marginal_proba wants full matrices
+            if fam == "vee":
+                from core.segments.shared_shape import SharedShapeMixture
+                gm = SharedShapeMixture(c, n_init=selection.GMM_RESTARTS, reg_covar=floor, random_state=0).fit(X)
+            else:
+                gm = GaussianMixture(c, covariance_type=fam, n_init=selection.GMM_RESTARTS, reg_covar=floor,
+                                     random_state=0).fit(X)
+            if fam not in ("full", "vee"):  # marginal_proba wants full matrices
                 gm2 = GaussianMixture(c, covariance_type="full")
                 gm2.weights_, gm2.means_ = gm.weights_, gm.means_
                 cov = gm.covariances_
