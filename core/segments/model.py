@@ -68,8 +68,11 @@ class SegmentModel(ClusterMixin, BaseEstimator):
     Parameters
     ----------
     k : int or "auto"
-        Number of segments; ``"auto"`` picks it by the BIC of Gaussian mixtures
-        (:data:`core.segments.selection.MIXTURE`) on the transformed features (for the mixture and for k-means). HDBSCAN finds its own number.
+        Number of segments; ``"auto"`` fits mixtures of 2-8 components
+        (:data:`core.segments.selection.COVARIANCE`, :data:`~core.segments.selection.MIXTURE`) on the
+        transformed features, merges the components that overlap, and takes the segment count that
+        the component counts near the lowest BIC agree on (:func:`core.segments.selection.pick_components`;
+        for the mixture and for k-means). HDBSCAN finds its own number.
     method : {"gmm", "kmeans", "dbscan"}
         The mixture (default) allows segments of different shapes and spreads, which
         customer groups have; k-means assumes round ones of one size.
@@ -353,7 +356,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         model.names_ = {int(k): v for k, v in meta["names"].items()}
         model.silhouette_, model.stability_ = _num(meta.get("silhouette")), _num(meta.get("stability"))
         model.n_seen_, model.n_updates_ = int(meta["n_seen"]), int(meta["n_updates"])
-        model.curve_ = pd.DataFrame(meta.get("curve") or [], columns=["k", "score", "metric"])
+        curve = pd.DataFrame(meta.get("curve") or [])
+        model.curve_ = curve if len(curve) else pd.DataFrame(columns=["k", "score", "metric"])
         model.profiles_ = pd.DataFrame(meta["profiles"])
         return model
 

@@ -234,7 +234,11 @@ def test_chart_builders_return_figures():
 
     train, _ = _rfm_groups(300, seed=9)
     model = SegmentModel(k="auto", random_state=0).fit(train)
-    assert len(charts.selection_curve(model.curve_, model.k_).data) == 2
+    fig = charts.selection_curve(model.curve_, model.k_)
+    assert len(fig.data) == 2 and fig.layout.xaxis.title.text == "mixture components"
+    assert fig.data[1].x[0] == len(model.component_map_)  # the star: the component count the segments came from
+    assert len(charts.selection_curve(pd.DataFrame({"k": [2, 3], "score": [0.2, 0.3], "metric": "silhouette"}),
+                                      3).data) == 2  # k-means' silhouette: k is the segment count itself
     assert len(charts.projection(model.projection(train)).data) == model.k_
     heat = charts.profile_heatmap(model.segments())
     assert list(heat.data[0].y) == model.segments()["name"].tolist()
@@ -320,6 +324,7 @@ def test_predict_reproduces_training_labels_and_saved_model_round_trips(tmp_path
         assert passport["data"]["data_version"] == 3 and passport["metrics"]["k"] == model.k_
         assert (loaded.predict(train) == model.predict(train)).all(), method
         assert loaded.names_ == model.names_ and loaded.k_ == model.k_
+        pd.testing.assert_frame_equal(loaded.curve_, model.curve_, check_dtype=False, check_like=True)  # segments per count too
         assert load_model(root, {**model.params(), "k": 7}) is None  # other settings: refit
         if method == "gmm":  # the default Gaussian saves infinite tails, and loads as the Gaussian it was
             assert np.isinf(loaded.model_.dof_).all()
