@@ -128,6 +128,7 @@ def main() -> None:
     ap.add_argument("--variant", default="product")
     ap.add_argument("--n", type=int, default=3000)
     ap.add_argument("--kmax", type=int, default=8)
+    ap.add_argument("--restarts", type=int, default=selection.GMM_RESTARTS)
     ap.add_argument("--out")
     ap.add_argument("--score", nargs="+")
     args = ap.parse_args()
@@ -135,6 +136,7 @@ def main() -> None:
         return score(args.score)
     global KS
     KS = range(2, args.kmax + 1)
+    selection.GMM_RESTARTS = args.restarts
     out = []
     with threadpool_limits(limits=1):
         for name in args.generators.split(","):
