@@ -440,3 +440,13 @@ def test_bic_curve_counts_the_segments_each_component_count_merges_into():
     assert curve["k"].tolist() == [2, 3, 4, 5] and (curve["segments"] <= curve["k"]).all()
     assert curve.loc[curve["k"] == 3, "segments"].item() == 3
     assert curve.loc[curve["score"].idxmin(), "k"] >= 3
+
+
+def test_default_counts_the_groups_of_a_never_tuned_generator():
+    """factor_base was written after the model was chosen (issue 15): its 5 groups, counted right
+    (the rule before, full covariances and the lowest BIC, counted 3 of 9 such bases right)."""
+    from tests.core._segments_synth import factor_base
+
+    customers, truth = factor_base(1500, groups=5, seed=301)
+    model = SegmentModel(random_state=0, stability_repeats=0).fit(customers)
+    assert model.k_ == 5 and adjusted_rand_score(truth, model.labels_) >= 0.5
