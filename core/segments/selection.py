@@ -11,7 +11,7 @@ removes the most classification entropy per customer, while that is at least
 counts within :data:`K_TOLERANCE` BIC per customer of the best merge down to
 (:func:`pick_components`): one component count's BIC is noisy, a plateau of counts that
 all merge to the same segments is not. A full covariance per component (``"full"``,
-55 numbers each on 9 fields, the default before) fits skewed groups with extra
+45 numbers each on 9 fields, the default before) fits skewed groups with extra
 components that the merge then fails to undo, and BIC spends too few on small groups;
 ``bench/segments_fam.py`` has the comparison. ``MIXTURE = "t"`` switches to the
 Student-t mixture of :mod:`core.segments.tmixture` (full covariances). Stability is
@@ -37,25 +37,27 @@ SAMPLE_FOR_STABILITY = 3000
 #: shrink onto a handful of identical customers and BIC rewards the fake precision. The jitter on
 #: whole numbers already removes such spikes, and a high floor blurs tight groups so that BIC
 #: undercounts them: on the tuning bases 0.015 beat 0.05 (ARI 0.787 vs 0.747, right k 54% vs 42%;
-#: 0.002, 0.01 and 0.02 tried, ICL and 5 restarts too: no better).
+#: 0.002, 0.01 and 0.02 tried, ICL and 5 restarts too: no better). With tied components 0.005 and
+#: 0.05 (ARI 0.793 / 0.773, right k 69% / 64%) and 6 restarts (0.785, 67%) were no better either.
 GMM_VARIANCE_FLOOR = 0.015
 GMM_RESTARTS = 3
 #: Covariance of the Gaussian mixture's components: "tied" (one shared by all, the default), or
 #: "full", "diag", "spherical" (scikit-learn's names), or "shared-shape" (one shape, a size per
-#: component: :mod:`core.segments.shared_shape`). On 42 tuning bases of seven generators, with
-#: the plateau rule, tied gave ARI 0.787 and the right number of groups in 69% of them,
-#: shared-shape 0.781 and 52%; full with the lowest BIC (the rule before) 0.764 and 38%
-#: (``bench/segments_fam.py``).
+#: component: :mod:`core.segments.shared_shape`). On 105 tuning bases (seven generators, seeds
+#: 1-5, 4-6 groups), tied with the plateau rule gave ARI 0.784 and the right number of groups in
+#: 68% of them; full with the lowest BIC (the rule before) 0.758 and 35%. On seeds 1-2, with
+#: the plateau rule, shared-shape gave 0.781 and 52%, full 0.724 and 38% (``bench/segments_fam.py``).
 COVARIANCE = "tied"
 #: Component counts whose BIC is within this much per customer of the lowest vote on the number
-#: of segments (0: lowest BIC only; 0.02-0.2 tried, 0.2 best on the tuning bases).
+#: of segments (0: lowest BIC only, right k 57% on the 105 tuning bases; 0.02-0.3 tried, 0.2 best: 68%).
 K_TOLERANCE = 0.2
 #: "gaussian" (default) or "t". The Student-t mixture raised held-out ARI (heavy_tail, latent,
 #: unequal: 0.836 -> 0.871) but lowered how often the number of groups was right (61% -> 44%),
 #: the criterion the outside check is strictest on; it fits 2.4x slower.
 MIXTURE = "gaussian"
 #: Merge two components while telling them apart costs at least this much entropy per customer
-#: they hold (log 2 = 0.69 when they coincide). Tuned on two of the five generators (0.1-0.3 tried).
+#: they hold (log 2 = 0.69 when they coincide). Tuned on two of the five generators (0.1-0.3 tried);
+#: with tied components, 0.15-0.3 tried on seven generators: 0.2 still best.
 MERGE_ENTROPY = 0.2
 #: At or above this bootstrap agreement the page calls the segments stable.
 STABLE_ARI = 0.8
