@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from core.errors import BadInputError, NotEnoughDataError
 from core.segments import selection
-from core.segments.features import FeatureTransform, customer_features, usable_features
+from core.segments.features import FeatureTransform, customer_features, noise_features, usable_features
 from core.segments.naming import NOISE, name_segments, profile_segments, segment_table
 from core.segments.tmixture import StudentMixture
 
@@ -153,6 +153,11 @@ class SegmentModel(ClusterMixin, BaseEstimator):
             raise NotEnoughDataError("Every customer looks the same (no feature varies): nothing to segment.")
         self.transform_ = FeatureTransform().fit(feats[self.columns_])
         X = self.transform_.transform(feats[self.columns_])
+        self.noise_columns_ = noise_features(X, self.columns_, random_state=self.random_state)
+        if self.noise_columns_:  # fields that tell no group apart only make the model spend components on them
+            self.columns_ = [c for c in self.columns_ if c not in self.noise_columns_]
+            self.transform_ = FeatureTransform().fit(feats[self.columns_])
+            X = self.transform_.transform(feats[self.columns_])
         k = self._choose_k(X, n)
         # The mixture labels each customer on the fields they have (blanks marginalised out).
         X_label = self.transform_.transform(feats[self.columns_], impute=False) if self.method == "gmm" else X

@@ -450,3 +450,32 @@ def test_default_counts_the_groups_of_a_never_tuned_generator():
     customers, truth = factor_base(1500, groups=5, seed=301)
     model = SegmentModel(random_state=0, stability_repeats=0).fit(customers)
     assert model.k_ == 5 and adjusted_rand_score(truth, model.labels_) >= 0.5
+
+
+def test_noise_features_leaves_out_a_flat_field_tied_to_nothing_and_keeps_group_fields():
+    from core.segments.features import noise_features
+
+    rng = np.random.default_rng(3)
+    g = rng.integers(0, 3, 2000)
+    a = g * 2.0 + rng.normal(0, 0.7, 2000)  # marks the groups ...
+    b = -g * 1.5 + rng.normal(0, 0.7, 2000)  # ... together with a: tied
+    uniform = rng.uniform(-1.7, 1.7, 2000)  # flat, tied to nothing: noise
+    gauss = rng.normal(0, 1, 2000)  # tied to nothing but not flat: harmless, kept
+    flat_group = np.where(g == 0, -1.0, 1.0) + rng.normal(0, 0.3, 2000)  # flat-ish, but tied to a and b
+    X = np.column_stack([a, b, uniform, gauss, flat_group])
+    assert noise_features(X, ["a", "b", "uniform", "gauss", "flat_group"]) == ["uniform"]
+    assert noise_features(X[:, [0, 2]], ["a", "uniform"]) == []  # two columns: nothing to judge by
+    two_noise = np.column_stack([a, rng.uniform(size=2000), rng.uniform(size=2000)])
+    # a alone shows the groups (tied to nothing here) but has dips between its peaks: kept; of the
+    # two noise columns only one goes, never fewer than two columns left
+    assert noise_features(two_noise, ["a", "u1", "u2"]) == ["u1"]
+
+
+def test_a_uniform_age_is_left_out_of_the_model_but_kept_in_the_profiles():
+    from tests.core._segments_synth import latent_base
+
+    customers, _ = latent_base(1500, groups=4, seed=5)  # age uniform 18-80, whatever the group
+    model = SegmentModel(random_state=0, stability_repeats=0).fit(customers)
+    assert model.noise_columns_ == ["age"] and "age" not in model.columns_
+    assert "median_age" in model.segments().columns or "age" in model.profiles_.columns
+    assert (model.predict(customers.head(50)) == model.labels_[:50]).mean() > 0.9
