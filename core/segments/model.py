@@ -90,6 +90,9 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         Number of segments found (noise excluded).
     labels_ : ndarray
         Segment of each training customer (``-1``: HDBSCAN noise).
+    noise_columns_ : list of str
+        Fields left out of the model as noise (:func:`~core.segments.features.noise_features`);
+        they still show in the profiles.
     curve_ : DataFrame
         The selection curve (k, score, metric), empty when k was given.
     profiles_ : DataFrame
@@ -341,7 +344,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         else:
             arrays.update(nn_points=self.core_points_, nn_labels=self.nn_labels_)
         names = {str(k): v for k, v in self.names_.items()}
-        meta = {"columns": self.columns_, "as_of": None if self.as_of_ is None else str(self.as_of_), "k": self.k_,
+        meta = {"columns": self.columns_, "noise_columns": getattr(self, "noise_columns_", []),
+                "as_of": None if self.as_of_ is None else str(self.as_of_), "k": self.k_,
                 "names": names, "silhouette": self.silhouette_, "stability": self.stability_,
                 "noise_radius": getattr(self, "noise_radius_", None), "n_seen": self.n_seen_,
                 "n_updates": self.n_updates_, "curve": self.curve_.to_dict(orient="records"),
@@ -353,6 +357,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         model = cls(k=params["k"], method=params["method"], k_range=tuple(params["k_range"]),
                     random_state=params["random_state"])
         model.columns_ = list(meta["columns"])
+        model.noise_columns_ = list(meta.get("noise_columns") or [])
         model.transform_ = FeatureTransform.from_arrays(model.columns_, arrays)
         model.as_of_ = pd.Timestamp(meta["as_of"]) if meta.get("as_of") else None
         model.order_ = {int(v): i for i, v in enumerate(arrays["order"].tolist())}

@@ -479,3 +479,5 @@ def test_a_uniform_age_is_left_out_of_the_model_but_kept_in_the_profiles():
     assert model.noise_columns_ == ["age"] and "age" not in model.columns_
     assert "median_age" in model.segments().columns or "age" in model.profiles_.columns
     assert (model.predict(customers.head(50)) == model.labels_[:50]).mean() > 0.9
+    arrays, meta = model.to_state()
+    assert SegmentModel.from_state(model.params(), arrays, meta).noise_columns_ == ["age"]
