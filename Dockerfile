@@ -28,5 +28,5 @@ VOLUME ["/data"]
 EXPOSE 8501 8000
 
 ENTRYPOINT ["/app/deploy/entrypoint.sh"]
-CMD ["python", "-m", "streamlit", "run", "app.py", "--server.address", "0.0.0.0", "--server.port", "8501", \
+CMD ["python", "app.py", "--server.address", "0.0.0.0", "--server.port", "8501", \
      "--server.headless", "true", "--browser.gatherUsageStats", "false"]

@@ -47,7 +47,7 @@ sample: setup
 	$(PY) -m core load-sample --if-empty
 
 run: sample
-	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501
+	$(PY) app.py --server.address 127.0.0.1 --server.port 8501
 
 test: setup-test
 	$(PY) -m core load-sample --if-empty

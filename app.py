@@ -4,7 +4,30 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages import _shared
+
+def _serve() -> None:
+    """`python app.py [streamlit options]`: serve the workbench with the new multipage routing from the start.
+
+    Streamlit picks its routing once per process, at the first session: with a pages/
+    folder beside the entry point it starts in the old layout, so the first visits after a
+    restart that land on deep links (/monitoring) would run those pages without app.py.
+    Settling the flag before the server starts closes that window, which the guard in
+    pages/_shared.py (for `streamlit run app.py`) can only close by a rerun.
+    """
+    import sys
+
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.web import cli
+
+    PagesManager.uses_pages_directory = False
+    sys.argv = ["streamlit", "run", __file__, *sys.argv[1:]]
+    sys.exit(cli.main())
+
+
+if __name__ == "__main__" and not st.runtime.exists():
+    _serve()
+
+from pages import _shared  # noqa: E402
 
 # A local file: a ":material/...:" page icon makes every page load fetch the favicon from fonts.gstatic.com.
 st.set_page_config(page_title="Marketing workbench", page_icon=str(Path(__file__).parent / "assets" / "icon.png"),

@@ -30,7 +30,7 @@ def _free_port() -> int:
 
 
 class AppServer:
-    """A Streamlit server on a free port with its own workspace file."""
+    """A Streamlit server on a free port with its own workspace file, started as `make run` starts it."""
 
     def __init__(self, tmp: Path, env: dict[str, str] | None = None, args: list[str] | None = None) -> None:
         self.port = _free_port()
@@ -43,7 +43,7 @@ class AppServer:
 
     def start(self, timeout: float = 90) -> "AppServer":
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
+            [sys.executable, str(ROOT / "app.py"), "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
              *self.args],
             cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
