@@ -15,7 +15,7 @@ prior, as in Russo et al. 2018, Algorithm 2) over ``--runs`` runs, and mabwiser'
 implementation is the reference of record and mabwiser a cross-check).
 
 Finally the off-policy estimates on the Open Bandit Dataset sample (IPW and SNIPW, CLT and
-bootstrap intervals), from ``shared/datasets/obd-sample`` when present, else the test fixture.
+bootstrap intervals), from the data sets folder's ``obd-sample`` when present, else the copy in ``data/obd``.
 
 Run: ``.venv/bin/python bench/bandits.py [--horizon 10000] [--runs 200] [--mabwiser-runs 10]``
 """
@@ -34,6 +34,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from core import bandits as B  # noqa: E402
+from core.config import Settings  # noqa: E402
 
 PROBLEMS = [[0.05, 0.04], [0.02, 0.03], [0.10, 0.12, 0.11], [0.30, 0.25, 0.20, 0.28]]
 
@@ -94,12 +95,8 @@ def main() -> None:
               f"ours {ours:.2f} over {args.runs} runs")
 
     if not args.skip_ope:
-        shared = ROOT.parent / "shared" / "datasets" / "obd-sample"
-        if (shared / "random_all.csv").exists():
-            rnd, bts, src = shared / "random_all.csv", shared / "bts_all.csv", "shared/datasets/obd-sample"
-        else:
-            fix = ROOT / "tests" / "fixtures" / "bandits"
-            rnd, bts, src = fix / "obd_random.csv.gz", fix / "obd_bts.csv.gz", "tests/fixtures/bandits"
+        rnd, bts = B.obd_sample(Settings.from_mapping().datasets_dir)  # the full sample, else the shipped copy
+        src = rnd.parent
         random_log, bts_log = B.read_obd(rnd), B.read_obd(bts)
         print(f"\n== off-policy evaluation on the Open Bandit sample ({src}; 95% intervals; click rate %) ==")
         for how in ("clt", "bootstrap"):

@@ -41,17 +41,18 @@ def export_id(campaign_id: str, platform: str) -> str:
     return campaign_id
 
 
-def imported(dirty: pd.DataFrame, tmp: Path) -> pd.DataFrame:
+def imported(dirty: pd.DataFrame, tmp: Path) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The workspace the exports make: its campaigns and its shared budgets."""
     files = synthetic.write_exports(dirty, tmp, page_size=500)
     wh = Warehouse.in_memory()
     ingest_paths(wh, list(files.values()))
-    frame = wh.campaigns()
+    frame, shared = wh.campaigns(), wh.shared_budgets()
     wh.close()
-    return frame
+    return frame, shared
 
 
-def score(frame: pd.DataFrame, truth: pd.DataFrame, since) -> dict:
-    alerts = Monitor().fit(frame).predict(since)
+def score(frame: pd.DataFrame, truth: pd.DataFrame, since, shared: dict[str, str] | None = None) -> dict:
+    alerts = Monitor().fit(frame, shared).predict(since)
     return evaluate(alerts, truth, since=since)
 
 
@@ -70,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         ids = dict(zip(dirty["campaign_id"], dirty["platform"]))
         truth_x = truth.assign(campaign_id=[export_id(c, ids[c]) for c in truth["campaign_id"]])
         with tempfile.TemporaryDirectory() as d:
-            runs = {"contract": score(dirty, truth, since), "exports": score(imported(dirty, Path(d)), truth_x, since)}
+            frame_x, shared = imported(dirty, Path(d))
+            runs = {"contract": score(dirty, truth, since), "exports": score(frame_x, truth_x, since, shared)}
         for k, ev in runs.items():
             s = sums[k]
             s["alerts"] += ev["alerts"]

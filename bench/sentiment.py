@@ -33,9 +33,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import pandas as pd  # noqa: E402
 
 from core import sentiment as sent  # noqa: E402
+from core.config import Settings  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 
-DATASETS = ROOT.parent / "shared" / "datasets"
+DATASETS = Settings.from_mapping().datasets_dir  # WORKBENCH_DATASETS, default ../shared/datasets
 
 
 def comment_texts(n: int) -> list[str]:

@@ -2,9 +2,10 @@
 
 The workbench ships only its own generated sample (``data/sample``). These importers
 turn two real public data sets into contract ``campaigns`` records, so the Data page
-can offer "load a real public example" when the user uploads the CSV or when
-``../shared/datasets`` lies beside the project. Neither data set states a licence, so
-neither is shipped; the tests use a few rows copied into ``tests/fixtures/importers``.
+can offer "load a real public example" when the user uploads the CSV or when the data
+sets folder holds it (``Settings.datasets_dir``: ``WORKBENCH_DATASETS``, default
+``../shared/datasets``). Neither data set states a licence, so neither is shipped; the
+tests use a few rows copied into ``tests/fixtures/importers``.
 
 * :func:`import_fb_ad_conversion`: the Kaggle "Sales Conversion Optimization" file
   ``KAG_conversion_data.csv`` (1,143 Facebook ads, no dates).
@@ -267,15 +268,8 @@ EXAMPLES = {
 }
 
 
-def shared_datasets(root: str | Path | None = None) -> Path | None:
-    """``../shared/datasets`` beside the project, when it exists."""
-    base = Path(root) if root is not None else Path(__file__).resolve().parents[1]
-    path = base.parent / "shared" / "datasets"
-    return path if path.is_dir() else None
-
-
 def available_examples(datasets: str | Path | None) -> list[str]:
-    """The example names of :data:`EXAMPLES` whose files are present in ``datasets``."""
+    """The example names of :data:`EXAMPLES` whose files are present in ``datasets`` (``Settings.datasets_dir``)."""
     if datasets is None:
         return []
     d = Path(datasets)

@@ -27,22 +27,28 @@ KPI_META: dict[str, tuple[str, str, bool | None]] = {
 }
 
 
-def _div(num, den):
-    num = np.asarray(num, dtype=float)
-    den = np.asarray(den, dtype=float)
+def safe_ratio(num, den):
+    """``num / den``, NaN where ``den`` is not positive: a KPI with nothing to divide by is unknown, not 0 or inf.
+
+    A Series in gives a Series on its index; anything else an array.
+
+    >>> safe_ratio(pd.Series([3.0, 1.0]), pd.Series([2, 0])).tolist()
+    [1.5, nan]
+    """
+    n, d = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    return out
+        out = np.where(d > 0, n / np.where(d > 0, d, 1.0), np.nan)
+    return pd.Series(out, index=num.index) if isinstance(num, pd.Series) else out
 
 
 def with_ratios(frame: pd.DataFrame) -> pd.DataFrame:
     """Add CTR, CPC, CPL, CPA and ROAS to a frame of summed metrics (NaN where undefined)."""
     out = frame.copy()
-    out["ctr"] = _div(out["clicks"], out["impressions"])
-    out["cpc"] = _div(out["spend"], out["clicks"])
-    out["cpl"] = _div(out["spend"], out["leads"])
-    out["cpa"] = _div(out["spend"], out["conversions"])
-    out["roas"] = _div(out["revenue"], out["spend"])
+    out["ctr"] = safe_ratio(out["clicks"], out["impressions"])
+    out["cpc"] = safe_ratio(out["spend"], out["clicks"])
+    out["cpl"] = safe_ratio(out["spend"], out["leads"])
+    out["cpa"] = safe_ratio(out["spend"], out["conversions"])
+    out["roas"] = safe_ratio(out["revenue"], out["spend"])
     return out
 
 

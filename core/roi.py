@@ -47,6 +47,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
+from core.overview import safe_ratio
 from core.schema import fill_unknown_audience
 from core.errors import BadInputError, NotEnoughDataError
 
@@ -86,12 +87,7 @@ def roi(revenue: np.ndarray | float, spend: np.ndarray | float) -> np.ndarray:
     0.5
     """
     rev, sp = np.asarray(revenue, dtype=float), np.asarray(spend, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(sp > 0, (rev - sp) / np.where(sp > 0, sp, 1.0), np.nan)
-
-
-def _ratio(a: pd.Series, b: pd.Series) -> pd.Series:
-    return (a / b.where(b > 0)).astype(float)
+    return safe_ratio(rev - sp, sp)
 
 
 def roi_table(campaigns: pd.DataFrame, by: str = "campaign") -> pd.DataFrame:
@@ -116,9 +112,9 @@ def roi_table(campaigns: pd.DataFrame, by: str = "campaign") -> pd.DataFrame:
         out = first.join(out)
     out = out.reset_index()
     out["roi"] = roi(out["revenue"], out["spend"])
-    out["roas"] = _ratio(out["revenue"], out["spend"])
-    out["cpa"] = _ratio(out["spend"], out["conversions"])
-    out["cpl"] = _ratio(out["spend"], out["leads"])
+    out["roas"] = safe_ratio(out["revenue"], out["spend"])
+    out["cpa"] = safe_ratio(out["spend"], out["conversions"])
+    out["cpl"] = safe_ratio(out["spend"], out["leads"])
     front = [c for c in out.columns if c not in (*cols, "roi", "roas", "cpa", "cpl")]
     out = out[[*front, "roi", "roas", "cpa", "cpl", *cols]]
     return out.sort_values("spend", ascending=False).reset_index(drop=True)

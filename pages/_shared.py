@@ -440,7 +440,7 @@ def warm_fits(wh: Warehouse, cfg: Settings) -> list[tuple[tuple, Callable[[], An
             (key("recommendations.curves", ()), lambda: recommendations.ResponseModel().fit(wh.campaigns())),
             (key("monitoring", ("normal", (), (), country)),
              lambda: monitoring.Monitor(sensitivity="normal", country=country).fit(
-                 wh.campaigns(Filters(platforms=(), objectives=())))),
+                 wh.campaigns(Filters(platforms=(), objectives=())), wh.shared_budgets())),
             (key("roi", ROI_DEFAULTS), lambda: roi.analyse(wh.campaigns(), level=ROI_DEFAULTS[0],
                                                           alpha=ROI_DEFAULTS[1], min_spend=ROI_DEFAULTS[2])),
             (key("scheduling.forecast", (*FORECAST_DEFAULTS, country)),

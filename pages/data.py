@@ -9,10 +9,12 @@ import streamlit as st
 
 from core import competitors
 from core.connectors import ingest_paths, mapping
+from core.connectors.ingest import needs_mapping
 from core.escape import markdown as md
 from core.connectors.csv_exports import PARSERS
 from core.worker import inbox as inbox_
 from core.worker import share
+from core.warehouse import IngestReport
 from pages import _shared
 
 # Contract fields a CSV column can fill, in the order the mapping step asks for them.
@@ -48,8 +50,20 @@ if can_upload:
     inbox = share.worker_inbox(_shared.workspace())
     if submitted and files and inbox is not None:
         # The monitor worker owns the file: a write here would land in its read-only snapshot and be lost.
-        queued = [inbox_.queue(inbox, u.name, u.getvalue(), account=_shared.client()).name for u in files]
-        st.session_state["data.queued"] = queued
+        # A CSV it could not read stays here for the mapping step (the worker cannot ask for a mapping).
+        unknown = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            for upload in files:
+                path = Path(tmp) / Path(upload.name).name
+                path.write_bytes(upload.getvalue())
+                if (err := needs_mapping(wh, path, upload.name)) is not None:
+                    unknown[upload.name] = err
+        st.session_state["data.queued"] = [inbox_.queue(inbox, u.name, u.getvalue(), account=_shared.client()).name
+                                           for u in files if u.name not in unknown]
+        if unknown:
+            st.session_state["data.unmapped"] = next((u.name, u.getvalue()) for u in files if u.name in unknown)
+            st.session_state["data.last_report"] = (IngestReport().to_dict(),
+                                                    [(n, str(e), None) for n, e in unknown.items()])
         st.rerun()
     elif submitted and files:
         problems: list = []
@@ -95,9 +109,16 @@ if can_upload:
                 kept = mapping.Mapping(columns={f: c for f, c in picked.items() if c != "(none)"},
                                        constants={f: v.strip() for f, v in fixed.items() if v.strip()},
                                        header_line=det.header_line, delimiter=det.delimiter, encoding=det.encoding)
+                # While the worker watches, the snapshot passes this write on as a request the worker applies
+                # at the start of a turn, before it takes any file not yet seen twice: the file queued next.
                 mapping.save(wh, det.headers, kept)
-                report = ingest_paths(wh, [map_path], names=[map_name], account_id=_shared.client())
-                st.session_state["data.last_report"] = (report.to_dict(), [])
+                if inbox is not None:
+                    st.session_state["data.queued"] = [inbox_.queue(inbox, map_name, raw,
+                                                                    account=_shared.client()).name]
+                    st.session_state.pop("data.last_report", None)
+                else:
+                    report = ingest_paths(wh, [map_path], names=[map_name], account_id=_shared.client())
+                    st.session_state["data.last_report"] = (report.to_dict(), [])
                 st.session_state.pop("data.unmapped")
                 st.rerun()
 
@@ -137,9 +158,13 @@ if can_upload:
                     "data/sample/README.md).")
         if st.button("Load the sample workspace", key="data.load_sample", icon=":material/dataset:"):
             with st.spinner("Loading the sample workspace…"), _shared.error_box():
-                report = wh.ingest(_shared.settings().sample_dir / "workspace.json.gz")
+                sample = _shared.settings().sample_dir / "workspace.json.gz"
+                if inbox is not None:  # the worker's: its rows through the inbox, the rivals' state as requests
+                    st.session_state["data.queued"] = [inbox_.queue(inbox, sample.name, sample.read_bytes(),
+                                                                    account=_shared.client()).name]
+                else:
+                    st.session_state["data.last_report"] = (wh.ingest(sample).to_dict(), [])
                 competitors.load_snapshots(wh)  # the sample's rivals, crawled from local snapshots
-                st.session_state["data.last_report"] = (report.to_dict(), [])
                 st.rerun()
     with right:
         from core import importers
@@ -147,7 +172,7 @@ if can_upload:
         st.markdown("**Real public data** mapped into the format (their licences do not let us ship them: "
                     "upload Kaggle's *Sales Conversion Optimization* `KAG_conversion_data.csv`, or use the copies "
                     "in `../shared/datasets` when they are beside the project).")
-        datasets = importers.shared_datasets(_shared.settings().root)
+        datasets = _shared.settings().datasets_dir
         choices = importers.available_examples(datasets)
         kag = st.file_uploader("KAG_conversion_data.csv", type=["csv"], key="data.kag_csv")
         example = st.selectbox("Example", ["upload above"] + choices, key="data.example",
@@ -159,8 +184,13 @@ if can_upload:
                     records, name = importers.import_fb_ad_conversion(kag), kag.name
                 else:
                     records, name = importers.load_example(example, datasets)["campaigns"], f"{example} example"
-                report = wh.ingest_records("campaigns", records, name=name)
-                st.session_state["data.last_report"] = (report.to_dict(), [])
+                if inbox is not None:  # the worker's: the mapped records go to its inbox as a contract file
+                    data = json.dumps({"campaigns": records}).encode()
+                    st.session_state["data.queued"] = [inbox_.queue(inbox, f"{Path(name).stem}.json", data,
+                                                                    account=_shared.client()).name]
+                else:
+                    report = wh.ingest_records("campaigns", records, name=name)
+                    st.session_state["data.last_report"] = (report.to_dict(), [])
                 st.rerun()
 
 st.subheader("Ingest history")

@@ -25,7 +25,8 @@ def _fit(version: int, sensitivity: str, platforms: tuple[str, ...], objectives:
          country: str) -> monitoring.Monitor:
     def fit():
         frame = _shared.table("campaigns", Filters(platforms=platforms, objectives=objectives))
-        return monitoring.Monitor(sensitivity=sensitivity, country=country).fit(frame)
+        return monitoring.Monitor(sensitivity=sensitivity, country=country).fit(
+            frame, _shared.warehouse().shared_budgets())
     return _shared.fitted("monitoring", (sensitivity, platforms, objectives, country), fit, version=version)
 
 

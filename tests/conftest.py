@@ -13,7 +13,6 @@ from core.warehouse import Warehouse
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -62,8 +61,9 @@ def example_file() -> Path:
 
 @pytest.fixture
 def shared_datasets() -> Path:
-    """shared/datasets beside the checkout; tests that need it skip without it."""
-    path = SHARED / "datasets"
+    """The data sets folder (``Settings.datasets_dir``: WORKBENCH_DATASETS, default ../shared/datasets);
+    tests that need it skip without it."""
+    path = Settings.from_mapping().datasets_dir
     if not path.exists():
         pytest.skip("shared/datasets is not beside this checkout")
     return path

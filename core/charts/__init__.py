@@ -10,6 +10,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import plotly.express as px
 import plotly.graph_objects as go
 
@@ -27,6 +28,21 @@ def palette() -> list[str]:
     except OSError:
         pass
     return list(px.colors.qualitative.Plotly)
+
+
+def add_band(fig: go.Figure, x, lower, upper, *, name: str, fillcolor: str, showlegend: bool = True,
+             row: int | None = None, col: int | None = None) -> go.Figure:
+    """Shade an interval, ``lower`` to ``upper`` over ``x``, as one trace (in subplot ``row``, ``col`` if given).
+
+    One closed polygon (along the upper edge, back along the lower), so the band is a single
+    legend entry that does not depend on the trace drawn before it, as ``fill="tonexty"`` does.
+    """
+    xs = np.asarray(x)
+    band = go.Scatter(x=np.r_[xs, xs[::-1]], y=np.r_[np.asarray(upper, float), np.asarray(lower, float)[::-1]],
+                      fill="toself", fillcolor=fillcolor, line=dict(width=0), mode="lines", name=name,
+                      showlegend=showlegend, hoverinfo="skip")
+    fig.add_trace(band, row=row, col=col)
+    return fig
 
 
 def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.Figure:

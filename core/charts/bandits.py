@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.charts import _layout, palette
+from core.charts import _layout, add_band, palette
 
 _NAMES = {"thompson": "Thompson sampling", "ucb1": "UCB1", "epsilon-greedy": "Epsilon-greedy",
           "fixed": "Fixed equal split (A/B)"}
@@ -27,9 +27,7 @@ def regret(curves: pd.DataFrame, *, band: bool = True) -> go.Figure:
         colour = palette()[i % len(palette())]
         name = _NAMES.get(pol, pol)
         if band:
-            fig.add_trace(go.Scatter(x=np.r_[g["round"], g["round"][::-1]], y=np.r_[g["hi"], g["lo"][::-1]],
-                                     fill="toself", fillcolor=_rgba(colour, 0.15), line=dict(width=0),
-                                     hoverinfo="skip", showlegend=False, name=name))
+            add_band(fig, g["round"], g["lo"], g["hi"], name=name, fillcolor=_rgba(colour, 0.15), showlegend=False)
         fig.add_trace(go.Scatter(x=g["round"], y=g["regret"], name=name, line=dict(color=colour)))
     fig.update_xaxes(title="round (impressions)")
     fig.update_yaxes(title="cumulative regret (lost clicks)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.charts import _layout, palette
+from core.charts import _layout, add_band, palette
 
 _LABELS = {"leads": "Leads", "conversions": "Conversions", "clicks": "Clicks", "spend": "Spend ($)"}
 _ALERT = "#d62728"
@@ -28,10 +28,8 @@ def expected_band(series: pd.DataFrame, metric: str, *, title: str | None = None
     s = series.sort_values("date")
     band = s.dropna(subset=["lower", "upper"])
     if len(band):
-        fig.add_trace(go.Scatter(x=band["date"], y=band["upper"], mode="lines", line=dict(width=0),
-                                 showlegend=False, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=band["date"], y=band["lower"], mode="lines", line=dict(width=0),
-                                 fill="tonexty", fillcolor="rgba(128,128,128,0.2)", name="expected band"))
+        add_band(fig, band["date"], band["lower"], band["upper"], name="expected band",
+                 fillcolor="rgba(128,128,128,0.2)")
     fig.add_trace(go.Scatter(x=s["date"], y=s["expected"], mode="lines", name="expected",
                              line=dict(color=colours[1 % len(colours)], dash="dash")))
     fig.add_trace(go.Scatter(x=s["date"], y=s["observed"], mode="lines+markers", name="observed",

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.charts import _layout, palette
+from core.charts import _layout, add_band, palette
 
 DAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -106,10 +106,8 @@ def forecast_chart(history: pd.Series, forecast: pd.DataFrame, metric: str, *, d
                                  line=dict(color=colours[0], width=1.5)))
     if forecast is not None and len(forecast):
         f = forecast.sort_values("date")
-        fig.add_trace(go.Scatter(x=f["date"], y=f["yhat_upper"], mode="lines", line=dict(width=0),
-                                 showlegend=False, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=f["date"], y=f["yhat_lower"], mode="lines", line=dict(width=0),
-                                 fill="tonexty", fillcolor="rgba(249,115,22,0.2)", name="uncertainty band"))
+        add_band(fig, f["date"], f["yhat_lower"], f["yhat_upper"], name="uncertainty band",
+                 fillcolor="rgba(249,115,22,0.2)")
         fig.add_trace(go.Scatter(x=f["date"], y=f["yhat"], mode="lines", name="forecast",
                                  line=dict(color=colours[1 % len(colours)], dash="dash")))
     fig.update_yaxes(title=metric)

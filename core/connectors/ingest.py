@@ -10,6 +10,7 @@ one export complete each other (ad sets before insights, performance before conv
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -127,12 +128,14 @@ def ingest_one(wh: Any, path: Path, name: str, det: Detected, *, account_id: str
 
     if det.gzip:
         check_gzip(path, name)  # a gzip bomb or a cut stream stops before DuckDB reads it
-    digest = file_sha256(path)
-    with literal_path(path) as read_path:  # DuckDB would read a name like 'glob[1].json' as a pattern
+    # Hash the file while DuckDB reads it, as the contract ingest does (an export is read on one thread);
+    # literal_path: DuckDB would read a name like 'glob[1].json' as a pattern.
+    with ThreadPoolExecutor(max_workers=1) as pool, literal_path(path) as read_path:
+        digest = pool.submit(file_sha256, path)
         return _load_export(wh, Path(read_path), name, det, digest, account_id=account_id)
 
 
-def _load_export(wh: Any, path: Path, name: str, det: Detected, digest: str, *, account_id: str) -> Any:
+def _load_export(wh: Any, path: Path, name: str, det: Detected, digest: "Future[str]", *, account_id: str) -> Any:
     """Map one platform export into the warehouse (``path`` is what DuckDB opens)."""
     from core.warehouse import exports
 
@@ -196,6 +199,22 @@ def csv_plan(wh: Any, name: str, det: Detected) -> csv_exports.Plan:
         raise BadInputError(f"{name}: a CSV whose columns ({cols}) are not a known export; map its columns on the "
                             "Data page first. Nothing from this file was loaded.", "Unknown CSV")
     return kept.plan(det.headers)
+
+
+def needs_mapping(wh: Any, path: str | Path, name: str) -> BadInputError | None:
+    """The refusal a load of ``path`` into ``wh`` would give for want of a column mapping, else None.
+
+    That is a CSV of no known layout whose shape has no mapping kept in ``wh``. The Data page
+    asks before it queues uploads for the monitor worker, which cannot ask the user for one.
+    A file that cannot be read at all is not this question: it is refused where it loads.
+    """
+    try:
+        det = detect(Path(path), name)
+        if det.kind == "csv":
+            csv_plan(wh, name, det)
+    except BadInputError as exc:
+        return exc if exc.title == "Unknown CSV" else None
+    return None
 
 
 def _ingest_contract(wh: Any, path: Path, name: str, *, table: str | None, skip_bad: bool,

@@ -5,7 +5,7 @@ days before it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -300,22 +300,18 @@ def _weekday_offsets(log_s: np.ndarray, weekday: np.ndarray, window: int) -> np.
     return out
 
 
-# docs/data-format.md: an ad set delivering on Facebook and Instagram is one line item per platform
-_SPLIT_SUFFIXES = ("-facebook", "-instagram")
+def budget_groups(campaign_ids: Iterable[str], shared: Mapping[str, str] | None) -> np.ndarray:
+    """Per line item, the index of the budget it shares with others in ``campaign_ids`` (-1: its own).
 
-
-def shared_budgets(campaign_ids: Iterable[str]) -> np.ndarray:
-    """Per line item, the index of the budget it shares with others (-1: its own).
-
-    An imported Meta ad set that delivers on both Facebook and Instagram becomes the line
-    items ``<adset_id>-facebook`` and ``<adset_id>-instagram``; their budget is the ad set's,
-    and Meta moves spend between the two placements from day to day.
+    ``shared`` maps a line item to its budget's key, as the warehouse recorded it on import
+    (``Warehouse.shared_budgets``): a Meta ad set delivering on Facebook and Instagram is
+    two line items with one budget, and Meta moves spend between them from day to day. A
+    key only one of ``campaign_ids`` holds (the other placement filtered out) is no group.
     """
-    ids = [str(c) for c in campaign_ids]
-    base = [next((c[: -len(x)] for x in _SPLIT_SUFFIXES if c.endswith(x)), None) for c in ids]
+    keys = [(shared or {}).get(str(c)) for c in campaign_ids]
     counts: dict[str, int] = {}
-    for b in base:
-        if b is not None:
-            counts[b] = counts.get(b, 0) + 1
-    index = {b: i for i, b in enumerate(sorted(b for b, n in counts.items() if n > 1))}
-    return np.array([index.get(b, -1) if b is not None else -1 for b in base], dtype=int)
+    for k in keys:
+        if k is not None:
+            counts[k] = counts.get(k, 0) + 1
+    index = {k: i for i, k in enumerate(sorted(k for k, n in counts.items() if n > 1))}
+    return np.array([index.get(k, -1) if k is not None else -1 for k in keys], dtype=int)

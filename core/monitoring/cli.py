@@ -14,12 +14,14 @@ from core.monitoring.notify import notify_new
 from core.monitoring.vocabulary import ALERT_COLUMNS
 
 def replay(frame: pd.DataFrame, *, days: int = 91, sensitivity: str = "normal",
-           country: str | None = "US") -> tuple[pd.DataFrame, pd.DataFrame]:
+           country: str | None = "US", shared_budgets: dict[str, str] | None = None
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What would have alerted over the last ``days`` days of history: (alerts, incidents).
 
     Each day is judged only on the days before it, exactly as a nightly run would have.
+    ``shared_budgets``: see :meth:`Monitor.fit`.
     """
-    mon = Monitor(sensitivity=sensitivity, country=country).fit(frame)
+    mon = Monitor(sensitivity=sensitivity, country=country).fit(frame, shared_budgets)
     start = mon.last_date_ - pd.Timedelta(days=days - 1)
     return mon.predict(since=start), mon.incidents(since=start)
 
@@ -30,7 +32,7 @@ def monitor(wh, *, since: str | date | None = None, sensitivity: str = "normal",
     frame = wh.campaigns(filters)
     if not len(frame):
         raise NotEnoughDataError("There are no campaign-days to monitor yet: load campaign data first.")
-    mon = Monitor(sensitivity=sensitivity, country=country).fit(frame)
+    mon = Monitor(sensitivity=sensitivity, country=country).fit(frame, wh.shared_budgets())
     return mon, mon.predict(since), mon.incidents(since)
 
 
@@ -45,7 +47,8 @@ def run_monitor(args, ctx) -> dict[str, Any]:
     frame = wh.campaigns()
     if not len(frame):
         return {"alerts": [], "incidents": [], "since": None, "sensitivity": sensitivity}
-    mon = Monitor(sensitivity=sensitivity, country=getattr(settings, "country", "US")).fit(frame)
+    country = getattr(settings, "country", "US")
+    mon = Monitor(sensitivity=sensitivity, country=country).fit(frame, wh.shared_budgets())
     alerts = mon.predict(since)
     incs = mon.incidents(since)
     start = resolve_since(since, mon.last_date_)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from core.errors import BadInputError, NotEnoughDataError
-from core.monitoring.baseline import Grid, build_grid, count_pass, own_spend, shared_budgets, spend_pass
+from core.monitoring.baseline import Grid, budget_groups, build_grid, count_pass, own_spend, spend_pass
 from core.monitoring.detect import burst_overspend, count_evidence, quiet_repeats, root_cause, spend_checks
 from core.monitoring.incidents import incidents, resolve_since
 from core.monitoring.messages import MESSAGES, AlertDay
@@ -77,7 +77,7 @@ class Monitor(BaseEstimator):
 
     # ---- fit
 
-    def fit(self, frame: pd.DataFrame) -> "Monitor":
+    def fit(self, frame: pd.DataFrame, shared_budgets: Mapping[str, str] | None = None) -> "Monitor":
         """Score every campaign-day of ``frame`` against the days before it.
 
         The steps: the (campaign x day) grid of the recent history, the baselines
@@ -88,6 +88,10 @@ class Monitor(BaseEstimator):
         ----------
         frame : DataFrame
             Campaign-days with the contract columns (``wh.campaigns()``).
+        shared_budgets : mapping, optional
+            Line items that share one budget: campaign_id -> the budget's key
+            (``wh.shared_budgets()``; a Meta ad set split over Facebook and Instagram). Where
+            budgets are unknown, such line items overspend only when their total bursts too.
         """
         s = self._thresholds(frame)
         g = build_grid(self._recent_history(frame))
@@ -106,7 +110,8 @@ class Monitor(BaseEstimator):
                 v[obs], passes[name], pres, spent, s, holiday=holiday, min_history_days=self.min_history_days,
                 slow_leaks=name != "clicks", no_leads=no_leads)
         over, under, stats["spend"] = spend_checks(v["spend"], v["daily_budget"], sp, pres, s,
-                                                   budget_known=g.budget_known, own=self._own_spend(g, s))
+                                                   budget_known=g.budget_known,
+                                                   own=self._own_spend(g, s, shared_budgets))
         cause = root_cause(kinds)
         track_l = cause.pop("tracking_leads")
         self.track_metric_ = np.where(track_l, "leads", "conversions")
@@ -155,7 +160,8 @@ class Monitor(BaseEstimator):
 
     # ---- outputs
 
-    def _own_spend(self, g: Grid, s: Sensitivity) -> dict[str, np.ndarray] | None:
+    def _own_spend(self, g: Grid, s: Sensitivity, shared: Mapping[str, str] | None
+                   ) -> dict[str, np.ndarray] | None:
         """Where some day's budget is unknown: expected spend from the campaign's own spend.
 
         Line items that share one budget (a Meta ad set split over placements) get a
@@ -165,7 +171,7 @@ class Monitor(BaseEstimator):
             return None
         weekday = g.dates.weekday.to_numpy()
         own = own_spend(g.values["spend"], g.present, weekday=weekday)
-        group = shared_budgets(g.campaigns["campaign_id"])
+        group = budget_groups(g.campaigns["campaign_id"], shared)
         if (group >= 0).any():
             n = int(group.max()) + 1
             member = group >= 0

@@ -46,7 +46,7 @@ from core.sentiment.model import (
     scores_frame, compress_precision, expand_precision, save_model, load_model, current_model_id,
 )
 from core.sentiment.datasets import (
-    TRAINABLE, EVAL_ONLY, LICENCES, default_datasets_dir, load_labelled,
+    TRAINABLE, EVAL_ONLY, LICENCES, load_labelled,
 )
 from core.sentiment.store import (
     SCORES_TABLE, CORRECTIONS_TABLE, SCORE_CHUNK, score_comments, scored_comments, correct_label, training_rows,
@@ -78,7 +78,7 @@ __all__ = [
     'cpu_has_bf16', 'get_encoder', 'cached_embeddings', 'VADER_WEIGHT', 'featurize', 'softmax', 'curvature',
     'fit_prior_centred', 'SentimentHead', 'STEM', 'MODEL_TYPE', 'FORMAT_VERSION', 'PRECISION_RANK', 'head_config',
     'shipped_models_dir', 'SentimentModel', 'scores_frame', 'compress_precision', 'expand_precision',
-    'save_model', 'load_model', 'current_model_id', 'TRAINABLE', 'EVAL_ONLY', 'LICENCES', 'default_datasets_dir',
+    'save_model', 'load_model', 'current_model_id', 'TRAINABLE', 'EVAL_ONLY', 'LICENCES',
     'load_labelled', 'SCORES_TABLE', 'CORRECTIONS_TABLE', 'SCORE_CHUNK', 'score_comments', 'scored_comments',
     'correct_label', 'training_rows', 'pending_count', 'TWEETEVAL_TRAIN_FRACTION', 'RT_TRAIN_FRACTION',
     'SPLIT_SEED', 'DEFAULT_C', 'AIRLINE_SAMPLE', 'split_tweeteval', 'evaluate', 'train_head', 'training_sets',

@@ -9,7 +9,6 @@ from typing import Any
 import pandas as pd
 
 from core.errors import BadInputError, ConfigError
-from core.sentiment.datasets import default_datasets_dir
 from core.sentiment.model import STEM, SentimentModel
 from core.sentiment.pipeline import model_for
 from core.sentiment.store import SCORES_TABLE, score_comments, training_rows
@@ -52,10 +51,11 @@ def run_train(args: Any, ctx: Any) -> dict[str, Any]:
     models directory (``WORKBENCH_MODELS``, default ``models/``) and promoted.
     """
     settings = ctx.settings
-    datasets = default_datasets_dir(settings)
+    datasets = Path(settings.datasets_dir)
     if not (datasets / "tweeteval-sentiment").exists():
         raise ConfigError(f"The TweetEval data set is not at {datasets / 'tweeteval-sentiment'}; the head is "
-                          "trained from shared/datasets beside the checkout.", "Training data missing")
+                          "trained from the data sets folder: set WORKBENCH_DATASETS (default shared/datasets beside "
+                          "the checkout).", "Training data missing")
     extra = None
     if getattr(args, "data", None) or getattr(args, "db", None):
         extra = training_rows(ctx.warehouse())

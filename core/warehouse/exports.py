@@ -35,6 +35,8 @@ from core.errors import BadInputError
 from core.warehouse import clients
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from core.warehouse.connection import Connection
 
 Cursor = duckdb.DuckDBPyConnection
@@ -109,7 +111,9 @@ def setup(cur: Cursor) -> None:
         _exec(cur, ddl)
 
 
-def _log(cur: Cursor, name: str, digest: str, loaded: int, replaced: int, account_id: str) -> None:
+def _log(cur: Cursor, name: str, digest: "str | Future[str]", loaded: int, replaced: int, account_id: str) -> None:
+    # The digest may still be computing beside the read (core.connectors.ingest): wait for it only now.
+    digest = digest if isinstance(digest, str) else digest.result()
     _exec(cur,
         "INSERT INTO ingest_log SELECT coalesce(max(ingest_id), 0) + 1, $f, $h, now(), 'campaigns', $l, $r, 0, $a "
         "FROM ingest_log", {"f": name, "h": digest, "l": loaded, "r": replaced, "a": account_id})
@@ -140,7 +144,7 @@ def _map_params(param: str, pairs: list[tuple[str, str]]) -> dict[str, list[str]
 # ----------------------------------------------------------------- the transaction
 
 
-def load(db: "Connection", name: str, digest: str, stage, finish=None, *,
+def load(db: "Connection", name: str, digest: "str | Future[str]", stage, finish=None, *,
          account_id: str = schema.DEFAULT_ACCOUNT) -> ExportResult:
     """Run ``stage(cur) -> ExportResult`` and the merge in one transaction; roll back on any error.
 
@@ -346,7 +350,9 @@ META_ROW = ("STRUCT(account_id VARCHAR, account_currency VARCHAR, campaign_id VA
             f"inline_link_clicks VARCHAR, actions {_ACTION}, action_values {_ACTION})")
 
 
-_PAGE_TYPE = f"STRUCT(data {META_ROW}[], error JSON)"
+# A page's rows are split off as JSON first and typed one by one: from_json into the nested
+# row type per row costs a quarter less than into the page's list of rows (DuckDB 2.0, 1M rows).
+_PAGE_TYPE = "STRUCT(data JSON[], error JSON)"
 
 
 def _objects_sql(path_param: str, layout: str, gzip: bool, size: int) -> str:
@@ -438,9 +444,10 @@ def load_meta_insights(db: "Connection", path: Path, name: str, digest: str, *, 
             FROM (SELECT *, {purchase} AS conv_type, {purchase_v} AS conv_type_v FROM (
                   SELECT *, list_transform(r.actions, lambda a: a.action_type) AS atypes,
                          list_transform(r.action_values, lambda a: a.action_type) AS vtypes FROM (
-                      SELECT unnest(coalesce(p.data, [NULL::{META_ROW}]), recursive := false) AS r,
+                      SELECT from_json(row_json, {_lit(_spec(META_ROW))}) AS r, page_error, no_data FROM (
+                      SELECT unnest(coalesce(p.data, [NULL::JSON])) AS row_json,
                              CAST(p.error AS VARCHAR) AS page_error, p.data IS NULL AND p.error IS NULL AS no_data
-                      FROM (SELECT from_json(json, {_lit(_spec(_PAGE_TYPE))}) AS p FROM {_objects_sql('path', layout, gzip, size)}))))
+                      FROM (SELECT from_json(json, {_lit(_spec(_PAGE_TYPE))}) AS p FROM {_objects_sql('path', layout, gzip, size)})))))
             GROUP BY date, platform, line_item_id"""
         try:
             _exec(cur, sql, {**q, **params})
@@ -891,6 +898,23 @@ def line_items(db: "Connection", account_id: str) -> "Any":
             FROM export_campaign_ids m LEFT JOIN export_line_items li ON li.account_id = m.account_id
                  AND li.source = m.source AND li.line_item_id = m.line_item_id
             WHERE m.account_id = $account ORDER BY m.campaign_id""", {"account": account_id}).df()
+
+
+def shared_budgets(db: "Connection", account_id: str) -> dict[str, str]:
+    """Each export-made line item that shares its budget with others: campaign_id -> the budget's key.
+
+    A Meta ad set delivering on Facebook and Instagram is one line item per platform
+    (``export_campaign_ids.shared_budget``); the key (``source:line_item_id``) is the ad set's,
+    the same for its line items. A workspace with no export holds none.
+    """
+    with db.cursor() as cur:
+        if not _exec(cur, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'export_campaign_ids' "
+                          "AND NOT temporary").fetchone()[0]:
+            return {}
+        rows = _exec(cur, "SELECT campaign_id, source || ':' || line_item_id FROM export_campaign_ids "
+                          "WHERE account_id = $account AND shared_budget ORDER BY campaign_id",
+                     {"account": account_id}).fetchall()
+    return {str(c): str(k) for c, k in rows}
 
 
 def peek_csv(path: Path, *, header_line: int, delimiter: str, encoding: str, rows: int = 20) -> "Any":

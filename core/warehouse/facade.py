@@ -19,7 +19,7 @@ import duckdb
 
 from core import schema
 from core.errors import AccountError
-from core.warehouse import aggregates, clients, ingest, lake, state, tables, workspace_export
+from core.warehouse import aggregates, clients, exports, ingest, lake, state, tables, workspace_export
 from core.warehouse.connection import Connection, connect
 from core.warehouse.filters import Filters
 from core.warehouse.report import IngestReport
@@ -256,6 +256,10 @@ class Warehouse:
 
     def breakdown(self, filters: Filters | None = None, by: str = "platform") -> "pd.DataFrame":
         return aggregates.breakdown(self.db, filters, by, self.account)
+
+    def shared_budgets(self) -> dict[str, str]:
+        """Line items that share one budget (a Meta ad set split over placements): campaign_id -> budget key."""
+        return exports.shared_budgets(self.db, self.account)
 
     # ---- capability state (small tables owned by one capability)
 

@@ -267,7 +267,7 @@ class Worker:
         self._frame = frame if len(frame) else None
         if not len(frame):
             return 0
-        mon = Monitor(sensitivity=self.cfg.sensitivity, country=self.cfg.country).fit(frame)
+        mon = Monitor(sensitivity=self.cfg.sensitivity, country=self.cfg.country).fit(frame, wh.shared_budgets())
         last = pd.Timestamp(mon.last_date_).normalize()
         through = ledger.checked_through(wh)
         if through is not None and last <= through:

@@ -141,10 +141,14 @@ def test_meta_moving_spend_between_placements_is_no_overspend(history):
     shift = (f["campaign_id"] == cid) & f["date"].between(end - pd.Timedelta(days=24), end - pd.Timedelta(days=21))
     share[shift] = 0.7
     split = _split_over_placements(f, cid, share)
-    assert len(_delivery(Monitor().fit(split).predict(since))) == 0
+    shared = {f"{cid}-facebook": f"meta:{cid}", f"{cid}-instagram": f"meta:{cid}"}  # as wh.shared_budgets() says
+    assert len(_delivery(Monitor().fit(split, shared).predict(since))) == 0
+    # without the warehouse's record the two line items are judged alone: Instagram's shift is a burst
+    assert f"{cid}-instagram" in set(_delivery(Monitor().fit(split).predict(since))["campaign_id"])
     # the same ad set overspending as a whole (2x for those days) is still caught on its line items
     f.loc[shift, "spend"] *= 2.0
-    over = _delivery(Monitor().fit(_split_over_placements(f, cid, pd.Series(0.3, index=f.index))).predict(since))
+    over = _delivery(Monitor().fit(_split_over_placements(f, cid, pd.Series(0.3, index=f.index)), shared)
+                     .predict(since))
     assert set(over["kind"]) == {"overspend"} and set(over["campaign_id"]) == {f"{cid}-facebook", f"{cid}-instagram"}
 
 
@@ -163,3 +167,34 @@ def test_a_noisy_campaigns_burst_is_caught_on_the_run_not_on_any_one_day(history
     over = over[over["message"].str.contains("budget is unknown")]
     assert set(over["campaign_id"]) == {cid}
     assert pd.to_datetime(over["date"]).between(end - pd.Timedelta(days=30), end - pd.Timedelta(days=25)).all()
+
+
+def test_the_monitor_reads_which_line_items_share_a_budget_from_the_workspace(history, tmp_path):
+    # the shift above through real Meta exports: the import records that the ad set's two placements
+    # share its budget, and monitor(wh) reads that record (no id is parsed)
+    from core.connectors import ingest_paths, synthetic
+    from core.monitoring import monitor
+    from core.warehouse import Warehouse
+
+    since = history["date"].max() - pd.Timedelta(days=59)
+    cid = _biggest(history[history["platform"].isin(["facebook", "instagram"])])
+    end = history["date"].max()
+    share = pd.Series(0.3, index=history.index)
+    share[(history["campaign_id"] == cid)
+          & history["date"].between(end - pd.Timedelta(days=24), end - pd.Timedelta(days=21))] = 0.7
+    split = _split_over_placements(history, cid, share)
+    split["campaign_id"] = split["campaign_id"].replace({f"{cid}-facebook": cid, f"{cid}-instagram": cid})
+    split["daily_budget"] = split["daily_budget"].fillna(history.loc[history["campaign_id"] == cid,
+                                                                     "daily_budget"].iloc[-1])  # the ad set's
+    wh = Warehouse.in_memory()
+    try:
+        ingest_paths(wh, list(synthetic.write_exports(split, tmp_path).values()))
+        shared = wh.shared_budgets()
+        assert len(shared) == 2 and len(set(shared.values())) == 1
+        ids = set(shared)
+        _, alerts, _ = monitor(wh, since=since)
+        assert not (_delivery(alerts)["campaign_id"].isin(ids)).any()
+        alone = _delivery(Monitor().fit(wh.campaigns()).predict(since))   # without the record: a burst
+        assert alone["campaign_id"].isin(ids).any()
+    finally:
+        wh.close()

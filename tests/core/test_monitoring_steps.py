@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.monitoring import SENSITIVITY, notify
-from core.monitoring.baseline import own_spend, shared_budgets
+from core.monitoring.baseline import budget_groups, own_spend
 from core.monitoring.detect import burst_overspend, count_evidence, quiet_repeats, root_cause, spend_checks
 
 S = SENSITIVITY["normal"]
@@ -100,9 +100,14 @@ def test_burst_overspend_a_burst_comes_back_down_a_raise_stays_up():
     assert not over[0, 70:].any()
 
 
-def test_shared_budgets_pairs_the_placements_of_one_ad_set():
-    ids = ["238-facebook", "238-instagram", "239-facebook", "g-1", "240-instagram", "240-facebook"]
-    assert shared_budgets(ids).tolist() == [0, 0, -1, -1, 1, 1]
+def test_budget_groups_pair_the_line_items_the_warehouse_says_share_a_budget():
+    ids = ["238-facebook", "238-instagram", "239-facebook", "g-1", "b", "a", "x-facebook", "x-instagram"]
+    shared = {"238-facebook": "meta:238", "238-instagram": "meta:238", "239-facebook": "meta:239",
+              "a": "meta:240", "b": "meta:240"}
+    # 239's other placement is not in the frame (filtered out): alone, it has its own budget;
+    # ids that only look split (no export record) are their own line items
+    assert budget_groups(ids, shared).tolist() == [0, 0, -1, -1, 1, 1, -1, -1]
+    assert budget_groups(ids, None).tolist() == [-1] * len(ids)
 
 
 def _kinds(**on: list[int]) -> dict[str, dict[str, np.ndarray]]:

@@ -3,6 +3,8 @@
 import math
 from datetime import date
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from core import overview
@@ -68,3 +70,12 @@ def test_breakdown_and_partial_trend_charts(example_file):
     assert any("partial week" in (a.text or "") for a in fig.layout.annotations)
     assert not charts.trend(trend, "spend").layout.annotations
     wh.close()
+
+
+def test_safe_ratio_is_unknown_where_there_is_nothing_to_divide_by():
+    from core.overview import safe_ratio
+
+    s = safe_ratio(pd.Series([3.0, 1.0, 2.0, 5.0], index=[10, 11, 12, 13]), pd.Series([2, 0, -1, np.nan],
+                                                                                    index=[10, 11, 12, 13]))
+    assert s.index.tolist() == [10, 11, 12, 13] and s.iloc[0] == 1.5 and s.iloc[1:].isna().all()
+    assert np.isnan(safe_ratio(1.0, 0.0)) and float(safe_ratio(np.array([4]), np.array([2]))[0]) == 2.0

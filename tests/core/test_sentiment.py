@@ -311,7 +311,8 @@ def test_cli_text_and_file(capsys, example_file, tmp_path):
 def test_cli_train_without_data_sets_is_a_clear_error(capsys, tmp_path):
     settings = Settings(root=tmp_path / "project", models_dir=tmp_path / "models")
     assert main(["train", "sentiment", "--format", "json"], settings) == 1
-    assert "TweetEval" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "TweetEval" in err and str(tmp_path / "shared" / "datasets") in err and "WORKBENCH_DATASETS" in err
 
 
 def test_hf_pipeline_option_without_a_cached_model_is_a_clear_error(capsys, tmp_path):

@@ -173,6 +173,40 @@ def test_a_mapped_csv_shape_loads_and_the_mapping_is_kept_for_the_next_file(wh, 
     assert ("tiktok", "2026-12-01") in totals(wh)
 
 
+def test_needs_mapping_says_which_files_a_load_would_refuse_for_want_of_a_mapping(wh, tmp_path):
+    from core.connectors.ingest import needs_mapping
+
+    tiktok = F / "tiktok_unknown.csv"
+    err = needs_mapping(wh, tiktok, "tiktok.csv")
+    assert err is not None and err.title == "Unknown CSV" and str(err).startswith("tiktok.csv")
+    for known in ("google_ads_report.csv", "meta_insights_page1.json", "linkedin_contract.ndjson"):
+        assert needs_mapping(wh, F / known, known) is None
+    garbage = tmp_path / "x.json"
+    garbage.write_text("not json at all")
+    assert needs_mapping(wh, garbage, "x.json") is None           # refused where it loads, for its own reason
+    headers = ["Date", "Ad group ID", "Ad group name", "Cost", "Impressions", "Clicks (destination)", "Conversions"]
+    mapping.save(wh, headers, mapping.Mapping(columns={"date": "Date", "campaign_id": "Ad group ID", "spend": "Cost",
+                                                       "impressions": "Impressions", "clicks": "Clicks (destination)"},
+                                              constants={"platform": "tiktok"}))
+    assert needs_mapping(wh, tiktok, "tiktok.csv") is None
+    assert needs_mapping(wh.for_account("other"), tiktok, "tiktok.csv") is not None   # a mapping is one client's
+
+
+def test_shared_budgets_name_the_line_items_of_an_ad_set_split_over_placements(wh):
+    assert wh.shared_budgets() == {}                          # a new workspace: no export, nothing shared
+    row = {"date": "2026-11-01", "campaign_name": "X", "objective": "leads", "ad_type": "image",
+           "bidding_strategy": "lowest_cost", "daily_budget": 20.0, "spend": 10.0, "impressions": 100, "clicks": 1,
+           "leads": 0, "conversions": 0, "revenue": 0.0, "currency": "USD",
+           "audience": {"age_min": 25, "age_max": 54, "gender": "all", "interests": [], "location": "US"}}
+    wh.ingest_records("campaigns", [{**row, "platform": p, "campaign_id": f"x-{p}"}   # contract ids that only
+                                    for p in ("facebook", "instagram")])            # look split are their own
+    ingest_paths(wh, META + GOOGLE)
+    shared = wh.shared_budgets()
+    assert set(shared) == {"23850000000000002-facebook", "23850000000000002-instagram"}
+    assert shared["23850000000000002-facebook"] == shared["23850000000000002-instagram"]
+    assert wh.for_account("other").shared_budgets() == {}
+
+
 def test_export_state_keeps_the_platform_account_as_a_source_field_under_the_chosen_client(wh):
     ingest_paths(wh, META + GOOGLE, account_id="acme")
     from core.warehouse import exports

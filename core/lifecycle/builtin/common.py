@@ -28,11 +28,6 @@ def _window(dates: pd.Series) -> tuple[str | None, str | None]:
     return (_day(d.min()), _day(d.max())) if len(d) else (None, None)
 
 
-def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
-    num, den = num.astype(float), den.astype(float)
-    return (num / den.where(den > 0)).astype(float)
-
-
 def _campaigns(wh: Warehouse) -> pd.DataFrame:
     frame = wh.campaigns()
     if not len(frame):

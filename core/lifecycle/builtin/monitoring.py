@@ -8,8 +8,9 @@ import pandas as pd
 
 from core.config import Settings
 from core.errors import NotEnoughDataError
-from core.lifecycle.builtin.common import HOLDOUT_DAYS, _campaigns, _day, _ratio, _window
+from core.lifecycle.builtin.common import HOLDOUT_DAYS, _campaigns, _day, _window
 from core.lifecycle.catalog import Family, TrainResult, register
+from core.overview import safe_ratio
 from core.warehouse import Warehouse
 
 
@@ -18,9 +19,9 @@ def monitoring_features(wh: Warehouse) -> tuple[pd.DataFrame, str | None]:
     c = wh.campaigns()
     if not len(c):
         return pd.DataFrame(), None
-    return pd.DataFrame({"date": c["date"], "budget_use": _ratio(c["spend"], c["daily_budget"]),
-                         "ctr": _ratio(c["clicks"], c["impressions"]),
-                         "leads_per_click": _ratio(c["leads"], c["clicks"])}), "date"
+    return pd.DataFrame({"date": c["date"], "budget_use": safe_ratio(c["spend"], c["daily_budget"]),
+                         "ctr": safe_ratio(c["clicks"], c["impressions"]),
+                         "leads_per_click": safe_ratio(c["leads"], c["clicks"])}), "date"
 
 
 def monitoring_train(wh: Warehouse, settings: Settings) -> TrainResult:
@@ -36,12 +37,13 @@ def monitoring_train(wh: Warehouse, settings: Settings) -> TrainResult:
     if truth.empty:
         raise NotEnoughDataError("No campaign is large enough to carry an injected incident: too little data.")
     country = settings.country or None
-    model = mon.Monitor(country=country).fit(injected)
+    shared = wh.shared_budgets()
+    model = mon.Monitor(country=country).fit(injected, shared)
     alerts = model.predict(since=start)
     ev = mon.evaluate(alerts, truth, since=start)
     p, r = ev["precision"], ev["recall"]
     f1 = 2 * p * r / (p + r) if np.isfinite(p) and np.isfinite(r) and p + r > 0 else 0.0
-    clean = mon.Monitor(country=country).fit(campaigns)
+    clean = mon.Monitor(country=country).fit(campaigns, shared)
     days = max(int(clean.grid_.present[:, -HOLDOUT_DAYS:].sum()), 1)
     clean_alerts = clean.predict(since=start)
     kinds = clean.alerts_["kind"].value_counts().to_dict() if len(clean.alerts_) else {}

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 
 from core.config import Settings
-from core.lifecycle.builtin.common import HOLDOUT_DAYS, _campaigns, _ratio, _records, _window
+from core.lifecycle.builtin.common import HOLDOUT_DAYS, _campaigns, _records, _window
 from core.lifecycle.catalog import Family, TrainResult, register
+from core.overview import safe_ratio
 from core.warehouse import Warehouse
 
 
@@ -18,8 +19,8 @@ def recommendations_features(wh: Warehouse) -> tuple[pd.DataFrame, str | None]:
         return pd.DataFrame(), None
     g = c.groupby(["date", "platform"], as_index=False)[["spend", "impressions", "clicks", "leads"]].sum()
     return pd.DataFrame({"date": g["date"], "platform": g["platform"], "spend": g["spend"].astype(float),
-                         "ctr": _ratio(g["clicks"], g["impressions"]),
-                         "cpl": _ratio(g["spend"], g["leads"])}), "date"
+                         "ctr": safe_ratio(g["clicks"], g["impressions"]),
+                         "cpl": safe_ratio(g["spend"], g["leads"])}), "date"
 
 
 def recommendations_train(wh: Warehouse, settings: Settings) -> TrainResult:
