@@ -66,6 +66,12 @@ class Truth:
     shapes: list[tuple[str, float, float, float]]   # per pool: shape, scale, half, k
     quality: np.ndarray        # share of leads that become sales, per item
     value: np.ndarray          # revenue per sale, per item
+    # how the history was made, for oracle checks (bench/heldout_oracle.py): the demand index of each
+    # day, each item's carry-over decay, and the adstocked spend (days x items) its outcome followed
+    dates: pd.DatetimeIndex | None = None
+    season: np.ndarray | None = None
+    decay: np.ndarray | None = None
+    adstocked: np.ndarray | None = None
 
     def leads(self, x: np.ndarray) -> np.ndarray:
         """Expected leads per day of each item at spends ``x`` (items sharing a pool share its outcome)."""
@@ -161,6 +167,7 @@ def make(seed: int, *, days: int = 730, n_items: int = 28, start: str = "2024-03
             "impressions": (spend[:, i] * 90).astype(int), "clicks": (spend[:, i] * 1.5).astype(int),
             "leads": leads[:, i], "conversions": conv[:, i], "revenue": revenue[:, i].round(2), "currency": "USD"}))
     df = pd.concat(rows, ignore_index=True)
+    truth.dates, truth.season, truth.decay, truth.adstocked = dates, season, decay, adstocked
     return df[df["spend"] > 0].reset_index(drop=True), truth
 
 

@@ -18,6 +18,7 @@ or ``.venv/bin/python bench/segments.py --quality [--n 3000] [--seeds 101,102] [
 [--methods gmm] [--no-real]``
 or ``.venv/bin/python bench/segments.py --choices``; (transforms, dequantising and k rules on the tuning bases);
 ``--mixture t`` measures the Student-t mixture instead of the default Gaussian one;
+``--covariance full --k-tolerance 0`` the rule before issue 15's second pass (full covariances, lowest BIC);
 ``--methods gmm,lca`` compares the latent class model (``SegmentModel(method="lca")``), and
 ``--generators hurdle`` is its own held-out base (``tests/core/_segments_synth_hurdle.py``)
 """
@@ -42,7 +43,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 from core.segments import (SegmentModel, customer_features, customers_from_cdnow, customers_from_personality,  # noqa: E402
                            read_cdnow, result_payload, synthetic_customers)
-from core.segments.features import FeatureTransform, usable_features  # noqa: E402
+from core.segments.features import ENGAGEMENT, FeatureTransform, usable_features  # noqa: E402
 from core.segments.selection import silhouette_curve  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 from tests.core._segments_synth import GENERATORS, TUNED_ON  # noqa: E402
@@ -110,6 +111,8 @@ def quality(args: argparse.Namespace) -> None:
         for seed in seeds:
             for groups in (4, 5, 6):
                 customers, truth = make(args.n, groups=groups, seed=seed)
+                if args.rfm_only:  # a shop that tracks purchases only: no engagement counts
+                    customers = customers.drop(columns=[c for c in ENGAGEMENT if c in customers])
                 for method in methods:
                     t0 = time.perf_counter()
                     if method == "kmeans-silhouette":
@@ -233,11 +236,20 @@ def main() -> None:
     ap.add_argument("--generators", help="comma-separated subset of the generators (--quality; default all)")
     ap.add_argument("--methods", default="gmm,kmeans,kmeans-silhouette", help="methods compared (--quality)")
     ap.add_argument("--no-real", action="store_true", help="skip the real data sets (--quality)")
+    ap.add_argument("--rfm-only", action="store_true", help="drop the engagement counts from the bases (--quality)")
     ap.add_argument("--mixture", default="gaussian", choices=("gaussian", "t"),
                     help="components of the mixture (gaussian: the default; t: the Student-t mixture)")
+    ap.add_argument("--covariance", default=None, choices=("tied", "full", "diag", "spherical", "shared-shape"),
+                    help="components' covariance (default: the product's, selection.COVARIANCE)")
+    ap.add_argument("--k-tolerance", type=float, default=None,
+                    help="BIC per customer within which component counts vote on k (0: lowest BIC, the old rule)")
     args = ap.parse_args()
     from core.segments import selection
     selection.MIXTURE = args.mixture
+    if args.covariance:
+        selection.COVARIANCE = args.covariance
+    if args.k_tolerance is not None:
+        selection.K_TOLERANCE = args.k_tolerance
     with threadpool_limits(limits=1):
         if args.choices:
             choices(args)

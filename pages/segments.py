@@ -28,7 +28,8 @@ with st.form("segments.form"):
                           format_func={"kmeans": "k-means", "gmm": "Gaussian mixture model", "dbscan": "HDBSCAN",
                                        "lca": "Latent class model"}.get)
     auto = c2.toggle("Choose k automatically", value=True, key="segments.auto",
-                     help="By the BIC of Gaussian mixtures, merging components that overlap. HDBSCAN finds its own.")
+                     help="Gaussian mixtures of 2-8 components, overlapping ones merged: the number of segments "
+                          "most of the best-fitting (BIC) mixtures agree on. HDBSCAN finds its own.")
     k_hand = c3.number_input("k (when set by hand)", min_value=2, max_value=12, value=4, key="segments.k")
     st.form_submit_button("Apply", key="segments.apply")
 full = st.button("Full re-segmentation", key="segments.full", icon=":material/refresh:",

@@ -10,19 +10,30 @@ from core.charts import _layout, palette
 
 
 def selection_curve(curve: pd.DataFrame, chosen: int | None = None) -> go.Figure:
-    """Silhouette (higher is better) or BIC (lower is better) for each k tried, the chosen k marked."""
+    """Silhouette (higher is better) or BIC (lower is better) for each k tried, the chosen k marked.
+
+    A mixture's curve (a ``segments`` column) is over component counts, each merging into some
+    segments: the star marks the count the ``chosen`` segments came from."""
     fig = go.Figure()
     if curve is None or not len(curve):
         return _layout(fig, "k was set by hand")
     metric = str(curve["metric"].iloc[0])
     label = "Silhouette (higher is better)" if metric == "silhouette" else "BIC (lower is better)"
-    fig.add_trace(go.Scatter(x=curve["k"], y=curve["score"], mode="lines+markers", name=label,
+    merged = "segments" in curve and curve["segments"].notna().all()
+    text = [f"merges into {int(s)} segments" for s in curve["segments"]] if merged else None
+    fig.add_trace(go.Scatter(x=curve["k"], y=curve["score"], mode="lines+markers", name=label, text=text,
                              line=dict(color=palette()[0])))
-    if chosen is not None and chosen in set(curve["k"]):
-        y = float(curve.loc[curve["k"] == chosen, "score"].iloc[0])
-        fig.add_trace(go.Scatter(x=[chosen], y=[y], mode="markers", name=f"chosen k = {chosen}",
+    at = None
+    if chosen is not None and merged and (curve["segments"] == chosen).any():
+        rows = curve[curve["segments"] == chosen]
+        at = int(rows.loc[rows["score"].idxmin(), "k"])
+    elif chosen is not None and not merged and chosen in set(curve["k"]):
+        at = chosen
+    if at is not None:
+        y = float(curve.loc[curve["k"] == at, "score"].iloc[0])
+        fig.add_trace(go.Scatter(x=[at], y=[y], mode="markers", name=f"chosen: {chosen} segments",
                                  marker=dict(size=14, symbol="star", color=palette()[1 % len(palette())])))
-    fig.update_xaxes(title="number of segments (k)", dtick=1)
+    fig.update_xaxes(title="mixture components" if merged else "number of segments (k)", dtick=1)
     fig.update_yaxes(title=label)
     return _layout(fig, "Choosing k")
 

@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from core.errors import BadInputError, NotEnoughDataError
 from core.segments import latent_class, selection
-from core.segments.features import FeatureTransform, customer_features, usable_features
+from core.segments.features import FeatureTransform, customer_features, noise_features, usable_features
 from core.segments.naming import NOISE, name_segments, profile_segments, segment_table
 from core.segments.tmixture import StudentMixture
 
@@ -68,8 +68,11 @@ class SegmentModel(ClusterMixin, BaseEstimator):
     Parameters
     ----------
     k : int or "auto"
-        Number of segments; ``"auto"`` picks it by the BIC of Gaussian mixtures
-        (:data:`core.segments.selection.MIXTURE`) on the transformed features (for the mixture and for k-means). HDBSCAN finds its own number.
+        Number of segments; ``"auto"`` fits mixtures of 2-8 components
+        (:data:`core.segments.selection.COVARIANCE`, :data:`~core.segments.selection.MIXTURE`) on the
+        transformed features, merges the components that overlap, and takes the segment count that
+        the component counts near the lowest BIC agree on (:func:`core.segments.selection.pick_components`;
+        for the mixture and for k-means). HDBSCAN finds its own number.
     method : {"gmm", "kmeans", "dbscan", "lca"}
         The mixture (default) allows segments of different shapes and spreads, which
         customer groups have; k-means assumes round ones of one size; "lca" is the latent
@@ -89,6 +92,9 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         Number of segments found (noise excluded).
     labels_ : ndarray
         Segment of each training customer (``-1``: HDBSCAN noise).
+    noise_columns_ : list of str
+        Fields left out of the model as noise (:func:`~core.segments.features.noise_features`);
+        they still show in the profiles.
     curve_ : DataFrame
         The selection curve (k, score, metric), empty when k was given.
     profiles_ : DataFrame
@@ -152,6 +158,11 @@ class SegmentModel(ClusterMixin, BaseEstimator):
             raise NotEnoughDataError("Every customer looks the same (no feature varies): nothing to segment.")
         self.transform_ = FeatureTransform().fit(feats[self.columns_])
         X = self.transform_.transform(feats[self.columns_])
+        self.noise_columns_ = noise_features(X, self.columns_, random_state=self.random_state)
+        if self.noise_columns_:  # fields that tell no group apart only make the model spend components on them
+            self.columns_ = [c for c in self.columns_ if c not in self.noise_columns_]
+            self.transform_ = FeatureTransform().fit(feats[self.columns_])
+            X = self.transform_.transform(feats[self.columns_])
         if self.method == "lca":
             self.kinds_ = latent_class.feature_kinds(feats, self.columns_)
             return self._fit_lca(feats, X, n)
@@ -216,7 +227,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         lo, hi = self.k_range
         ks = range(max(2, lo), max(2, min(hi, n // 5)) + 1)
         self.curve_ = selection.bic_curve(X, ks, random_state=self.random_state)
-        components = selection.best_k(self.curve_)
+        components = selection.pick_components(self.curve_)
         self.merged_ = True
         if self.method == "kmeans":  # as many centres as the merged mixture has segments
             Xs = X[selection.sample_index(len(X), selection.SAMPLE_FOR_SELECTION,
@@ -396,7 +407,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         else:
             arrays.update(nn_points=self.core_points_, nn_labels=self.nn_labels_)
         names = {str(k): v for k, v in self.names_.items()}
-        meta = {"columns": self.columns_, "as_of": None if self.as_of_ is None else str(self.as_of_), "k": self.k_,
+        meta = {"columns": self.columns_, "noise_columns": getattr(self, "noise_columns_", []),
+                "as_of": None if self.as_of_ is None else str(self.as_of_), "k": self.k_,
                 "names": names, "silhouette": self.silhouette_, "stability": self.stability_,
                 "noise_radius": getattr(self, "noise_radius_", None), "kinds": list(getattr(self, "kinds_", [])),
                 "n_seen": self.n_seen_,
@@ -409,6 +421,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         model = cls(k=params["k"], method=params["method"], k_range=tuple(params["k_range"]),
                     random_state=params["random_state"])
         model.columns_ = list(meta["columns"])
+        model.noise_columns_ = list(meta.get("noise_columns") or [])
         model.transform_ = FeatureTransform.from_arrays(model.columns_, arrays)
         model.as_of_ = pd.Timestamp(meta["as_of"]) if meta.get("as_of") else None
         model.order_ = {int(v): i for i, v in enumerate(arrays["order"].tolist())}
@@ -417,7 +430,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         model.names_ = {int(k): v for k, v in meta["names"].items()}
         model.silhouette_, model.stability_ = _num(meta.get("silhouette")), _num(meta.get("stability"))
         model.n_seen_, model.n_updates_ = int(meta["n_seen"]), int(meta["n_updates"])
-        model.curve_ = pd.DataFrame(meta.get("curve") or [], columns=["k", "score", "metric"])
+        curve = pd.DataFrame(meta.get("curve") or [])
+        model.curve_ = curve if len(curve) else pd.DataFrame(columns=["k", "score", "metric"])
         model.profiles_ = pd.DataFrame(meta["profiles"])
         return model
 

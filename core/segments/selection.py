@@ -1,18 +1,22 @@
 """Choosing the number of segments, and how stable the chosen segments are.
 
-The number comes in two steps. The BIC of full-covariance Gaussian mixtures (the default,
-:data:`MIXTURE`; ``"t"`` switches to the Student-t mixture of :mod:`core.segments.tmixture`,
-which spends no extra component on a heavy tail but picked the right number of groups less
-often on the held-out bases) on the transformed features (lowest wins) says how many
-components describe the customers; real groups are rarely symmetric, so BIC tends to
-spend two components on one skewed group. Components that overlap so much that telling them apart is close
-to a coin toss are then merged (Baudry, Raftery, Celeux, Lo & Gottardo 2010, "Combining
-mixture components for clustering": the pair whose merger removes the most
-classification entropy per customer, while that is at least :data:`MERGE_ENTROPY`).
-On customer bases built in five different ways this beat the silhouette of k-means by
-a wide margin (``bench/segments.py --quality``). Stability is reported beside it: the
-adjusted Rand index between segmentations refitted on bootstrap resamples, each
-labelling the same customers.
+The number comes in two steps. Gaussian mixtures with one covariance shared by all
+components (:data:`COVARIANCE`, "tied"; mclust's EEE) are fitted on the transformed
+features for each component count; real groups are rarely symmetric, so a mixture tends
+to spend two components on one skewed group. Components that overlap so much that
+telling them apart is close to a coin toss are then merged (Baudry, Raftery, Celeux, Lo
+& Gottardo 2010, "Combining mixture components for clustering": the pair whose merger
+removes the most classification entropy per customer, while that is at least
+:data:`MERGE_ENTROPY`). The count of segments is the one that most of the component
+counts within :data:`K_TOLERANCE` BIC per customer of the best merge down to
+(:func:`pick_components`): one component count's BIC is noisy, a plateau of counts that
+all merge to the same segments is not. A full covariance per component (``"full"``,
+45 numbers each on 9 fields, the default before) fits skewed groups with extra
+components that the merge then fails to undo, and BIC spends too few on small groups;
+``bench/segments_fam.py`` has the comparison. ``MIXTURE = "t"`` switches to the
+Student-t mixture of :mod:`core.segments.tmixture` (full covariances). Stability is
+reported beside it: the adjusted Rand index between segmentations refitted on bootstrap
+resamples, each labelling the same customers.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.mixture import GaussianMixture
 
+from core.segments.shared_shape import SharedShapeMixture
 from core.segments.tmixture import StudentMixture, t_log_density
 
 SAMPLE_FOR_SELECTION = 4000
@@ -32,15 +37,27 @@ SAMPLE_FOR_STABILITY = 3000
 #: shrink onto a handful of identical customers and BIC rewards the fake precision. The jitter on
 #: whole numbers already removes such spikes, and a high floor blurs tight groups so that BIC
 #: undercounts them: on the tuning bases 0.015 beat 0.05 (ARI 0.787 vs 0.747, right k 54% vs 42%;
-#: 0.002, 0.01 and 0.02 tried, ICL and 5 restarts too: no better).
+#: 0.002, 0.01 and 0.02 tried, ICL and 5 restarts too: no better). With tied components 0.005 and
+#: 0.05 (ARI 0.793 / 0.773, right k 69% / 64%) and 6 restarts (0.785, 67%) were no better either.
 GMM_VARIANCE_FLOOR = 0.015
 GMM_RESTARTS = 3
+#: Covariance of the Gaussian mixture's components: "tied" (one shared by all, the default), or
+#: "full", "diag", "spherical" (scikit-learn's names), or "shared-shape" (one shape, a size per
+#: component: :mod:`core.segments.shared_shape`). On 105 tuning bases (seven generators, seeds
+#: 1-5, 4-6 groups), tied with the plateau rule gave ARI 0.784 and the right number of groups in
+#: 68% of them; full with the lowest BIC (the rule before) 0.758 and 35%. On seeds 1-2, with
+#: the plateau rule, shared-shape gave 0.781 and 52%, full 0.724 and 38% (``bench/segments_fam.py``).
+COVARIANCE = "tied"
+#: Component counts whose BIC is within this much per customer of the lowest vote on the number
+#: of segments (0: lowest BIC only, right k 57% on the 105 tuning bases; 0.02-0.3 tried, 0.2 best: 68%).
+K_TOLERANCE = 0.2
 #: "gaussian" (default) or "t". The Student-t mixture raised held-out ARI (heavy_tail, latent,
 #: unequal: 0.836 -> 0.871) but lowered how often the number of groups was right (61% -> 44%),
 #: the criterion the outside check is strictest on; it fits 2.4x slower.
 MIXTURE = "gaussian"
 #: Merge two components while telling them apart costs at least this much entropy per customer
-#: they hold (log 2 = 0.69 when they coincide). Tuned on two of the five generators (0.1-0.3 tried).
+#: they hold (log 2 = 0.69 when they coincide). Tuned on two of the five generators (0.1-0.3 tried);
+#: with tied components, 0.15-0.3 tried on seven generators: 0.2 still best.
 MERGE_ENTROPY = 0.2
 #: At or above this bootstrap agreement the page calls the segments stable.
 STABLE_ARI = 0.8
@@ -51,26 +68,81 @@ def sample_index(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     return np.arange(n) if n <= size else np.sort(rng.choice(n, size=size, replace=False))
 
 
-def gaussian_mixture(k: int, *, random_state: int = 0, restarts: int | None = None) -> GaussianMixture:
-    """The Gaussian mixture the t mixture starts from: full covariances, floored variance, a few restarts."""
-    return GaussianMixture(n_components=k, covariance_type="full", n_init=restarts or GMM_RESTARTS,
-                           reg_covar=GMM_VARIANCE_FLOOR,
+def gaussian_mixture(k: int, *, random_state: int = 0, restarts: int | None = None,
+                     covariance: str | None = None) -> GaussianMixture:
+    """A Gaussian mixture of :data:`COVARIANCE` components (or ``covariance``), floored variance, a few restarts."""
+    if (covariance or COVARIANCE) == "shared-shape":
+        return SharedShapeMixture(k, n_init=restarts or GMM_RESTARTS, reg_covar=GMM_VARIANCE_FLOOR,
+                                  random_state=random_state)
+    return GaussianMixture(n_components=k, covariance_type=covariance or COVARIANCE,
+                           n_init=restarts or GMM_RESTARTS, reg_covar=GMM_VARIANCE_FLOOR,
                            random_state=random_state)
 
 
+def as_full(gm: GaussianMixture) -> GaussianMixture:
+    """The same fitted mixture written with one full covariance matrix per component.
+
+    Labelling with blanks (:func:`marginal_proba`), the t density and the saved state all
+    read per-component matrices; a tied, diagonal or spherical fit is one of those with
+    structure, so rewriting it changes no probability.
+    """
+    if gm.covariance_type == "full":
+        return gm
+    k, d = gm.means_.shape
+    cov = gm.covariances_
+    if gm.covariance_type == "tied":
+        cov = np.repeat(cov[None], k, axis=0)
+    elif gm.covariance_type == "diag":
+        cov = np.stack([np.diag(v) for v in cov])
+    else:
+        cov = np.stack([np.eye(d) * v for v in cov])
+    out = GaussianMixture(n_components=k, covariance_type="full", reg_covar=gm.reg_covar)
+    out.weights_, out.means_, out.covariances_ = gm.weights_, gm.means_, cov
+    out.precisions_cholesky_ = np.stack([np.linalg.cholesky(np.linalg.inv(c)) for c in cov])
+    out.precisions_ = np.stack([p @ p.T for p in out.precisions_cholesky_])
+    out.converged_, out.n_iter_, out.lower_bound_ = gm.converged_, gm.n_iter_, gm.lower_bound_
+    out.n_features_in_ = d
+    return out
+
+
 def mixture(k: int, *, random_state: int = 0, restarts: int | None = None) -> StudentMixture | GaussianMixture:
-    """The one mixture the segments use (:data:`MIXTURE`)."""
+    """The one mixture the segments use (:data:`MIXTURE`), unfitted."""
     if MIXTURE == "gaussian":
         return gaussian_mixture(k, random_state=random_state, restarts=restarts)
     return StudentMixture(k, reg_covar=GMM_VARIANCE_FLOOR, n_init=restarts or GMM_RESTARTS, random_state=random_state)
 
 
+def fit_mixture(X: np.ndarray, k: int, *, random_state: int = 0,
+                restarts: int | None = None) -> tuple[StudentMixture | GaussianMixture, float]:
+    """The mixture fitted on X, in full-matrix form (:func:`as_full`), and its BIC on X."""
+    gm = mixture(k, random_state=random_state, restarts=restarts).fit(X)
+    bic = float(gm.bic(X))  # before as_full: the BIC counts the parameters actually fitted
+    return (as_full(gm) if isinstance(gm, GaussianMixture) else gm), bic
+
+
 def bic_curve(X: np.ndarray, ks: range, *, random_state: int = 0) -> pd.DataFrame:
-    """BIC of the mixture (:data:`MIXTURE`) for each k, on a sample of ``X`` (lower is better)."""
+    """BIC of the mixture (:data:`MIXTURE`) for each k, on a sample of ``X`` (lower is better), and
+    ``segments``: how many segments those k components merge into (:func:`merge_components`)."""
     Xs = X[sample_index(len(X), SAMPLE_FOR_SELECTION, np.random.default_rng(random_state))]
-    rows = [{"k": k, "score": float(mixture(k, random_state=random_state).fit(Xs).bic(Xs)),
-             "metric": "bic"} for k in ks]
+    rows = []
+    for k in ks:
+        gm, bic = fit_mixture(Xs, k, random_state=random_state)
+        segments = int(merge_components(gm.predict_proba(Xs)).max()) + 1 if k > 1 else 1
+        rows.append({"k": k, "score": bic, "metric": "bic", "segments": segments, "n": len(Xs)})
     return pd.DataFrame(rows)
+
+
+def pick_components(curve: pd.DataFrame, tolerance: float | None = None) -> int:
+    """The component count to fit, from a :func:`bic_curve`: among the counts within ``tolerance``
+    BIC per customer of the lowest, the number of segments most of them merge into (a tie: the
+    fewer segments), and of the counts that give it, the one with the lowest BIC."""
+    tolerance = K_TOLERANCE if tolerance is None else tolerance
+    gap = (curve["score"] - curve["score"].min()) / curve["n"]
+    near = curve[gap <= tolerance + 1e-12]
+    votes = near["segments"].value_counts()
+    segments = min(votes.index[votes == votes.max()])
+    chosen = near[near["segments"] == segments]
+    return int(chosen.loc[chosen["score"].idxmin(), "k"])
 
 
 def _entropy(p: np.ndarray) -> float:
@@ -108,7 +180,7 @@ def merge_components(proba: np.ndarray, threshold: float | None = None) -> np.nd
 def mixture_segments(X: np.ndarray, components: int, *, merge: bool, random_state: int = 0,
                      restarts: int | None = None) -> tuple[GaussianMixture, np.ndarray]:
     """A mixture of ``components`` fitted on X and its component -> segment map (identity unless ``merge``)."""
-    gm = mixture(components, random_state=random_state, restarts=restarts).fit(X)
+    gm, _ = fit_mixture(X, components, random_state=random_state, restarts=restarts)
     cmap = merge_components(gm.predict_proba(X)) if merge and components > 1 else np.arange(components)
     return gm, cmap
 

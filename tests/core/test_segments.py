@@ -234,7 +234,11 @@ def test_chart_builders_return_figures():
 
     train, _ = _rfm_groups(300, seed=9)
     model = SegmentModel(k="auto", random_state=0).fit(train)
-    assert len(charts.selection_curve(model.curve_, model.k_).data) == 2
+    fig = charts.selection_curve(model.curve_, model.k_)
+    assert len(fig.data) == 2 and fig.layout.xaxis.title.text == "mixture components"
+    assert fig.data[1].x[0] == len(model.component_map_)  # the star: the component count the segments came from
+    assert len(charts.selection_curve(pd.DataFrame({"k": [2, 3], "score": [0.2, 0.3], "metric": "silhouette"}),
+                                      3).data) == 2  # k-means' silhouette: k is the segment count itself
     assert len(charts.projection(model.projection(train)).data) == model.k_
     heat = charts.profile_heatmap(model.segments())
     assert list(heat.data[0].y) == model.segments()["name"].tolist()
@@ -320,6 +324,7 @@ def test_predict_reproduces_training_labels_and_saved_model_round_trips(tmp_path
         assert passport["data"]["data_version"] == 3 and passport["metrics"]["k"] == model.k_
         assert (loaded.predict(train) == model.predict(train)).all(), method
         assert loaded.names_ == model.names_ and loaded.k_ == model.k_
+        pd.testing.assert_frame_equal(loaded.curve_, model.curve_, check_dtype=False, check_like=True)  # segments per count too
         assert load_model(root, {**model.params(), "k": 7}) is None  # other settings: refit
         if method == "gmm":  # the default Gaussian saves infinite tails, and loads as the Gaussian it was
             assert np.isinf(loaded.model_.dof_).all()
@@ -351,7 +356,7 @@ def test_marginal_proba_judges_a_customer_on_the_fields_they_have():
 
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal([0, 0], 0.5, (200, 2)), rng.normal([3, -2], 0.8, (200, 2))])
-    gm = gaussian_mixture(2).fit(X)
+    gm = gaussian_mixture(2, covariance="full").fit(X)
     assert np.allclose(marginal_proba(gm, X), gm.predict_proba(X))
     blank = np.array([[2.5, np.nan], [np.nan, np.nan], [0.1, 0.2]])
     p = marginal_proba(gm, blank)
@@ -395,3 +400,84 @@ def test_saving_on_every_refresh_keeps_only_the_newest_models(tmp_path):
     kept = [p["id"] for p in registry.list_artifacts(tmp_path, STEM)]
     assert sorted(kept) == sorted(ids[-KEEP_MODELS:]) and len(list((tmp_path / STEM).iterdir())) == KEEP_MODELS + 1  # + CURRENT
     assert load_model(tmp_path, model.params())[1]["id"] == ids[-1]
+
+
+@pytest.mark.parametrize("family", ["tied", "diag", "spherical"])
+def test_as_full_rewrites_a_structured_mixture_without_changing_a_probability(family):
+    from core.segments.selection import as_full, gaussian_mixture, marginal_proba
+
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal([0, 0, 0], 0.6, (150, 3)), rng.normal([2.5, -1, 1], 0.6, (150, 3))])
+    gm = gaussian_mixture(2, covariance=family).fit(X)
+    full = as_full(gm)
+    assert full.covariances_.shape == (2, 3, 3) and full.covariance_type == "full"
+    assert np.allclose(full.predict_proba(X), gm.predict_proba(X))
+    assert np.allclose(full.score_samples(X), gm.score_samples(X))
+    blank = X[:5].copy()
+    blank[:, 1] = np.nan
+    assert np.allclose(marginal_proba(full, blank).sum(axis=1), 1.0)
+
+
+def test_pick_components_takes_the_segment_count_of_the_bic_plateau():
+    from core.segments.selection import pick_components
+
+    # per customer, BIC gaps 0.3, 0.05, 0.0, 0.1, 0.15 and 0.5: counts 3-6 are near, and three
+    # of those four merge into 4 segments, so 4 segments, from the best-BIC count giving 4 (3)
+    curve = pd.DataFrame({"k": [2, 3, 4, 5, 6, 7], "score": np.array([0.3, 0.05, 0.0, 0.1, 0.15, 0.5]) * 1000,
+                          "metric": "bic", "segments": [2, 4, 5, 4, 4, 6], "n": 1000})
+    assert pick_components(curve, tolerance=0.2) == 3
+    assert pick_components(curve, tolerance=0.0) == 4  # lowest BIC alone: the old rule
+    tie = curve.assign(segments=[2, 3, 5, 3, 5, 6])  # 3 and 5 tie within 0.2: the fewer segments
+    assert pick_components(tie, tolerance=0.2) == 3
+
+
+def test_bic_curve_counts_the_segments_each_component_count_merges_into():
+    from core.segments.selection import bic_curve
+
+    rng = np.random.default_rng(2)
+    X = np.vstack([rng.normal(c, 0.4, (200, 2)) for c in ([0, 0], [4, 0], [0, 4])])
+    curve = bic_curve(X, range(2, 6))
+    assert curve["k"].tolist() == [2, 3, 4, 5] and (curve["segments"] <= curve["k"]).all()
+    assert curve.loc[curve["k"] == 3, "segments"].item() == 3
+    assert curve.loc[curve["score"].idxmin(), "k"] >= 3
+
+
+def test_default_counts_the_groups_of_a_never_tuned_generator():
+    """factor_base was written after the model was chosen (issue 15): its 5 groups, counted right
+    (the rule before, full covariances and the lowest BIC, counted 3 of 9 such bases right)."""
+    from tests.core._segments_synth import factor_base
+
+    customers, truth = factor_base(1500, groups=5, seed=301)
+    model = SegmentModel(random_state=0, stability_repeats=0).fit(customers)
+    assert model.k_ == 5 and adjusted_rand_score(truth, model.labels_) >= 0.5
+
+
+def test_noise_features_leaves_out_a_flat_field_tied_to_nothing_and_keeps_group_fields():
+    from core.segments.features import noise_features
+
+    rng = np.random.default_rng(3)
+    g = rng.integers(0, 3, 2000)
+    a = g * 2.0 + rng.normal(0, 0.7, 2000)  # marks the groups ...
+    b = -g * 1.5 + rng.normal(0, 0.7, 2000)  # ... together with a: tied
+    uniform = rng.uniform(-1.7, 1.7, 2000)  # flat, tied to nothing: noise
+    gauss = rng.normal(0, 1, 2000)  # tied to nothing but not flat: harmless, kept
+    flat_group = np.where(g == 0, -1.0, 1.0) + rng.normal(0, 0.3, 2000)  # flat-ish, but tied to a and b
+    X = np.column_stack([a, b, uniform, gauss, flat_group])
+    assert noise_features(X, ["a", "b", "uniform", "gauss", "flat_group"]) == ["uniform"]
+    assert noise_features(X[:, [0, 2]], ["a", "uniform"]) == []  # two columns: nothing to judge by
+    two_noise = np.column_stack([a, rng.uniform(size=2000), rng.uniform(size=2000)])
+    # a alone shows the groups (tied to nothing here) but has dips between its peaks: kept; of the
+    # two noise columns only one goes, never fewer than two columns left
+    assert noise_features(two_noise, ["a", "u1", "u2"]) == ["u1"]
+
+
+def test_a_uniform_age_is_left_out_of_the_model_but_kept_in_the_profiles():
+    from tests.core._segments_synth import latent_base
+
+    customers, _ = latent_base(1500, groups=4, seed=5)  # age uniform 18-80, whatever the group
+    model = SegmentModel(random_state=0, stability_repeats=0).fit(customers)
+    assert model.noise_columns_ == ["age"] and "age" not in model.columns_
+    assert "median_age" in model.segments().columns or "age" in model.profiles_.columns
+    assert (model.predict(customers.head(50)) == model.labels_[:50]).mean() > 0.9
+    arrays, meta = model.to_state()
+    assert SegmentModel.from_state(model.params(), arrays, meta).noise_columns_ == ["age"]
