@@ -51,6 +51,8 @@ from scipy.linalg import solve_triangular
 from scipy.special import gammaln, logsumexp, polygamma, psi
 from sklearn.cluster import KMeans
 
+from core.segments.selection import merge_components
+
 KINDS = ("count", "positive", "normal")
 #: k-means starts of EM per fit (the best log-likelihood is kept).
 N_INIT = 3
@@ -442,6 +444,9 @@ FEATURE_KINDS = {"frequency": "count", "sessions_90d": "count", "email_opens_90d
                  "recency_days": "positive", "tenure_days": "positive", "age": "normal"}
 #: "bic" or "icl": the criterion that picks the number of components.
 CRITERION = "bic"
+#: Number of components: "lowest" criterion, or "plateau" (core.segments.selection.pick_components:
+#: the segment count most component counts near the lowest BIC merge into).
+K_RULE = "lowest"
 
 
 def feature_kinds(features, columns: list[str]) -> tuple[str, ...]:
@@ -501,8 +506,9 @@ def criterion_curve(X: np.ndarray, kinds: tuple[str, ...], ks, *, random_state: 
         m = LatentClassMixture(k, kinds=kinds, block=default_block(kinds), frailty=default_frailty(kinds),
                                random_state=random_state).fit(X)
         bic, icl = m.bic(X), m.icl(X)
+        merged = merge_components(m.predict_proba(X), MERGE_ENTROPY) if MERGE and k > 1 else np.arange(k)
         rows.append({"k": int(k), "score": bic if CRITERION == "bic" else icl, "metric": CRITERION,
-                     "bic": bic, "icl": icl})
+                     "bic": bic, "icl": icl, "segments": int(merged.max()) + 1, "n": len(X)})
     return rows
 #: Merge overlapping components after the criterion's pick (core.segments.selection.merge_components),
 #: while a merger removes at least MERGE_ENTROPY of classification entropy per customer.

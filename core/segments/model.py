@@ -194,8 +194,9 @@ class SegmentModel(ClusterMixin, BaseEstimator):
             ks = range(max(2, lo), max(2, min(hi, n // 5)) + 1)
             Rsel = Rs[selection.sample_index(len(Rs), selection.SAMPLE_FOR_SELECTION, np.random.default_rng(rs))]
             curve = latent_class.criterion_curve(Rsel, self.kinds_, ks, random_state=rs)
-            self.curve_ = pd.DataFrame(curve)[["k", "score", "metric"]]
-            k = selection.best_k(self.curve_)
+            full = pd.DataFrame(curve)
+            self.curve_ = full[["k", "score", "metric"]]
+            k = selection.best_k(self.curve_) if latent_class.K_RULE == "lowest" else selection.pick_components(full)
             self.merged_ = latent_class.MERGE
         else:
             k = int(self.k)
