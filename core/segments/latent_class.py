@@ -19,20 +19,26 @@ positive). Its state is a few arrays, saved without pickle.
 Within a real segment fields are not independent (spend grows with orders, tenure with
 recency, sessions with e-mail opens), and a product model answers with more components. What
 helped, measured on the seven generators of ``tests/core/_segments_synth.py`` (seeds 1-2, 4/5/6
-groups, 42 bases; :data:`SegmentModel` with ``method="lca"``):
+groups, 42 bases; ``SegmentModel(method="lca")``, scripted like ``bench/segments.py --quality``):
 
 * modelling spend per order and days active (tenure - recency) instead of total spend and
   tenure (:data:`DERIVED`): ARI 0.599 -> 0.659, right k 2% -> 17%;
 * merging overlapping components harder (:data:`MERGE_ENTROPY` 0.1; 0.05, 0.15, 0.2 tried):
-  ARI 0.771, right k 57% (the Gaussian default on the same bases: 0.764, 38%);
+  ARI 0.771, right k 57%;
+* the plateau rule for k (:data:`K_RULE`, as the Gaussian path): 0.767 and 60% (seeds 3-4,
+  not tuned on: 0.766 and 52%, against 0.765 and 40% with the lowest BIC);
 * tried and left off: ICL instead of BIC (k = 2 everywhere, ARI 0.34); counts sharing a gamma
   frailty (:data:`FRAILTY_COUNTS`, ARI 0.600, right k 0%); money, days and age as one
   full-covariance block (:data:`BLOCK_CONTINUOUS`, no better on two bases, slower).
 
-On seeds 3-4 (not tuned on): ARI 0.765 vs 0.754 for the Gaussian, right k 40% vs 38%. On bases
-it never saw (``hurdle`` from ``tests/core/_segments_synth_hurdle.py``, and helper "seg"'s
-``skewed``, ``shop_log`` and ``factor``, seeds 101-102): ARI 0.420 vs 0.388, right k 21% vs 21%.
-Not a clear win, so the Gaussian mixture stays the default; ``method="lca"`` is an option.
+It loses to the Gaussian default (tied covariances and the plateau rule): on the same seven
+generators, seeds 1-4, the Gaussian reaches ARI 0.804 and right k 76%; on bases neither was
+tuned on (``hurdle``, ``tests/core/_segments_synth_hurdle.py``, and ``skewed``, ``shop_log``,
+``factor``, seeds 101-102) the Gaussian 0.507 and 42%, this model 0.413 and 13% (0.412 and 17% with the
+lowest BIC). It overcounts
+where fields are correlated within a group (lognormal, process). So ``method="lca"`` is an
+option, not the default. 100,000 customers: fit + payload 4.0 s (``bench/segments.py --speed
+--method lca``).
 
 Examples
 --------
@@ -446,7 +452,7 @@ FEATURE_KINDS = {"frequency": "count", "sessions_90d": "count", "email_opens_90d
 CRITERION = "bic"
 #: Number of components: "lowest" criterion, or "plateau" (core.segments.selection.pick_components:
 #: the segment count most component counts near the lowest BIC merge into).
-K_RULE = "lowest"
+K_RULE = "plateau"
 
 
 def feature_kinds(features, columns: list[str]) -> tuple[str, ...]:
