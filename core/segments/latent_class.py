@@ -37,7 +37,7 @@ tuned on (``hurdle``, ``tests/core/_segments_synth_hurdle.py``, and ``skewed``, 
 ``factor``, seeds 101-102) the Gaussian 0.507 and 42%, this model 0.413 and 13% (0.412 and 17% with the
 lowest BIC). It overcounts
 where fields are correlated within a group (lognormal, process). So ``method="lca"`` is an
-option, not the default. 100,000 customers: fit + payload 4.0 s (``bench/segments.py --speed
+option, not the default. 100,000 customers: fit + payload 4.9 s on a shared 2-core machine (``bench/segments.py --speed
 --method lca``).
 
 Examples
