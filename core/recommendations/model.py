@@ -149,6 +149,7 @@ class ResponseModel(BaseEstimator):
         idx = pd.Index(keys)
         self.items_ = items
         self.keys_ = keys
+        self.key_index_ = idx
         self.start_, self.end_ = panel["date"].min(), panel["date"].max()
         self.holidays_ = public_holidays(self.country, self.start_, self.end_)
         codes = idx.get_indexer(panel["key"])
@@ -329,7 +330,11 @@ class ResponseModel(BaseEstimator):
     def _rows(self, keys: Sequence[str] | None) -> np.ndarray:
         if keys is None:
             return np.arange(len(self.keys_))
-        idx = pd.Index(self.keys_).get_indexer(list(keys))
+        # built once in fit: the optimiser asks for rows thousands of times a plan
+        index = getattr(self, "key_index_", None)
+        if index is None:
+            index = self.key_index_ = pd.Index(self.keys_)
+        idx = index.get_indexer(list(keys))
         if (idx < 0).any():
             raise BadInputError("Unknown line item: " + str(np.asarray(list(keys))[idx < 0][0]))
         return idx
