@@ -164,6 +164,7 @@ def run_seed(seed: int, make) -> dict[str, float]:
             "best_leads": best, "leads_change": got / base - 1, "cpl_change": (spend / got) / (budget / base) - 1,
             "captured": (got - base) / (best - base) if best > base else float("nan"),
             "model_leads_change": plan.uplift["change"],
+            "model_interval_lo": plan.uplift["interval"][0], "model_interval_hi": plan.uplift["interval"][1],
             "truth_in_model_interval": bool(plan.uplift["interval"][0] <= got / base - 1 <= plan.uplift["interval"][1]),
             "seconds": seconds,
             "backtest_wape": bt["wape"], "backtest_coverage80": bt["coverage"]}

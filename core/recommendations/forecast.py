@@ -23,8 +23,10 @@ def forecast_range(model: ResponseModel, plan: Plan, *, metric: str | None = Non
                    random_state: int = 0) -> dict[str, Any]:
     """The plan's outcome over ``days`` (a month by default) as a range: its mean and a ``level`` interval.
 
-    The interval carries the curves' posterior uncertainty, the day-to-day noise of outcomes
-    (quasi-Poisson, with each line item's dispersion) summed over the period, and a relative
+    The interval carries the curves' posterior uncertainty (with the discount of spend past the
+    observed highs and the audience pools' curves drawn too: :meth:`ResponseModel.plan_draws`), the
+    day-to-day noise of outcomes (quasi-Poisson, with each line item's dispersion) summed over the
+    period, and a relative
     ``model_error`` for what the curves cannot know (their shape where the plan moves money):
     on held-out advertisers (bench/heldout.py) the plans' forecasts missed by about that much.
     """

@@ -328,7 +328,12 @@ def baseline_summary(model: ResponseModel, keys: Sequence[str], xb: np.ndarray, 
 def uplift_of(model: ResponseModel, goal: str, keys: Sequence[str], x: np.ndarray, base_keys: Sequence[str],
               xb: np.ndarray, goal_total: float, expected_cpl: float | None,
               baseline_cpl: float | None) -> dict[str, Any]:
-    """The goal's change against the baseline, with a 90% interval from joint posterior draws."""
+    """The goal's change against the baseline, with a 90% interval from joint posterior draws.
+
+    Plan and baseline are compared draw by draw (:meth:`ResponseModel.plan_draws`): the same curve
+    draw and the same discount of spend past the observed highs, so the interval carries how much
+    the plan's gain rests on money past those highs (the baseline's mix rarely goes there).
+    """
     d_plan = model.plan_draws(x, goal, keys=keys).sum(0)
     d_base = model.plan_draws(xb, goal, keys=base_keys).sum(0)
     rel = d_plan / np.maximum(d_base, 1e-12) - 1.0
@@ -336,7 +341,8 @@ def uplift_of(model: ResponseModel, goal: str, keys: Sequence[str], x: np.ndarra
     base_goal = float(model.predict_plan(xb, goal, keys=base_keys).sum())
     return {"goal": goal, "change": _r(goal_total / base_goal - 1.0, 4) if base_goal > 0 else None,
             "interval": [_r(lo, 4), _r(hi, 4)], "level": 0.9,
-            "interval_basis": "posterior uncertainty of the curves; not the risk that their shape is wrong",
+            "interval_basis": "posterior uncertainty of the curves and of their discount past the observed "
+                              "highs; not the risk that their shape is wrong",
             "cpl_change": _r(expected_cpl / baseline_cpl - 1.0, 4) if expected_cpl and baseline_cpl else None}
 
 

@@ -3,6 +3,8 @@ lead quality, marginal cost per platform, forecast range, re-planning."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -29,6 +31,56 @@ def test_spend_beyond_the_observed_high_counts_at_a_discount(model):
     trusting = ResponseModel(extrapolation=1.0)
     trusting.reach_ = model.reach_
     assert np.allclose(trusting.effective_spend(x, rows), x)
+
+
+def test_discount_draws_spread_evenly_around_the_discount():
+    m = ResponseModel(n_draws=100)
+    d = m.discount_draws()
+    assert len(d) == 100 and d.min() >= 0.4 - 1e-9 and d.max() <= 1.0 + 1e-9
+    assert d.mean() == pytest.approx(m.extrapolation, abs=0.01) and np.ptp(d) > 0.5
+    assert np.array_equal(d, m.discount_draws())                      # one discount per draw, every call
+    assert np.allclose(ResponseModel(extrapolation_spread=0.0).discount_draws(), 0.7)
+    assert ResponseModel(extrapolation=0.9).discount_draws().max() <= 1.0
+
+
+def test_draws_past_the_observed_high_carry_the_discounts_uncertainty(model):
+    fixed = copy.copy(model)
+    fixed.extrapolation_spread = 0.0
+    rows = np.arange(4)
+    keys = [model.keys_[i] for i in rows]
+    inside, beyond = model.reach_[rows] * 0.5, model.reach_[rows] * 4
+    assert np.array_equal(model.predict_draws(inside, keys=keys), fixed.predict_draws(inside, keys=keys))
+    width = lambda d: np.quantile(d.sum(0), 0.95) - np.quantile(d.sum(0), 0.05)
+    assert width(model.predict_draws(beyond, keys=keys)) > 1.2 * width(fixed.predict_draws(beyond, keys=keys))
+    # the plan's draws keep the plan's forecast as their mean
+    assert np.allclose(model.plan_draws(beyond, keys=keys).mean(1), model.predict_plan(beyond, keys=keys))
+
+
+def test_the_uplift_interval_widens_with_the_discounts_uncertainty_and_the_plan_stays(model):
+    fixed = copy.copy(model)
+    fixed.extrapolation_spread = 0.0
+    obj = Objective(budget=float(model.items_["current_daily_spend"].sum()) * 2, period="day")
+    plan, plan_fixed = recommend(model, obj), recommend(fixed, obj)
+    assert np.array_equal(plan.items["daily_budget"], plan_fixed.items["daily_budget"])
+    assert plan.uplift["change"] == plan_fixed.uplift["change"]
+    (lo, hi), (flo, fhi) = plan.uplift["interval"], plan_fixed.uplift["interval"]
+    assert lo < flo and hi > fhi and lo < plan.uplift["change"] < hi
+
+
+def test_an_audience_pool_is_drawn_once_for_all_its_members(model):
+    pool = model.pooled_[0]
+    rows = np.flatnonzero(model.pool_of_ == pool)
+    keys = [model.keys_[i] for i in rows]
+    x = model.reach_[rows] * 0.5
+    draws = model.plan_draws(x, keys=keys)
+    picked = model._pick(model.n_draws, model.pool_blend, salt=104729)
+    assert picked.sum() == round(model.pool_blend * model.n_draws)
+    # in the pool's draws every member reads its share of one pool-curve draw: their ratio is fixed
+    ratio = draws[0, picked] / draws[1, picked]
+    assert np.ptp(ratio) < 1e-9 * ratio.mean()
+    own = model.predict_draws(x, keys=keys)
+    assert np.ptp(own[0, picked] / own[1, picked]) > 0.01
+    assert np.allclose(draws.mean(1), model.predict_plan(x, keys=keys))
 
 
 def test_allocate_respects_a_cap_on_a_group_of_items():
