@@ -85,7 +85,8 @@ class ResponseModel(BaseEstimator):
         ``1 - pool_blend`` (0 turns pooling off). Measured on held-out advertisers made differently
         from the sample (bench/heldout.py, tuning seeds 101-108), blends 0.3 and 0.5 captured more
         of the best gain than either model alone; 0.3 also keeps the sample generator's advertisers
-        (no shared audiences) where they were (88%, 0.5 lost 2 points there).
+        (6-9 audience pools each, but no shared saturation in how they were made) where they
+        were (88%, 0.5 lost 2 points there).
     pool_shrink : float
         Prior weight (in leads) that pulls each pooled item's efficiency toward its pool's.
     relative_b : bool
