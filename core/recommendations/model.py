@@ -418,7 +418,7 @@ class ResponseModel(BaseEstimator):
         forecast the plan states). Draw ``j`` counts spend past the observed highs at the discount
         ``discount_draws()[j]``, in every call, so draws of two plans compare draw by draw.
         """
-        fit = self._check(metric)
+        self._check(metric)
         rows = self._rows(keys)
         x = np.asarray(spend, dtype=float)
         draws = self.predict_draws(x, metric, keys=keys)

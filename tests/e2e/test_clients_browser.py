@@ -23,8 +23,10 @@ pytestmark = pytest.mark.e2e
 
 # Pages whose numbers come from the client's data, and a text each shows once it has drawn them.
 # (Segments: a heading drawn only after segmenting; "segment" matched the title while it still ran.)
-DATA_PAGES = {"Overview": "Breakdown", "Monitoring": "alert", "Scheduling": "Best", "Segments": "What each segment is worth",
-              "ROI": "ROI", "Sentiment": "Sentiment"}
+# Each marker is drawn only after the page's numbers (a title, caption or tab label would match
+# before the page has read the client's data: "Sentiment" did so once in a full run).
+DATA_PAGES = {"Overview": "Breakdown", "Monitoring": "Observed vs expected", "Scheduling": "Best slot",
+              "Segments": "What each segment is worth", "ROI": "What drives ROI", "Sentiment": "Posts, most negative first"}
 
 
 @pytest.fixture
