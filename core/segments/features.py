@@ -211,6 +211,16 @@ class FeatureTransform:
             raise BadInputError(f"customers lack the fields the segments were built on: {', '.join(missing)}.")
         return (self._yj(self._pre(features, impute)) - self.means_) / self.scales_
 
+    def select(self, columns: list[str]) -> "FeatureTransform":
+        """This transform on ``columns`` only: every step is per column (the jitter is salted by the
+        column's name), so it equals a refit on those columns without a second pass over the data."""
+        keep = [self.columns_.index(c) for c in columns]
+        t = FeatureTransform()
+        t.columns_ = list(columns)
+        t.medians_, t.integer_, t.lambdas_ = self.medians_[keep], self.integer_[keep], self.lambdas_[keep]
+        t.means_, t.scales_ = self.means_[keep], self.scales_[keep]
+        return t
+
     # ---- state as arrays, for core.registry
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"ft_medians": self.medians_, "ft_integer": self.integer_, "ft_lambdas": self.lambdas_,

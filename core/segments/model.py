@@ -160,9 +160,10 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         X = self.transform_.transform(feats[self.columns_])
         self.noise_columns_ = noise_features(X, self.columns_, random_state=self.random_state)
         if self.noise_columns_:  # fields that tell no group apart only make the model spend components on them
-            self.columns_ = [c for c in self.columns_ if c not in self.noise_columns_]
-            self.transform_ = FeatureTransform().fit(feats[self.columns_])
-            X = self.transform_.transform(feats[self.columns_])
+            keep = [j for j, c in enumerate(self.columns_) if c not in self.noise_columns_]
+            self.columns_ = [self.columns_[j] for j in keep]
+            self.transform_ = self.transform_.select(self.columns_)
+            X = X[:, keep]
         if self.method == "lca":
             self.kinds_ = latent_class.feature_kinds(feats, self.columns_)
             return self._fit_lca(feats, X, n)

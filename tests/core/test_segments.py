@@ -481,3 +481,18 @@ def test_a_uniform_age_is_left_out_of_the_model_but_kept_in_the_profiles():
     assert (model.predict(customers.head(50)) == model.labels_[:50]).mean() > 0.9
     arrays, meta = model.to_state()
     assert SegmentModel.from_state(model.params(), arrays, meta).noise_columns_ == ["age"]
+
+
+def test_a_transform_narrowed_to_some_columns_equals_a_refit_on_them():
+    from core.segments.features import FeatureTransform, usable_features
+    from tests.core._segments_synth import latent_base
+
+    customers, _ = latent_base(800, groups=4, seed=3)
+    feats = customer_features(customers)
+    cols = usable_features(feats)
+    keep = [c for c in cols if c != "age"][::2]
+    narrowed = FeatureTransform().fit(feats[cols]).select(keep)
+    refit = FeatureTransform().fit(feats[keep])
+    assert narrowed.columns_ == refit.columns_ == keep
+    for impute in (True, False):
+        np.testing.assert_array_equal(narrowed.transform(feats, impute=impute), refit.transform(feats, impute=impute))
