@@ -372,24 +372,37 @@ class ResponseModel(BaseEstimator):
         rows = self._rows(keys)
         X = np.asarray(spend, dtype=float)
         own = self._curve(fit, X, rows)
-        if metric != "leads" or not getattr(self, "pooled_", None):
+        pools = self._pools_among(rows) if metric == "leads" else None
+        if pools is None:
             return own
-        pool, eff = self.pool_of_[rows], self.pool_eff_[rows]
-        names = [g for g in self.pooled_ if (pool == g).any()]
-        if not names:
-            return own
-        member = (pool[:, None] == np.array(names)[None, :]) * eff[:, None]     # (len(rows), pools)
-        inside = member.any(1)
-        of = member.argmax(1)[inside]
+        member, inside, of, prow = pools
+        eff = self.pool_eff_[rows]
         total_spend = X @ member                                                 # (..., pools)
         sm = self.pool_model_
-        total = sm._curve(sm.fits_["leads"], total_spend, np.concatenate([self.pool_rows_[g] for g in names]))
+        total = sm._curve(sm.fits_["leads"], total_spend, prow)
         weighed = X[..., inside] * eff[inside]
         S = total_spend[..., of]
         pooled = np.where(S > 0, total[..., of] * weighed / np.maximum(S, 1e-12), 0.0)
         out = own.copy()
         out[..., inside] = self.pool_blend * pooled + (1 - self.pool_blend) * own[..., inside]
         return out
+
+    def _pools_among(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """The audience pools the items of ``rows`` fall in, or None when none is pooled.
+
+        Returns ``member`` (len(rows), pools: each item's efficiency in its pool's column, 0 elsewhere,
+        so ``spend @ member`` is each pool's weighed spend), ``inside`` (the items in a pool), ``of``
+        (the pool of each of those) and the pool model's row of each pool.
+        """
+        if not getattr(self, "pooled_", None):
+            return None
+        pool = self.pool_of_[rows]
+        names = [g for g in self.pooled_ if (pool == g).any()]
+        if not names:
+            return None
+        member = (pool[:, None] == np.array(names)[None, :]) * self.pool_eff_[rows][:, None]
+        inside = member.any(1)
+        return member, inside, member.argmax(1)[inside], np.concatenate([self.pool_rows_[g] for g in names])
 
     def _curve(self, fit: _MetricFit, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Posterior mean curves at ``X`` (last axis aligned to ``rows``), each distinct (item, spend) once:
@@ -423,25 +436,21 @@ class ResponseModel(BaseEstimator):
         x = np.asarray(spend, dtype=float)
         draws = self.predict_draws(x, metric, keys=keys)
         plan = self.predict_plan(x, metric, keys=keys)
-        if metric == "leads" and getattr(self, "pooled_", None):
-            pool, eff = self.pool_of_[rows], self.pool_eff_[rows]
-            names = [g for g in self.pooled_ if (pool == g).any()]
-            if names:
-                member = (pool[:, None] == np.array(names)[None, :]) * eff[:, None]
-                inside = member.any(1)
-                of = member.argmax(1)[inside]
-                total_spend = x @ member                                          # (pools,)
-                sm = self.pool_model_
-                prow = np.concatenate([self.pool_rows_[g] for g in names])
-                total = sm.predict_draws(total_spend, "leads", keys=[sm.keys_[r] for r in prow],
-                                         discount=self.discount_draws())    # (pools, n_draws)
-                S = total_spend[of]
-                share = np.where(S > 0, x[inside] * eff[inside] / np.maximum(S, 1e-12), 0.0)
-                # the plan's prediction averages two models (pool curve and own curve): a draw is one model's
-                # reading, the pool's in ``pool_blend`` of the draws, so their disagreement is in the range
-                pooled_draw = self._pick(len(draws[0]), self.pool_blend, salt=104729)
-                draws = draws.copy()
-                draws[inside] = np.where(pooled_draw[None, :], total[of] * share[:, None], draws[inside])
+        pools = self._pools_among(rows) if metric == "leads" else None
+        if pools is not None:
+            member, inside, of, prow = pools
+            eff = self.pool_eff_[rows]
+            total_spend = x @ member                                              # (pools,)
+            sm = self.pool_model_
+            total = sm.predict_draws(total_spend, "leads", keys=[sm.keys_[r] for r in prow],
+                                     discount=self.discount_draws())        # (pools, n_draws)
+            S = total_spend[of]
+            share = np.where(S > 0, x[inside] * eff[inside] / np.maximum(S, 1e-12), 0.0)
+            # the plan's prediction averages two models (pool curve and own curve): a draw is one model's
+            # reading, the pool's in ``pool_blend`` of the draws, so their disagreement is in the range
+            pooled_draw = self._pick(len(draws[0]), self.pool_blend, salt=104729)
+            draws = draws.copy()
+            draws[inside] = np.where(pooled_draw[None, :], total[of] * share[:, None], draws[inside])
         mean = draws.mean(1)
         return draws * np.where(mean > 0, plan / np.maximum(mean, 1e-12), 1.0)[:, None]
 
