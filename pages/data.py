@@ -21,6 +21,12 @@ from pages import _shared
 MAP_FIELDS = [f for f in PARSERS if f not in mapping.CONSTANT_FIELDS] + ["platform"]
 
 
+def _queue(inbox: Path, files: list[tuple[str, bytes]]) -> None:
+    """Hand files to the monitor worker's inbox for the chosen client (it owns the workspace); the page lists them."""
+    st.session_state["data.queued"] = [inbox_.queue(inbox, name, data, account=_shared.client()).name
+                                       for name, data in files]
+
+
 st.title("Data")
 st.caption("Load your team's history as JSON (campaigns, posts, comments, customers) or the ad platforms' own "
            "exports, recognised by their content (see docs/data-format.md). Re-loading a file replaces its rows; "
@@ -58,8 +64,7 @@ if can_upload:
                 path.write_bytes(upload.getvalue())
                 if (err := needs_mapping(wh, path, upload.name)) is not None:
                     unknown[upload.name] = err
-        st.session_state["data.queued"] = [inbox_.queue(inbox, u.name, u.getvalue(), account=_shared.client()).name
-                                           for u in files if u.name not in unknown]
+        _queue(inbox, [(u.name, u.getvalue()) for u in files if u.name not in unknown])
         if unknown:
             st.session_state["data.unmapped"] = next((u.name, u.getvalue()) for u in files if u.name in unknown)
             st.session_state["data.last_report"] = (IngestReport().to_dict(),
@@ -113,8 +118,7 @@ if can_upload:
                 # at the start of a turn, before it takes any file not yet seen twice: the file queued next.
                 mapping.save(wh, det.headers, kept)
                 if inbox is not None:
-                    st.session_state["data.queued"] = [inbox_.queue(inbox, map_name, raw,
-                                                                    account=_shared.client()).name]
+                    _queue(inbox, [(map_name, raw)])
                     st.session_state.pop("data.last_report", None)
                 else:
                     report = ingest_paths(wh, [map_path], names=[map_name], account_id=_shared.client())
@@ -160,8 +164,7 @@ if can_upload:
             with st.spinner("Loading the sample workspace…"), _shared.error_box():
                 sample = _shared.settings().sample_dir / "workspace.json.gz"
                 if inbox is not None:  # the worker's: its rows through the inbox, the rivals' state as requests
-                    st.session_state["data.queued"] = [inbox_.queue(inbox, sample.name, sample.read_bytes(),
-                                                                    account=_shared.client()).name]
+                    _queue(inbox, [(sample.name, sample.read_bytes())])
                 else:
                     st.session_state["data.last_report"] = (wh.ingest(sample).to_dict(), [])
                 competitors.load_snapshots(wh)  # the sample's rivals, crawled from local snapshots
@@ -186,8 +189,7 @@ if can_upload:
                     records, name = importers.load_example(example, datasets)["campaigns"], f"{example} example"
                 if inbox is not None:  # the worker's: the mapped records go to its inbox as a contract file
                     data = json.dumps({"campaigns": records}).encode()
-                    st.session_state["data.queued"] = [inbox_.queue(inbox, f"{Path(name).stem}.json", data,
-                                                                    account=_shared.client()).name]
+                    _queue(inbox, [(f"{Path(name).stem}.json", data)])
                 else:
                     report = wh.ingest_records("campaigns", records, name=name)
                     st.session_state["data.last_report"] = (report.to_dict(), [])
