@@ -331,11 +331,7 @@ class ResponseModel(BaseEstimator):
     def _rows(self, keys: Sequence[str] | None) -> np.ndarray:
         if keys is None:
             return np.arange(len(self.keys_))
-        # built once in fit: the optimiser asks for rows thousands of times a plan
-        index = getattr(self, "key_index_", None)
-        if index is None:
-            index = self.key_index_ = pd.Index(self.keys_)
-        idx = index.get_indexer(list(keys))
+        idx = self.key_index_.get_indexer(list(keys))  # built once in fit: asked thousands of times a plan
         if (idx < 0).any():
             raise BadInputError("Unknown line item: " + str(np.asarray(list(keys))[idx < 0][0]))
         return idx
@@ -394,7 +390,7 @@ class ResponseModel(BaseEstimator):
         so ``spend @ member`` is each pool's weighed spend), ``inside`` (the items in a pool), ``of``
         (the pool of each of those) and the pool model's row of each pool.
         """
-        if not getattr(self, "pooled_", None):
+        if not self.pooled_:
             return None
         pool = self.pool_of_[rows]
         names = [g for g in self.pooled_ if (pool == g).any()]
@@ -457,7 +453,7 @@ class ResponseModel(BaseEstimator):
     def discount_draws(self) -> np.ndarray:
         """The extrapolation discount of each posterior draw: evenly spread over ``extrapolation +- spread``."""
         n = self.n_draws
-        spread = float(getattr(self, "extrapolation_spread", 0.0))
+        spread = float(self.extrapolation_spread)
         lo, hi = max(self.extrapolation - spread, 0.0), min(self.extrapolation + spread, 1.0)
         # stratified (evenly spaced), in an order fixed by the seed: the curve draws are independent of it
         values = lo + (hi - lo) * (np.arange(n) + 0.5) / n
