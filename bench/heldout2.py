@@ -104,10 +104,8 @@ def _kernel(rng):
     return w / w.sum()
 
 
-def make(seed: int):
-    rng = np.random.default_rng(500_000 + seed)
-    days = int(rng.integers(600, 761))
-    n_items = int(rng.integers(20, 37))
+def _line_items(rng, n_items: int) -> list:
+    """Distinct (platform, ad type, bidding) x audience line items."""
     kinds = [(p, a, b) for p, lst in PLATFORM_TYPES.items() for a, b in lst]
     combos, seen = [], set()
     while len(combos) < n_items:
@@ -116,85 +114,104 @@ def make(seed: int):
         if (k, ai) not in seen:
             seen.add((k, ai))
             combos.append((k, ai))
+    return combos
+
+
+def _pool_shape(rng, pool: tuple, p_eff: dict) -> tuple:
+    """One audience pool's curve: (shape, scale, half, k)."""
+    shape = SHAPES[int(rng.integers(len(SHAPES)))]
+    half = float(np.exp(rng.normal(np.log(90), 0.55)))
+    plat = pool[0] if pool[0] != "meta" else "facebook"
+    cpl0 = float(np.exp(rng.normal(np.log(40), 0.3) - p_eff[plat]))
+    k, slope = {"weibull": (float(rng.uniform(0.6, 2.0)), 0.6), "mm": (1.0, 0.3),
+                "threshold": (float(rng.uniform(0.4, 1.0)), 0.7)}.get(shape, (None, None))
+    if shape == "power":
+        k = float(rng.uniform(0.35, 0.8))
+        slope = 0.5 * k
+    return shape, half / cpl0 / slope, half, k
+
+
+def _truth(rng, combos: list) -> Truth:
+    n_items = len(combos)
     pool_name = lambda p, ai: ("meta" if p in ("facebook", "instagram") else p, ai)  # noqa: E731
     pools = sorted({pool_name(k[0], ai) for k, ai in combos})
     pool_of = np.array([pools.index(pool_name(k[0], ai)) for k, ai in combos])
     p_eff = {p: rng.normal(0, 0.35) for p in PLATFORM_TYPES}
-    shapes = []
-    for (p, ai) in pools:
-        shape = SHAPES[int(rng.integers(len(SHAPES)))]
-        half = float(np.exp(rng.normal(np.log(90), 0.55)))
-        plat = p if p != "meta" else "facebook"
-        cpl0 = float(np.exp(rng.normal(np.log(40), 0.3) - p_eff[plat]))
-        if shape == "weibull":
-            k = float(rng.uniform(0.6, 2.0))
-            slope = 0.6
-        elif shape == "power":
-            k = float(rng.uniform(0.35, 0.8))
-            slope = 0.5 * k
-        elif shape == "mm":
-            k, slope = 1.0, 0.3
-        else:
-            k, slope = float(rng.uniform(0.4, 1.0)), 0.7
-        shapes.append((shape, half / cpl0 / slope, half, k))
+    shapes = [_pool_shape(rng, pool, p_eff) for pool in pools]
     weight = np.exp(rng.normal(0, 0.3, n_items))
     q_logit = np.array([-1.2 + QUALITY.get(k[1], 0.0) + (0.4 if k[0] in ("linkedin", "bing") else 0.0)
                         + (0.25 if AUDIENCES[ai][0] >= 30 else -0.1) for k, ai in combos]) + rng.normal(0, 0.35, n_items)
     quality = 1 / (1 + np.exp(-q_logit))
     value = np.exp(rng.normal(np.log(250), 0.4, n_items))
     keys = [kind_key(k[0], k[1], k[2], *AUDIENCES[ai][:3], AUDIENCES[ai][3], AUDIENCES[ai][4]) for k, ai in combos]
-    truth = Truth(keys, pool_of, weight, shapes, quality, value)
+    return Truth(keys, pool_of, weight, shapes, quality, value)
 
+
+def _season(rng, days: int) -> pd.Series:
     dates = pd.date_range(pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 120))), periods=days)
     doy = dates.dayofyear.to_numpy()
     season = (1 + 0.22 * np.exp(-((doy - 110) / 25.0) ** 2) + 0.35 * np.exp(-((doy - 331) / 8.0) ** 2)
               - 0.12 * np.exp(-((doy - 220) / 30.0) ** 2)) * np.array([1.0, 1.04, 1.06, 1.03, 0.97, 0.93, 0.97])[dates.dayofweek]
-    season = season / season.mean()
+    return pd.Series(season / season.mean(), index=dates)
+
+
+def _chase(level, spend, leads, rng, cap):
+    """Last month's cost per lead moves this month's budgets (feedback from noise into spend)."""
+    s_prev, l_prev = spend.sum(0), leads.sum(0)
+    live = s_prev > 0
+    cpl = np.where(live, s_prev / np.maximum(l_prev, 1), np.nan)
+    med = np.nanmedian(cpl) if live.any() else 1.0
+    tilt = np.where(live, (cpl / med) ** -0.35, 1.0)
+    return np.clip(level * np.clip(tilt, 0.6, 1.6) * rng.lognormal(0, 0.2, len(level)), 2.0, cap)
+
+
+def _simulate(rng, truth: Truth, season: pd.Series):
+    """Daily spend and leads under performance-chasing, growing, demand-following budgets."""
+    days, n_items = len(season), len(truth.keys)
+    pool_of, shapes = truth.pool, truth.shapes
     follow = rng.uniform(0.0, 1.2)
     growth = np.exp(np.linspace(0, np.log(rng.uniform(1.0, 1.5)), days))
-    # line item lives: some launch late, some stop early
     start = np.where(rng.random(n_items) < 0.2, rng.integers(60, days // 2, n_items), 0)
     stop = np.where(rng.random(n_items) < 0.1, rng.integers(days // 2, days - 120, n_items), days)
-    kernels = [_kernel(rng) for _ in range(n_items)]
-    level = np.array([shapes[pool_of[i]][2] / max(1, (pool_of == pool_of[i]).sum()) * rng.uniform(0.3, 2.2)
-                      for i in range(n_items)])
-    spend = np.zeros((days, n_items))
-    leads = np.zeros((days, n_items), int)
+    kernels = np.array([_kernel(rng) for _ in range(n_items)])
+    half = np.array([shapes[pool_of[i]][2] for i in range(n_items)])
+    level = half / np.bincount(pool_of)[pool_of] * rng.uniform(0.3, 2.2, n_items)
+    spend, leads = np.zeros((days, n_items)), np.zeros((days, n_items), int)
     shock = rng.normal(0, 0.15, days)
-    hist = np.zeros((days, n_items))
-    for m0 in range(0, days, 30):
-        m1 = min(days, m0 + 30)
-        if m0 >= 30:       # chase last month's cost per lead
-            s_prev, l_prev = spend[m0 - 30:m0].sum(0), leads[m0 - 30:m0].sum(0)
-            live = s_prev > 0
-            cpl = np.where(live, s_prev / np.maximum(l_prev, 1), np.nan)
-            med = np.nanmedian(cpl) if live.any() else 1.0
-            tilt = np.where(live, (cpl / med) ** -0.35, 1.0)
-            level = np.clip(level * np.clip(tilt, 0.6, 1.6) * rng.lognormal(0, 0.2, n_items), 2.0,
-                            np.array([shapes[pool_of[i]][2] * 3 for i in range(n_items)]))
-        for t in range(m0, m1):
-            on = (t >= start) & (t < stop)
-            spend[t] = np.where(on, level * growth[t] * season[t] ** follow * rng.uniform(0.9, 1.08, n_items), 0.0)
-            lo = max(0, t - 13)
-            window = spend[lo:t + 1][::-1]
-            hist[t] = np.array([kernels[i][:len(window)] @ window[:, i] for i in range(n_items)])
-            mu = truth.leads(hist[t]) * season[t] * np.exp(shock[t] - 0.15 ** 2 / 2)
-            mu = mu * rng.lognormal(-0.2 ** 2 / 2, 0.2, n_items)
-            leads[t] = rng.poisson(np.maximum(mu, 0.0))
-    conv = rng.binomial(leads, quality[None, :])
-    revenue = conv * value[None, :] * rng.lognormal(0, 0.3, (days, n_items))
+    s = season.to_numpy()
+    for t in range(days):
+        if t % 30 == 0 and t >= 30:
+            level = _chase(level, spend[t - 30:t], leads[t - 30:t], rng, half * 3)
+        on = (t >= start) & (t < stop)
+        spend[t] = np.where(on, level * growth[t] * s[t] ** follow * rng.uniform(0.9, 1.08, n_items), 0.0)
+        window = spend[max(0, t - 13):t + 1][::-1]
+        carried = np.einsum("li,il->i", window, kernels[:, :len(window)])
+        mu = truth.leads(carried) * s[t] * np.exp(shock[t] - 0.15 ** 2 / 2) * rng.lognormal(-0.02, 0.2, n_items)
+        leads[t] = rng.poisson(np.maximum(mu, 0.0))
+    return spend, leads, s ** follow
+
+
+def make(seed: int):
+    """A held-out advertiser: (campaign-days, truth)."""
+    rng = np.random.default_rng(500_000 + seed)
+    days = int(rng.integers(600, 761))
+    combos = _line_items(rng, int(rng.integers(20, 37)))
+    truth = _truth(rng, combos)
+    season = _season(rng, days)
+    spend, leads, follow = _simulate(rng, truth, season)
+    conv = rng.binomial(leads, truth.quality[None, :])
+    revenue = conv * truth.value[None, :] * rng.lognormal(0, 0.3, (days, len(combos)))
     rows = []
     for i, ((p, a, b), ai) in enumerate(combos):
         age_min, age_max, gender, interests, location = AUDIENCES[ai]
         cid = f"f{seed}-{i:02d}"
         rows.append(pd.DataFrame({
-            "date": dates, "platform": p, "campaign_id": cid, "campaign_name": f"{p} {a} {cid}",
+            "date": season.index, "platform": p, "campaign_id": cid, "campaign_name": f"{p} {a} {cid}",
             "objective": "leads", "ad_type": a, "bidding_strategy": b, "age_min": age_min, "age_max": age_max,
             "gender": gender, "interests": [interests] * days, "location": location,
-            "daily_budget": (spend[:, i] / np.maximum(season ** follow, 1e-9)).round(2), "spend": spend[:, i].round(2),
+            "daily_budget": (spend[:, i] / np.maximum(follow, 1e-9)).round(2), "spend": spend[:, i].round(2),
             "impressions": (spend[:, i] * rng.uniform(60, 140)).astype(int),
             "clicks": (spend[:, i] * rng.uniform(0.8, 2.5)).astype(int),
             "leads": leads[:, i], "conversions": conv[:, i], "revenue": revenue[:, i].round(2), "currency": "USD"}))
     df = pd.concat(rows, ignore_index=True)
-    # items that stopped early are not in the plan's baseline; the truth keeps only live ones
     return df[df["spend"] > 0].reset_index(drop=True), truth
