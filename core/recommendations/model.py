@@ -269,6 +269,16 @@ class ResponseModel(BaseEstimator):
         self.pooled_ = list(chosen)
         self.pool_rows_ = {g: self.pool_model_._rows([self.pool_keys_[g]])[:1] for g in chosen}
 
+    def _history_mean(self, x: np.ndarray, row: int, dates: pd.Series) -> np.ndarray:
+        """One item's expected daily leads at spends ``x`` on ``dates`` (:meth:`predict`), from the grid points
+        that carry its posterior weight: the evidence reads every day of every pooled item."""
+        fit = self.fits_["leads"]
+        w = fit.weights[row]
+        cols = np.flatnonzero(np.abs(w) > np.abs(w).max() * 1e-12)
+        xe = self.effective_spend(np.asarray(x, float), np.full(len(x), row))
+        out = basis(xe[:, None], self.b_grid_[cols], self.family_grid_[cols]) @ w[cols]
+        return out * season_factors(dates, fit.weekday, fit.month, fit.holiday, self.holidays_)
+
     def _pool_model(self, panel: pd.DataFrame, codes: np.ndarray, pools: dict[str, np.ndarray],
                     effs: dict[str, np.ndarray]) -> tuple["ResponseModel", dict[str, str]] | None:
         """A leads model with one line item per pool, on its summed efficiency-weighed daily spend: (model,
@@ -310,16 +320,18 @@ class ResponseModel(BaseEstimator):
         y = panel["leads"].to_numpy(float)
         x = panel["spend"].to_numpy(float)
         disp = self.fits_["leads"].dispersion[codes]
-        own = self.predict(x, "leads", keys=[self.keys_[c] for c in codes], dates=panel["date"])
-        ll_own = np.bincount(codes, weights=(y * np.log(np.maximum(own, 1e-9)) - own) / disp,
-                             minlength=len(self.keys_))
+        ll_own = np.zeros(len(self.keys_))
+        for i in np.flatnonzero(np.any(list(cands.values()), 0)):
+            at = codes == i
+            mu = np.maximum(self._history_mean(x[at], i, panel.loc[at, "date"]), 1e-9)
+            ll_own[i] = float(((y[at] * np.log(mu) - mu) / disp[at]).sum())
         sm, ll_pool = self.pool_model_, {}
         for g, sel in cands.items():
             inside = sel[codes]
             weighed = x[inside] * effs[g][codes[inside]]
             dates = panel.loc[inside, "date"]
             S = pd.Series(weighed).groupby(dates.to_numpy()).transform("sum").to_numpy()
-            total = sm.predict(S, "leads", keys=[self.pool_keys_[g]] * len(S), dates=dates)
+            total = sm._history_mean(S, sm._rows([self.pool_keys_[g]])[0], dates)
             mu = np.maximum(total * weighed / np.maximum(S, 1e-12), 1e-9)
             ll_pool[g] = float(((y[inside] * np.log(mu) - mu) / disp[inside]).sum())
         networks = (self._network(self.items_["platform"]) + "|" + self.items_["audience"].astype(str)).to_numpy()
