@@ -22,7 +22,7 @@ class Constraints:
 
 
 def allocate(gain: Callable[[np.ndarray], np.ndarray], platforms: Sequence[str], cons: Constraints, *,
-             steps: int = 400) -> np.ndarray:
+             steps: int = 400, polish: bool = True) -> np.ndarray:
     """Greedy marginal-return allocation of ``cons.budget`` over candidates.
 
     Parameters
@@ -40,6 +40,11 @@ def allocate(gain: Callable[[np.ndarray], np.ndarray], platforms: Sequence[str],
     cons : Constraints
     steps : int
         Number of increments the budget is cut into.
+    polish : bool
+        After the greedy pass, move budget between pairs of candidates while that raises the total
+        (:func:`polish`). Greedy increments are optimal only for concave, separable gains; an S-shaped
+        curve (flat first dollars) or an audience shared by several line items is neither, and greedy
+        then leaves a candidate unfunded whose first dollars look worthless.
 
     Returns
     -------
@@ -64,7 +69,7 @@ def allocate(gain: Callable[[np.ndarray], np.ndarray], platforms: Sequence[str],
         small = on & (x < cons.min_item_budget - 1e-9)
         too_many = cons.max_items is not None and on.sum() > cons.max_items
         if not small.any() and not too_many:
-            return x
+            return polish_allocation(gain, plats, cons, x, active, cons.budget / steps) if polish else x
         if small.any():
             # drop the smallest under-funded item and re-allocate its money
             cand = np.where(small)[0]
@@ -74,7 +79,74 @@ def allocate(gain: Callable[[np.ndarray], np.ndarray], platforms: Sequence[str],
             mask = np.zeros(n, dtype=bool)
             mask[keep] = True
             active &= mask
-    return _greedy(gain, plats, cons, active, steps)
+    x = _greedy(gain, plats, cons, active, steps)
+    return polish_allocation(gain, plats, cons, x, active, cons.budget / steps) if polish else x
+
+
+def polish_allocation(gain: Callable[[np.ndarray], np.ndarray], plats: np.ndarray, cons: Constraints, x: np.ndarray,
+                      active: np.ndarray, delta: float, *, sizes: Sequence[int] = (8, 3, 1),
+                      rounds: int = 40, tries: int = 4) -> np.ndarray:
+    """Local search after the greedy pass: move ``k * delta`` from one candidate to another while it pays.
+
+    For each move size in ``sizes`` (largest first), every candidate's total change for ``k * delta``
+    more and less is evaluated (one batch of ``gain``); the ``tries`` best pairs by the sum of the two
+    are then evaluated exactly (a joint gain's pairs interact) and the best improving one is made.
+    Every move keeps the budget, the item caps, platform caps and floors, audience caps, the smallest
+    useful budget (an item ends at 0 or at least ``min_item_budget``) and the item count.
+    """
+    x = np.asarray(x, dtype=float).copy()
+    n = len(x)
+    if n < 2:
+        return x
+    cap = np.full(n, np.inf) if cons.item_cap is None else np.asarray(cons.item_cap, dtype=float)
+    cap = np.where(active, cap, 0.0)
+    groups = np.asarray(cons.groups) if cons.groups is not None else np.full(n, "")
+    pmax = np.array([cons.platform_max.get(p, np.inf) for p in plats])
+    pmin = np.array([cons.platform_min.get(p, 0.0) for p in plats])
+    gmax = np.array([cons.group_max.get(g, np.inf) for g in groups])
+    same_p = plats[:, None] == plats[None, :]
+    same_g = groups[:, None] == groups[None, :]
+    min_b, eps = float(cons.min_item_budget), 1e-9 * max(float(cons.budget), 1.0)
+    total = lambda rows: gain(rows).sum(1)
+    current = float(total(x[None, :])[0])
+    for k in sizes:
+        step = k * delta
+        for _ in range(rounds):
+            used_p = np.array([x[plats == p].sum() for p in plats])
+            used_g = np.array([x[groups == g].sum() for g in groups])
+            up = active & (x + step <= cap + eps) & ((x > eps) | (step >= min_b - eps))
+            if cons.max_items is not None and (x > eps).sum() >= cons.max_items:
+                up &= x > eps
+            down = (x >= step - eps) & ((x - step <= eps) | (x - step >= min_b - eps))
+            ui, di = np.where(up)[0], np.where(down)[0]
+            if len(ui) == 0 or len(di) == 0:
+                break
+            rows = np.vstack([x[None, :], x[None, :] + step * np.eye(n)[ui], x[None, :] - step * np.eye(n)[di]])
+            y = total(rows)
+            gain_up = np.full(n, -np.inf)
+            gain_up[ui] = y[1:1 + len(ui)] - y[0]
+            loss_down = np.full(n, -np.inf)
+            loss_down[di] = y[1 + len(ui):] - y[0]
+            score = loss_down[:, None] + gain_up[None, :]          # move from i (row) to j (column)
+            np.fill_diagonal(score, -np.inf)
+            # a move between platforms (audiences) must leave the donor's floor and respect the taker's cap
+            ok = same_p | ((used_p[None, :] + step <= pmax[None, :] + eps) & (used_p[:, None] - step >= pmin[:, None] - eps))
+            ok &= same_g | (used_g[None, :] + step <= gmax[None, :] + eps)
+            score = np.where(ok, score, -np.inf)
+            flat = np.argsort(score, axis=None)[::-1][:tries]
+            flat = flat[np.isfinite(score.reshape(-1)[flat]) & (score.reshape(-1)[flat] > 0)]
+            if len(flat) == 0:
+                break
+            moves = np.repeat(x[None, :], len(flat), 0)
+            src, dst = np.unravel_index(flat, score.shape)
+            moves[np.arange(len(flat)), src] -= step
+            moves[np.arange(len(flat)), dst] += step
+            exact = total(moves)
+            b = int(np.argmax(exact))
+            if exact[b] <= current + 1e-12 * max(abs(current), 1.0):
+                break
+            x, current = moves[b], float(exact[b])
+    return np.maximum(x, 0.0)
 
 
 def _greedy(gain, plats: np.ndarray, cons: Constraints, active: np.ndarray, steps: int) -> np.ndarray:

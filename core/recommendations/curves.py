@@ -8,21 +8,28 @@ import numpy as np
 import pandas as pd
 
 FAMILIES = ("exponential", "hill")
-#: every curve family a model may mix, by code: 0 saturates fast, 1 slowly (Hill of shape 1), 2 never (logarithmic)
-FAMILY_CODES = {"exponential": 0, "hill": 1, "log": 2}
+#: every curve family a model may mix, by code: 0 saturates fast, 1 slowly (Hill of shape 1), 2 never (logarithmic),
+#: 3 S-shaped (Hill of shape 2: a threshold before returns, then a plateau)
+FAMILY_CODES = {"exponential": 0, "hill": 1, "log": 2, "s_hill": 3}
 
 
 def basis(spend: np.ndarray | float, b: np.ndarray | float, family: np.ndarray | int = 0) -> np.ndarray:
     """Shape of a saturating curve: ``1 - exp(-x/b)`` (family 0), ``x / (x + b)`` (family 1, a Hill curve
-    of shape 1) or ``log(1 + x/b)`` (family 2, concave but never flat). All have slope ``1/b`` at zero,
-    so ``r * b * basis`` has slope ``r`` there.
+    of shape 1), ``log(1 + x/b)`` (family 2, concave but never flat) or ``x^2 / (x^2 + b^2)`` (family 3, an
+    S-shaped Hill curve of shape 2). Families 0-2 have slope ``1/b`` at zero, so ``r * b * basis`` has
+    slope ``r`` there; family 3 starts flat and has its steepest slope near ``0.58 b``, and ``r * b`` is
+    its plateau as for families 0 and 1.
 
     >>> float(basis(100.0, 100.0, 1))
     0.5
     """
     u = np.asarray(spend, dtype=float) / np.asarray(b, dtype=float)
     f = np.asarray(family)
-    return np.where(f == 1, u / (1.0 + u), np.where(f == 2, np.log1p(u), -np.expm1(-u)))
+    if f.ndim == 0 and int(f) == 0:
+        return -np.expm1(-u)
+    u2 = u * u
+    return np.where(f == 1, u / (1.0 + u), np.where(f == 2, np.log1p(u), np.where(f == 3, u2 / (1.0 + u2),
+                                                                                   -np.expm1(-u))))
 
 
 def saturation(spend: np.ndarray | float, r: np.ndarray | float, b: np.ndarray | float,
