@@ -71,9 +71,9 @@ def allocate(gain: Callable[[np.ndarray], np.ndarray], platforms: Sequence[str],
         if not small.any() and not too_many:
             return polish_allocation(gain, plats, cons, x, active, cons.budget / steps) if polish else x
         if small.any():
-            # drop the smallest under-funded item and re-allocate its money
-            cand = np.where(small)[0]
-            active[cand[np.argmin(x[cand])]] = False
+            # drop the under-funded items and re-allocate their money (the polish may fund one again with
+            # at least the smallest useful budget); one by one costs a greedy pass per item
+            active[small] = False
         else:
             keep = np.argsort(-x)[:cons.max_items]
             mask = np.zeros(n, dtype=bool)

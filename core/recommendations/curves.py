@@ -7,7 +7,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-FAMILIES = ("exponential", "hill")
+FAMILIES = ("exponential", "hill", "s_hill")
 #: every curve family a model may mix, by code: 0 saturates fast, 1 slowly (Hill of shape 1), 2 never (logarithmic),
 #: 3 S-shaped (Hill of shape 2: a threshold before returns, then a plateau)
 FAMILY_CODES = {"exponential": 0, "hill": 1, "log": 2, "s_hill": 3}
@@ -25,11 +25,41 @@ def basis(spend: np.ndarray | float, b: np.ndarray | float, family: np.ndarray |
     """
     u = np.asarray(spend, dtype=float) / np.asarray(b, dtype=float)
     f = np.asarray(family)
-    if f.ndim == 0 and int(f) == 0:
-        return -np.expm1(-u)
-    u2 = u * u
-    return np.where(f == 1, u / (1.0 + u), np.where(f == 2, np.log1p(u), np.where(f == 3, u2 / (1.0 + u2),
-                                                                                   -np.expm1(-u))))
+    if f.ndim == 0:
+        return _SHAPES[int(f)](u)
+    if f.ndim == 1 and u.ndim >= 1 and u.shape[-1] == len(f):
+        # the usual call: a grid of (family, b) pairs on the last axis, each family one block of columns
+        out = np.empty(u.shape)
+        for code, block in _blocks(f):
+            out[..., block] = _SHAPES[code](u[..., block])
+        return out
+    u, f = np.broadcast_arrays(u, f)
+    out = np.empty(u.shape)
+    for code in np.unique(f):   # each shape computed only where it is asked for
+        where = f == code
+        out[where] = _SHAPES[int(code)](u[where])
+    return out
+
+
+_BLOCKS: dict[bytes, list] = {}
+
+
+def _blocks(f: np.ndarray) -> list[tuple[int, slice | np.ndarray]]:
+    """(family, columns) of a family grid, remembered: the optimiser reads the same grid thousands of times."""
+    key = f.tobytes() + str(f.dtype).encode()
+    if key not in _BLOCKS:
+        if len(_BLOCKS) > 64:
+            _BLOCKS.clear()
+        out = []
+        for code in np.unique(f):
+            cols = np.flatnonzero(f == code)
+            out.append((int(code), slice(cols[0], cols[-1] + 1) if cols[-1] - cols[0] + 1 == len(cols) else cols))
+        _BLOCKS[key] = out
+    return _BLOCKS[key]
+
+
+_SHAPES = {0: lambda u: -np.expm1(-u), 1: lambda u: u / (1.0 + u), 2: np.log1p,
+           3: lambda u: u * u / (1.0 + u * u)}
 
 
 def saturation(spend: np.ndarray | float, r: np.ndarray | float, b: np.ndarray | float,

@@ -104,7 +104,7 @@ class ResponseModel(BaseEstimator):
 
     def __init__(self, *, metrics: Sequence[str] = METRICS, n_grid: int = 120, n_r: int = 41, n_draws: int = 200,
                  half_life_days: float | None = 365.0, ridge: float = 20.0, season_iterations: int = 2,
-                 country: str | None = "US", families: Sequence[str] = FAMILIES, relative_b: bool = False,
+                 country: str | None = "US", families: Sequence[str] = FAMILIES, relative_b: bool = True,
                  extrapolation: float = 0.7, extrapolation_spread: float = 0.3, pool_blend: float = 0.3,
                  pool_shrink: float = 2.0, random_state: int = 0) -> None:
         self.metrics = metrics
@@ -364,12 +364,16 @@ class ResponseModel(BaseEstimator):
         be distinct (items not in it spend nothing); ``spend`` may have leading dimensions
         (``(..., len(keys))``), each row one allocation.
         """
-        fit = self._check(metric)
         rows = self._rows(keys)
+        return self.plan_rows(spend, metric, rows, self._pools_among(rows) if metric == "leads" else None)
+
+    def plan_rows(self, spend: np.ndarray, metric: str, rows: np.ndarray, pools: tuple | None) -> np.ndarray:
+        """:meth:`predict_plan` for items already looked up (``rows = _rows(keys)``, ``pools =
+        _pools_among(rows)`` or None for no pooling): the optimiser asks thousands of times for one set of keys."""
+        fit = self._check(metric)
         X = np.asarray(spend, dtype=float)
         own = self._curve(fit, X, rows)
-        pools = self._pools_among(rows) if metric == "leads" else None
-        if pools is None:
+        if pools is None or metric != "leads":
             return own
         member, inside, of, prow = pools
         eff = self.pool_eff_[rows]

@@ -171,11 +171,13 @@ def goal_gain(model: ResponseModel, keys: Sequence[str], goal: str,
         leads, q = goal_gain(model, keys, "leads"), qualification_rates(model, keys)
         return _same_kind(lambda X: leads(X) * q, leads)
     if goal == "leads" and getattr(model, "pooled_", None):
+        rows = model._rows(keys)
+        pools = model._pools_among(rows)
+
         def joint(X: np.ndarray) -> np.ndarray:
-            return model.predict_plan(X, "leads", keys=keys)
+            return model.plan_rows(X, "leads", rows, pools)
 
         joint.joint = True
-        rows = model._rows(keys)
         joint.groups = np.where(np.isin(model.pool_of_[rows], model.pooled_), model.pool_of_[rows], np.asarray(keys))
         return joint
     rows = model._rows(keys)
@@ -446,8 +448,8 @@ def _totals(model: ResponseModel, keys: Sequence[str], x: np.ndarray, q: np.ndar
 
 
 def recommend(model: ResponseModel, obj: Objective, *, min_item_budget: float | None = None,
-              trust: float = 3.0, steps: int = 400, allow_overspend_cap: bool = True,
-              pool_trust: float | None = 2.5, sales_from_leads: bool = True,
+              trust: float = 5.0, steps: int = 400, allow_overspend_cap: bool = True,
+              pool_trust: float | None = 4.0, sales_from_leads: bool = True,
               quality_floor: float | None = QUALITY_FLOOR) -> Plan:
     """The budgeted plan for an objective, with the baseline and uplift.
 
