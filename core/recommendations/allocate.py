@@ -149,6 +149,11 @@ def polish_allocation(gain: Callable[[np.ndarray], np.ndarray], plats: np.ndarra
     return np.maximum(x, 0.0)
 
 
+#: increments an item may take at once: greedy compares each item's best average return over the next 1, 4, 16
+#: or 48 increments (its concave envelope), so an S-shaped curve whose first dollars bring little still gets funded
+JUMPS = (1, 4, 16, 48)
+
+
 def _greedy(gain, plats: np.ndarray, cons: Constraints, active: np.ndarray, steps: int) -> np.ndarray:
     n = len(plats)
     budget = float(cons.budget)
@@ -156,12 +161,13 @@ def _greedy(gain, plats: np.ndarray, cons: Constraints, active: np.ndarray, step
     cap = np.full(n, np.inf) if cons.item_cap is None else np.asarray(cons.item_cap, dtype=float).copy()
     cap[~active] = 0.0
     joint = getattr(gain, "joint", False)
+    jumps = np.array(JUMPS)
     if not joint:
         levels = np.arange(steps + 1) * delta
-        inc = np.diff(gain(np.repeat(levels[:, None], n, axis=1)), axis=0)  # gain of the j-th increment
+        cum = gain(np.repeat(levels[:, None], n, axis=1))                   # outcome after j increments
     else:
         linked = np.asarray(getattr(gain, "groups", np.zeros(n)))
-        marg = _joint_marginals(gain, np.zeros(n), delta, np.arange(n))
+        marg, best_k = _joint_rates(gain, np.zeros(n), delta, np.arange(n), jumps)
     n_inc_cap = np.floor(np.minimum(cap, budget) / delta + 1e-9).astype(int)
     taken = np.zeros(n, dtype=int)
     pmax = {p: cons.platform_max.get(p, np.inf) for p in set(plats)}
@@ -171,6 +177,13 @@ def _greedy(gain, plats: np.ndarray, cons: Constraints, active: np.ndarray, step
     gused = {g: 0.0 for g in set(groups)}
     remaining = steps
 
+    def separable_rates() -> tuple[np.ndarray, np.ndarray]:
+        ends = np.minimum(taken[None, :] + jumps[:, None], steps)              # (jumps, n)
+        k = np.maximum(ends - taken[None, :], 1)
+        rate = (cum[ends, np.arange(n)] - cum[taken, np.arange(n)]) / k
+        pick = rate.argmax(0)
+        return rate[pick, np.arange(n)], jumps[pick]
+
     def step(candidates: np.ndarray) -> bool:
         nonlocal remaining
         ok = candidates & (taken < n_inc_cap) & (taken < steps)
@@ -178,18 +191,22 @@ def _greedy(gain, plats: np.ndarray, cons: Constraints, active: np.ndarray, step
         ok &= np.array([gused[g] + delta <= gmax[g] + 1e-9 for g in groups])
         if not ok.any() or remaining <= 0:
             return False
-        m = marg if joint else inc[np.minimum(taken, steps - 1), np.arange(n)]
+        m, ks = (marg, best_k) if joint else separable_rates()
         g = np.where(ok, m, -np.inf)
         j = int(np.argmax(g))
         if g[j] <= 0:
             return False
-        taken[j] += 1
+        room = min(n_inc_cap[j] - taken[j], steps - taken[j], remaining,
+                   np.floor((pmax[plats[j]] - used[plats[j]]) / delta + 1e-9),
+                   np.floor((gmax[groups[j]] - gused[groups[j]]) / delta + 1e-9))
+        k = int(max(1, min(ks[j], room)))
+        taken[j] += k
         if joint:
             cols = np.where(linked == linked[j])[0]
-            marg[cols] = _joint_marginals(gain, taken * delta, delta, cols)
-        used[plats[j]] += delta
-        gused[groups[j]] += delta
-        remaining -= 1
+            marg[cols], best_k[cols] = _joint_rates(gain, taken * delta, delta, cols, jumps)
+        used[plats[j]] += k * delta
+        gused[groups[j]] += k * delta
+        remaining -= k
         return True
 
     for p, lo in cons.platform_min.items():          # first meet each platform's minimum
@@ -201,10 +218,15 @@ def _greedy(gain, plats: np.ndarray, cons: Constraints, active: np.ndarray, step
     return taken * delta
 
 
-
-def _joint_marginals(gain, x: np.ndarray, delta: float, cols: np.ndarray) -> np.ndarray:
-    """What ``delta`` more on each of ``cols`` adds to the total of a joint gain at allocation ``x``."""
-    rows = np.repeat(x[None, :], len(cols) + 1, 0)
-    rows[np.arange(1, len(cols) + 1), cols] += delta
+def _joint_rates(gain, x: np.ndarray, delta: float, cols: np.ndarray, jumps: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Per item of ``cols``: the best average return per increment over ``jumps`` increments of ``delta`` more
+    (the joint gain's total at allocation ``x``), and how many increments give it."""
+    m = len(cols)
+    rows = np.repeat(x[None, :], m * len(jumps) + 1, 0)
+    for a, k in enumerate(jumps):
+        rows[1 + a * m + np.arange(m), cols] += k * delta
     totals = gain(rows).sum(1)
-    return totals[1:] - totals[0]
+    rate = (totals[1:].reshape(len(jumps), m) - totals[0]) / jumps[:, None]
+    pick = rate.argmax(0)
+    return rate[pick, np.arange(m)], jumps[pick]

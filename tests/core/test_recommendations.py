@@ -85,18 +85,26 @@ def test_allocate_respects_platform_limits_caps_and_item_counts():
     assert np.all((x == 0) | (x >= 30.0 - 1e-9))
 
 
-def test_polish_funds_an_s_shaped_item_that_greedy_leaves_out():
+def test_an_s_shaped_item_is_funded_by_the_envelope_and_by_the_polish(monkeypatch):
     # item 0 is S-shaped (flat first dollars, a plateau of 30 a day past ~$100); item 1 is concave and weak
     def gain(X):
         X = np.atleast_2d(X)
         return np.stack([30.0 * basis(X[:, 0], 60.0, 3), saturation(X[:, 1], 0.05, 400.0)], axis=1)
 
+    import importlib
+
+    alloc_module = importlib.import_module("core.recommendations.allocate")   # the package's name is the function
+
     cons = Constraints(budget=200.0)
-    greedy = allocate(gain, ["a", "b"], cons, polish=False)
+    envelope = allocate(gain, ["a", "b"], cons, polish=False)
+    both = allocate(gain, ["a", "b"], cons)
+    monkeypatch.setattr(alloc_module, "JUMPS", (1,))          # one increment at a time: plain greedy
+    plain = allocate(gain, ["a", "b"], cons, polish=False)
     polished = allocate(gain, ["a", "b"], cons)
-    assert greedy[0] == 0.0                                   # its first increment looks worthless
-    assert polished[0] > 60.0 and polished.sum() == pytest.approx(200.0)
-    assert gain(polished).sum() > gain(greedy).sum() * 1.5
+    assert plain[0] == 0.0                                    # its first increment looks worthless
+    for x in (envelope, polished, both):
+        assert x[0] > 60.0 and x.sum() == pytest.approx(200.0)
+        assert gain(x).sum() > gain(plain).sum() * 1.5
 
 
 def test_polish_keeps_every_constraint():
