@@ -239,7 +239,8 @@ def main() -> None:
     ap.add_argument("--rfm-only", action="store_true", help="drop the engagement counts from the bases (--quality)")
     ap.add_argument("--mixture", default="gaussian", choices=("gaussian", "t"),
                     help="components of the mixture (gaussian: the default; t: the Student-t mixture)")
-    ap.add_argument("--covariance", default=None, choices=("tied", "full", "diag", "spherical", "shared-shape"),
+    ap.add_argument("--covariance", default=None,
+                    choices=("tied", "full", "diag", "spherical", "shared-shape", "common-axes"),
                     help="components' covariance (default: the product's, selection.COVARIANCE)")
     ap.add_argument("--k-tolerance", type=float, default=None,
                     help="BIC per customer within which component counts vote on k (0: lowest BIC, the old rule)")

@@ -27,6 +27,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.mixture import GaussianMixture
 
+from core.segments.common_axes import CommonAxesMixture
 from core.segments.shared_shape import SharedShapeMixture
 from core.segments.tmixture import StudentMixture, t_log_density
 
@@ -47,6 +48,12 @@ GMM_RESTARTS = 3
 #: 1-5, 4-6 groups), tied with the plateau rule gave ARI 0.784 and the right number of groups in
 #: 68% of them; full with the lowest BIC (the rule before) 0.758 and 35%. On seeds 1-2, with
 #: the plateau rule, shared-shape gave 0.781 and 52%, full 0.724 and 38% (``bench/segments_fam.py``).
+#: "common-axes" (shared axes, a spread per component along them: mclust VVE,
+#: :mod:`core.segments.common_axes`) lost too: on the seven tuning generators (seeds 1-2) 0.789 / 48%
+#: against tied's 0.804 / 79%, on the session-4 held-out bases (seeds 1-3) 0.704 / 56% against 0.702 /
+#: 48%, and on factor, skewed, shop_log and hurdle (seeds 101-102) 0.433 / 29% against 0.507 / 42%
+#: (``bench/seg4_sweep.py --families tied,common-axes``). It fits different spreads better but
+#: overcounts: each group still takes extra components the merge keeps apart.
 COVARIANCE = "tied"
 #: Component counts whose BIC is within this much per customer of the lowest vote on the number
 #: of segments (0: lowest BIC only, right k 57% on the 105 tuning bases; 0.02-0.3 tried, 0.2 best: 68%).
@@ -74,6 +81,9 @@ def gaussian_mixture(k: int, *, random_state: int = 0, restarts: int | None = No
     if (covariance or COVARIANCE) == "shared-shape":
         return SharedShapeMixture(k, n_init=restarts or GMM_RESTARTS, reg_covar=GMM_VARIANCE_FLOOR,
                                   random_state=random_state)
+    if (covariance or COVARIANCE) == "common-axes":
+        return CommonAxesMixture(k, n_init=restarts or GMM_RESTARTS, reg_covar=GMM_VARIANCE_FLOOR,
+                                 random_state=random_state)
     return GaussianMixture(n_components=k, covariance_type=covariance or COVARIANCE,
                            n_init=restarts or GMM_RESTARTS, reg_covar=GMM_VARIANCE_FLOOR,
                            random_state=random_state)
