@@ -42,6 +42,11 @@ def bases(which: str):
         out += [(g, s, k, f) for g, f in gens.items() for s in (101, 102) for k in (4, 5, 6)]
     if which == "heldnew":  # the session-4 held-out generators at seeds never run
         out += [(g, s, k, HELD[g]) for g in HELD for s in (7, 8) for k in (4, 5, 6)]
+    if which == "fresh":  # seeds no one ran before this helper's final check
+        from tests.core._segments_synth_hurdle import hurdle_base
+        gens = {"factor": SYN["factor"], "skewed": SYN["skewed"], "shop_log": SYN["shop_log"], "hurdle": hurdle_base}
+        out += [(g, 103, k, f) for g, f in gens.items() for k in (4, 5, 6)]
+        out += [(g, 9, k, HELD[g]) for g in HELD for k in (4, 5, 6)]
     if which == "seg4":  # this helper's own held-out generators: run once, at the end
         from tests.core._segments_synth_seg4 import GENERATORS as MINE
         out += [(g, s, k, f) for g, f in MINE.items() for s in (1, 2, 3) for k in (4, 5, 6)]

@@ -83,6 +83,24 @@ def pick(f, tol, merge, n, icl=0.0):
     return int(cmap.max()) + 1, (PL @ onehot).argmax(1)
 
 
+def pick_band(f, tol, merges, n):
+    """The plateau vote with every near component count voting once per merge threshold."""
+    rows = []
+    for k, (gm, bic, P, PL) in f.items():
+        for m in merges:
+            cmap = selection.merge_components(P, m)
+            rows.append({"k": k, "m": m, "score": bic, "segments": int(cmap.max()) + 1, "cmap": cmap})
+    curve = pd.DataFrame(rows)
+    near = curve[(curve["score"] - curve["score"].min()) / n <= tol + 1e-12]
+    votes = near["segments"].value_counts()
+    seg = min(votes.index[votes == votes.max()])
+    pickd = near[near["segments"] == seg].sort_values(["score", "m"]).iloc[0]
+    cmap, PL = pickd["cmap"], f[int(pickd["k"])][3]
+    onehot = np.zeros((len(cmap), int(cmap.max()) + 1))
+    onehot[np.arange(len(cmap)), cmap] = 1
+    return int(seg), (PL @ onehot).argmax(1)
+
+
 def pick_multi(fs, tol, merge, n):
     """The plateau vote pooled over fits from several random starts."""
     rows = []
@@ -124,6 +142,16 @@ def main():
                                          "groups": groups, "k": k, "right": k == groups,
                                          "ari": adjusted_rand_score(truth, labels)})
                         continue
+                    if fam.startswith("band"):  # bandW: vote over merge thresholds merge-W..merge+W
+                        f = fits(name, seed, groups, make, "tied")
+                        w = float(fam[4:])
+                        for tol, merge in itertools.product(map(float, args.tols.split(",")),
+                                                            map(float, args.merges.split(","))):
+                            k, labels = pick_band(f, tol, [merge - w, merge, merge + w], len(X))
+                            rows.append({"fam": fam, "tol": tol, "merge": merge, "gen": name, "seed": seed,
+                                         "groups": groups, "k": k, "right": k == groups,
+                                         "ari": adjusted_rand_score(truth, labels)})
+                        continue
                     icl = float(fam[3:]) if fam.startswith("icl") else 0.0  # iclW: BIC + W x 2 x merged entropy
                     f = fits(name, seed, groups, make, "tied" if icl else fam)
                     for tol, merge in itertools.product(map(float, args.tols.split(",")),
@@ -136,6 +164,8 @@ def main():
     df = pd.DataFrame(rows)
     df["set"] = np.where(df["gen"].isin(TUNE7), "tune7", np.where(df["gen"].isin(
         ["latent_class", "personas", "copula"]), np.where(df["seed"] <= 3, "held4", "heldnew"), "other"))
+    df.loc[df["gen"].isin(["behaviour", "mixedcov"]), "set"] = "seg4"
+    df.loc[df["seed"].isin([9, 103]), "set"] = "fresh"
     df.to_csv("/tmp/seg4/sweep.csv", index=False)
     pd.set_option("display.width", 250)
     t = df.pivot_table(index=["fam", "tol", "merge"], columns="set", values=["ari", "right"], aggfunc="mean")

@@ -48,9 +48,11 @@ from core.segments.selection import silhouette_curve  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 from tests.core._segments_synth import GENERATORS, TUNED_ON  # noqa: E402
 from tests.core._segments_synth_hurdle import hurdle_base  # noqa: E402
+from tests.core._segments_synth_seg4 import GENERATORS as SEG4_GENERATORS  # noqa: E402
 
-#: hurdle: the latent class work's own held-out base (tests/core/_segments_synth_hurdle.py).
-GENERATORS = {**GENERATORS, "hurdle": hurdle_base}
+#: hurdle: the latent class work's own held-out base (tests/core/_segments_synth_hurdle.py);
+#: behaviour, mixedcov: helper seg4's (tests/core/_segments_synth_seg4.py).
+GENERATORS = {**GENERATORS, "hurdle": hurdle_base, **SEG4_GENERATORS}
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 
