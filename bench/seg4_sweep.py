@@ -120,6 +120,25 @@ def pick_multi(fs, tol, merge, n):
     return int(seg), (PL @ onehot).argmax(1)
 
 
+def rule_for(fam, get):
+    """(tol, merge, n) -> (segments, labels) for a family name; ``get(family, rs)`` loads cached fits.
+    multiN: the vote over N random starts of tied; bandW: a vote over merge thresholds merge +- W;
+    modal: components merged by the modes of the mixture, then by entropy; iclW: BIC + W x 2 x the
+    merged entropy; anything else: a covariance family with the plateau rule."""
+    if fam.startswith("multi"):
+        fs = [get("tied", rs) for rs in range(int(fam[5:]))]
+        return lambda tol, merge, n: pick_multi(fs, tol, merge, n)
+    if fam.startswith("band"):
+        f, w = get("tied"), float(fam[4:])
+        return lambda tol, merge, n: pick_band(f, tol, [merge - w, merge, merge + w], n)
+    if fam == "modal":
+        f = get("tied")
+        return lambda tol, merge, n: pick_modal(f, tol, merge, n)
+    icl = float(fam[3:]) if fam.startswith("icl") else 0.0
+    f = get("tied" if icl else fam)
+    return lambda tol, merge, n: pick(f, tol, merge, n, icl)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--families", default="tied")
@@ -133,30 +152,10 @@ def main():
             for name, seed, groups, make in bases(s):
                 X, XL, truth = matrices(name, seed, groups, make)
                 for fam in args.families.split(","):
-                    if fam.startswith("multi"):  # multiN: the vote over N random starts of tied
-                        fs = [fits(name, seed, groups, make, "tied", rs) for rs in range(int(fam[5:]))]
-                        for tol, merge in itertools.product(map(float, args.tols.split(",")),
-                                                            map(float, args.merges.split(","))):
-                            k, labels = pick_multi(fs, tol, merge, len(X))
-                            rows.append({"fam": fam, "tol": tol, "merge": merge, "gen": name, "seed": seed,
-                                         "groups": groups, "k": k, "right": k == groups,
-                                         "ari": adjusted_rand_score(truth, labels)})
-                        continue
-                    if fam.startswith("band"):  # bandW: vote over merge thresholds merge-W..merge+W
-                        f = fits(name, seed, groups, make, "tied")
-                        w = float(fam[4:])
-                        for tol, merge in itertools.product(map(float, args.tols.split(",")),
-                                                            map(float, args.merges.split(","))):
-                            k, labels = pick_band(f, tol, [merge - w, merge, merge + w], len(X))
-                            rows.append({"fam": fam, "tol": tol, "merge": merge, "gen": name, "seed": seed,
-                                         "groups": groups, "k": k, "right": k == groups,
-                                         "ari": adjusted_rand_score(truth, labels)})
-                        continue
-                    icl = float(fam[3:]) if fam.startswith("icl") else 0.0  # iclW: BIC + W x 2 x merged entropy
-                    f = fits(name, seed, groups, make, "tied" if icl else fam)
+                    rule = rule_for(fam, lambda family, rs=0: fits(name, seed, groups, make, family, rs))
                     for tol, merge in itertools.product(map(float, args.tols.split(",")),
                                                         map(float, args.merges.split(","))):
-                        k, labels = pick(f, tol, merge, len(X), icl)
+                        k, labels = rule(tol, merge, len(X))
                         rows.append({"fam": fam, "tol": tol, "merge": merge, "gen": name, "seed": seed,
                                      "groups": groups, "k": k, "right": k == groups,
                                      "ari": adjusted_rand_score(truth, labels)})
@@ -173,9 +172,6 @@ def main():
     t[("right", "all")] = df.pivot_table(index=["fam", "tol", "merge"], values="right", aggfunc="mean")["right"]
     print(t.round(3).to_string())
 
-
-if __name__ == "__main__":
-    main()
 
 
 def entropy_path(P):
@@ -220,3 +216,65 @@ def elbow(path):
         if sse < best:
             best, arg = sse, c
     return arg
+
+
+def modal_map(gm, tol=0.05, iters=300):
+    """Components -> modes of the mixture density: modal EM (Li, Ray & Lindsay 2007) from each component's
+    mean; components whose climbs end at the same point share a segment."""
+    means, covs, w = gm.means_, gm.covariances_, gm.weights_
+    prec = np.linalg.inv(covs)
+    k = len(w)
+    logdet = np.array([np.linalg.slogdet(c)[1] for c in covs])
+    ends = []
+    for start in means:
+        x = start.copy()
+        for _ in range(iters):
+            diff = x - means
+            maha = np.einsum("ki,kij,kj->k", diff, prec, diff)
+            lp = np.log(w) - 0.5 * logdet - 0.5 * maha
+            r = np.exp(lp - lp.max())
+            r /= r.sum()
+            A = np.einsum("k,kij->ij", r, prec)
+            b = np.einsum("k,kij,kj->i", r, prec, means)
+            new = np.linalg.solve(A, b)
+            if np.linalg.norm(new - x) < 1e-6:
+                x = new
+                break
+            x = new
+        ends.append(x)
+    ends = np.array(ends)
+    out = -np.ones(k, dtype=int)
+    g = 0
+    for i in range(k):
+        if out[i] >= 0:
+            continue
+        same = np.linalg.norm(ends - ends[i], axis=1) < tol * np.sqrt(means.shape[1])
+        out[same & (out < 0)] = g
+        g += 1
+    return out
+
+
+def compose_merge(P, cmap, threshold):
+    """Entropy merging (threshold > 0) of the segments cmap already forms."""
+    if threshold <= 0:
+        return cmap
+    Q = P @ np.eye(int(cmap.max()) + 1)[cmap]
+    second = selection.merge_components(Q, threshold)
+    return second[cmap]
+
+
+def pick_modal(f, tol, merge, n):
+    rows = []
+    for k, (gm, bic, P, PL) in f.items():
+        cmap = compose_merge(P, modal_map(gm), merge)
+        rows.append({"k": k, "score": bic, "segments": int(cmap.max()) + 1, "n": n, "cmap": cmap})
+    curve = pd.DataFrame(rows)
+    comps = selection.pick_components(curve, tol)
+    cmap = curve.set_index("k").loc[comps, "cmap"]
+    onehot = np.zeros((len(cmap), int(cmap.max()) + 1))
+    onehot[np.arange(len(cmap)), cmap] = 1
+    return int(cmap.max()) + 1, (f[comps][3] @ onehot).argmax(1)
+
+
+if __name__ == "__main__":
+    main()
