@@ -70,7 +70,9 @@ def pick(f, tol, merge, n, icl=0.0):
     rows = []
     for k, (gm, bic, P, PL) in f.items():
         cmap = demp_merge(P, -merge) if merge < 0 else selection.merge_components(P, merge)
-        if icl:
+        if icl < 0:  # a penalty -icl times BIC's
+            bic = bic + (-icl - 1) * gm._n_parameters() * np.log(n)
+        elif icl:
             Q = P @ np.eye(int(cmap.max()) + 1)[cmap]
             bic = bic + icl * 2 * float(-np.sum(Q * np.log(np.clip(Q, 1e-300, None))))
         rows.append({"k": k, "score": bic, "segments": int(cmap.max()) + 1, "n": n, "cmap": cmap})
@@ -124,7 +126,7 @@ def rule_for(fam, get):
     """(tol, merge, n) -> (segments, labels) for a family name; ``get(family, rs)`` loads cached fits.
     multiN: the vote over N random starts of tied; bandW: a vote over merge thresholds merge +- W;
     modal: components merged by the modes of the mixture, then by entropy; iclW: BIC + W x 2 x the
-    merged entropy; anything else: a covariance family with the plateau rule."""
+    merged entropy; penW: BIC's penalty times W; anything else: a covariance family with the plateau rule."""
     if fam.startswith("multi"):
         fs = [get("tied", rs) for rs in range(int(fam[5:]))]
         return lambda tol, merge, n: pick_multi(fs, tol, merge, n)
@@ -134,7 +136,7 @@ def rule_for(fam, get):
     if fam == "modal":
         f = get("tied")
         return lambda tol, merge, n: pick_modal(f, tol, merge, n)
-    icl = float(fam[3:]) if fam.startswith("icl") else 0.0
+    icl = float(fam[3:]) if fam.startswith("icl") else -float(fam[3:]) if fam.startswith("pen") else 0.0
     f = get("tied" if icl else fam)
     return lambda tol, merge, n: pick(f, tol, merge, n, icl)
 
