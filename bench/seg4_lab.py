@@ -4,8 +4,11 @@ The features (``SegmentModel``'s transform, noise fields left out) of every base
 and cached under /tmp/seg4cache; each variant then reads only the matrices, so a variant over
 69 bases costs the model fits alone.
 
-Run: ``.venv/bin/python bench/seg4_lab.py --variants base,X --sets tune`` (tune: the 7 tuning
-generators seeds 1-2 and the session-4 held-out bases seeds 1-3, all seen).
+Run: ``.venv/bin/python bench/seg4_lab.py --variants base,vve --sets tune``. Sets: ``tune`` (the
+seven tuning generators, seeds 1-2, and the session-4 held-out bases, seeds 1-3; all seen), ``other``
+(factor, skewed, shop_log, hurdle, seeds 101-102) and ``heldnew`` (the session-4 generators at seeds
+7-8): tuned on by helper seg4 through ``bench/seg4_sweep.py``; ``fresh`` (seed 103 of the four, seed 9
+of the session-4 ones) and ``seg4`` (tests/core/_segments_synth_seg4.py, seeds 1-3): run once, at the end.
 """
 
 from __future__ import annotations
