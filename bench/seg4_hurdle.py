@@ -25,7 +25,9 @@ It lifts only the copula bases (ARI 0.39 -> 0.51, right k 33% -> 53%, seeds 1-3 
 factor (0.77 -> 0.78); it loses elsewhere (hurdle 0.44 -> 0.40 with every base overcounted,
 channel_mix 0.92 -> 0.87, skewed 0.46 -> 0.42, process right k 50% -> 17%) and counts groups
 worse overall: not kept. ``--nested`` (a zero that another field's zero all but implies, such as
-clicks without opens, counts as no evidence) was worse still (0.72 / 44% on the session-4 bases). What it suggests: zeros carry group information the Gaussian slab loses, but a
+clicks without opens, counts as no evidence) was worse still (0.72 / 44% on the session-4 bases),
+so were a 25% threshold with it (0.697 / 48%; tuning 0.784 / 55%) and ``--blank-only`` (zeros
+blanked, no Bernoulli part: 0.670 / 44%; tuning 0.815 / 62%). What it suggests: zeros carry group information the Gaussian slab loses, but a
 Bernoulli per component that ignores how the zero relates to the other fields overcounts.
 
 Run: ``.venv/bin/python bench/seg4_hurdle.py --sets tune,other,heldnew``.
@@ -51,6 +53,7 @@ from bench.seg4_sweep import fits  # noqa: E402
 from core.segments import selection  # noqa: E402
 
 HURDLE_SHARE = 0.10
+BLANK_ONLY = False  # --blank-only: zeros blanked, no Bernoulli part
 NESTED = False  # --nested: tried, lost (see the module doc)
 FLOOR = 0.015
 
@@ -177,7 +180,7 @@ def hurdle_inputs(name, seed, groups, make):
     XH = XL.copy()
     for i, j in enumerate(hurdle):
         XH[Z[:, i] == 1, j] = np.nan
-    return XH, Z, truth
+    return XH, (None if BLANK_ONLY else Z), truth
 
 
 def main():
@@ -187,9 +190,10 @@ def main():
     ap.add_argument("--tols", default="0.2")
     ap.add_argument("--share", type=float, default=0.10)
     ap.add_argument("--nested", action="store_true", help="blank a zero another field's zero implies")
+    ap.add_argument("--blank-only", action="store_true", help="zeros only blanked (no Bernoulli part)")
     args = ap.parse_args()
-    global HURDLE_SHARE, NESTED
-    HURDLE_SHARE, NESTED = args.share, args.nested
+    global HURDLE_SHARE, NESTED, BLANK_ONLY
+    HURDLE_SHARE, NESTED, BLANK_ONLY = args.share, args.nested, args.blank_only
     rows = []
     with threadpool_limits(1):
         for s in args.sets.split(","):
@@ -219,7 +223,7 @@ def main():
     df = pd.DataFrame(rows)
     df["set"] = np.where(df["gen"].isin(TUNE7), "tune7", np.where(df["gen"].isin(
         ["latent_class", "personas", "copula"]), np.where(df["seed"] <= 3, "held4", "heldnew"), "other"))
-    df.to_csv(f"/tmp/seg4/hurdle-{HURDLE_SHARE}-{NESTED}.csv", index=False)
+    df.to_csv(f"/tmp/seg4/hurdle-{HURDLE_SHARE}-{NESTED}-{BLANK_ONLY}.csv", index=False)
     pd.set_option("display.width", 250)
     print(df.pivot_table(index=["tol", "merge"], columns="set", values=["ari", "right"], aggfunc="mean").round(3))
     print(df.groupby("gen")[["ari", "right", "hurdles"]].mean().round(3))
