@@ -97,11 +97,14 @@ class ResponseModel(BaseEstimator):
         (:meth:`_choose_pools`): its weight is ``pool_blend`` times its posterior probability against
         the items' own curves (quasi-likelihood of the daily leads, prior log-odds ``POOL_PRIOR``),
         and the plan's leads are the pooled prediction at that weight plus the own curves at the rest
-        (0 turns pooling off). Measured with the same plans on three generators (bench/heldout.py
-        seeds 101-104, bench/heldout2.py seeds 1-4, the sample seeds 1-5): every candidate pooled at
-        a fixed 0.3 captured 0.774 / 0.469 / 0.895 of the best leads gain; at 1.0 by evidence 0.779 /
-        0.651 / 0.884 (the sample's advertisers have no shared saturation: the evidence turns most of
-        their pools off; every candidate at 1.0 there captured 0.663).
+        (0 turns pooling off). Measured with the same plans on three generators (a first-look harness,
+        after rec5's defaults were merged): every candidate pooled at a fixed 0.3 captured 0.812 / 0.556
+        / 0.891 of the best leads gain on bench/heldout.py seeds 101-108 / bench/heldout2.py seeds 1-8 /
+        the sample seeds 1-5 (sales 0.826 / 0.600 on the first two); at 1.0 by evidence 0.833 / 0.666 /
+        0.886 (sales 0.863 / 0.711). The sample's advertisers have no shared saturation: the evidence
+        turns most of their pools off (before rec5's merge, every candidate at 1.0 there captured 0.663).
+        Not kept: a prior log-odds of 0 (heldout2 seeds 1-4 leads 0.595 against 0.651 at 2; 4 gave
+        0.653; the sample 0.885 / 0.884 / 0.879 at 1 / 2 / 3).
     networks : mapping or None
         Platforms that sell one audience between them (None: ``NETWORKS``, Facebook and Instagram as
         Meta): their items of one audience are also a candidate pool, chosen over the pools per
@@ -319,9 +322,10 @@ class ResponseModel(BaseEstimator):
         where they do not, one pool curve cannot fit items that bend at different spends. Per (network,
         audience), the pool across the network's platforms replaces the pools per platform only when its
         gain is larger by ``POOL_EVIDENCE``; each chosen pool then weighs ``pool_blend`` times its
-        posterior probability, ``1 / (1 + exp(-(gain + POOL_PRIOR)))``. Measured gains (bench/heldout.py,
-        bench/heldout2.py, the sample): true pools mostly -1 to +60, items of one audience that do not
-        share saturation mostly -23 to -2. Sets ``pool_evidence_`` (per group: option -> gain).
+        posterior probability, ``1 / (1 + exp(-(gain + POOL_PRIOR)))``. Measured gains
+        (bench/pool_evidence.py: bench/heldout.py, bench/heldout2.py, the sample): true pools mostly -1
+        to +60, items of one audience that do not share saturation mostly -23 to -2. Sets
+        ``pool_evidence_`` (per group: option -> gain) and ``pool_gain_`` (per candidate pool).
         """
         y = panel["leads"].to_numpy(float)
         x = panel["spend"].to_numpy(float)
@@ -343,11 +347,13 @@ class ResponseModel(BaseEstimator):
         networks = (self._network(self.items_["platform"]) + "|" + self.items_["audience"].astype(str)).to_numpy()
         by_platform = set(self.pool_of_)
         chosen: dict[str, float] = {}
+        self.pool_gain_: dict[str, float] = {}
         for net in np.unique(networks):
             group = networks == net
             gain = {g: ll_pool[g] - float(ll_own[sel].sum()) for g, sel in cands.items() if (sel <= group).all()}
             if not gain:
                 continue
+            self.pool_gain_.update(gain)
             options = {"platform": [g for g in gain if g in by_platform], "network": [g for g in gain if g not in by_platform]}
             scores = {k: sum(gain[g] for g in v) for k, v in options.items() if v}
             # a pool across platforms only where the history prefers it to the pools per platform
