@@ -44,7 +44,10 @@ def apply_variant(variant: str) -> None:
             key, value = "RANK_RULE", key
         mod = features if hasattr(features, key) else selection
         old = getattr(mod, key)
-        setattr(mod, key, type(old)(value) if not isinstance(old, str) else value)
+        if isinstance(old, tuple):  # RATIOS=spend_per_order:clicks_per_open
+            setattr(mod, key, tuple(v for v in value.split(":") if v))
+        else:
+            setattr(mod, key, value if isinstance(old, str) else type(old)(value))
 
 
 def one(job: tuple) -> dict:
@@ -75,7 +78,7 @@ def main() -> None:
     args = ap.parse_args()
     jobs = [(v, g, int(s), k, args.n) for v in args.variants.split(",") for g in args.generators.split(",")
             for s in args.seeds.split(",") for k in (4, 5, 6)]
-    with Pool(args.jobs) as pool:
+    with Pool(args.jobs, maxtasksperchild=1) as pool:  # fresh module options per job
         rows = pool.map(one, jobs, chunksize=1)
     df = pd.DataFrame(rows)
     if args.out:

@@ -35,7 +35,7 @@ FIT_SAMPLE = 20000
 #: through the normal quantile) instead of log + Yeo-Johnson: "none", "all", "ties" (the most
 #: common value holds at least :data:`RANK_TIES` of the customers), "few" (at most
 #: :data:`RANK_FEW` distinct values).
-RANK_RULE = "none"
+RANK_RULE = "few"
 RANK_TIES = 0.15
 RANK_FEW = 20
 #: Knots of the normal-scores map (sample quantiles -> normal quantiles), interpolated linearly.
