@@ -30,6 +30,7 @@ def test_rank_columns_takes_few_valued_counts_only():
     assert rank_columns(f, "none").tolist() == [False, False]
     assert rank_columns(f, "all").tolist() == [True, True]
     assert rank_columns(f.assign(email_opens_90d=np.nan), "few").tolist() == [False, False]  # all blank
+    assert rank_columns(f.assign(email_opens_90d=f["email_opens_90d"] + 0.5), "few").tolist() == [False, False]
 
 
 def test_normal_score_knots_map_quantiles_to_normal_quantiles():
