@@ -49,10 +49,12 @@ from core.warehouse import Warehouse  # noqa: E402
 from tests.core._segments_synth import GENERATORS, TUNED_ON  # noqa: E402
 from tests.core._segments_synth_hurdle import hurdle_base  # noqa: E402
 from tests.core._segments_synth_seg3 import GENERATORS as SEG3_GENERATORS  # noqa: E402
+from tests.core._segments_synth_seg4 import GENERATORS as SEG4_GENERATORS  # noqa: E402
 
 #: hurdle: the latent class work's own held-out base (tests/core/_segments_synth_hurdle.py);
-#: zinb_factor, ordinal_t: helper seg3's, never tuned on (tests/core/_segments_synth_seg3.py).
-GENERATORS = {**GENERATORS, "hurdle": hurdle_base, **SEG3_GENERATORS}
+#: behaviour, mixedcov: helper seg4's (tests/core/_segments_synth_seg4.py); zinb_factor,
+#: ordinal_t: helper seg3's, never tuned on (tests/core/_segments_synth_seg3.py).
+GENERATORS = {**GENERATORS, "hurdle": hurdle_base, **SEG4_GENERATORS, **SEG3_GENERATORS}
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 
@@ -241,7 +243,8 @@ def main() -> None:
     ap.add_argument("--rfm-only", action="store_true", help="drop the engagement counts from the bases (--quality)")
     ap.add_argument("--mixture", default="gaussian", choices=("gaussian", "t"),
                     help="components of the mixture (gaussian: the default; t: the Student-t mixture)")
-    ap.add_argument("--covariance", default=None, choices=("tied", "full", "diag", "spherical", "shared-shape"),
+    ap.add_argument("--covariance", default=None,
+                    choices=("tied", "full", "diag", "spherical", "shared-shape", "common-axes"),
                     help="components' covariance (default: the product's, selection.COVARIANCE)")
     ap.add_argument("--k-tolerance", type=float, default=None,
                     help="BIC per customer within which component counts vote on k (0: lowest BIC, the old rule)")

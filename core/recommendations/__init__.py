@@ -12,11 +12,12 @@ Maths first (pure functions), the estimator on top, then the optimiser and the p
   from kinds that share a platform, ad type, bidding strategy or audience: an additive
   model of ``log r`` and ``log b`` on those values, fitted by precision-weighted ridge
   regression, is each kind's prior (empirical Bayes), with the between-kind spread
-  estimated from the data. The posterior mean curve is a mixture of saturating curves,
-  so it stays concave.
+  estimated from the data. The posterior mean curve is a mixture of saturating curves
+  (exponential, Hill, and an S-shaped Hill whose first dollars bring little).
 * :func:`allocate` -- greedy marginal-return allocation in small increments (optimal for
-  concave curves), under the budget, platform shares/amounts, a per-item trust cap, a
-  minimum useful daily budget and a maximum number of line items.
+  concave curves), then a local search moving budget between pairs (for S-shaped curves and
+  audiences shared by several line items), under the budget, platform shares/amounts, a
+  per-item trust cap, a minimum useful daily budget and a maximum number of line items.
 * :func:`recommend` -- the plan, the last-90-days baseline at the same budget, and the
   uplift with an interval from posterior draws. :func:`backtest` fits on all but the
   last months and scores the predictions of the held-out weeks.

@@ -7,22 +7,59 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-FAMILIES = ("exponential", "hill")
-#: every curve family a model may mix, by code: 0 saturates fast, 1 slowly (Hill of shape 1), 2 never (logarithmic)
-FAMILY_CODES = {"exponential": 0, "hill": 1, "log": 2}
+FAMILIES = ("exponential", "hill", "s_hill")
+#: every curve family a model may mix, by code: 0 saturates fast, 1 slowly (Hill of shape 1), 2 never (logarithmic),
+#: 3 S-shaped (Hill of shape 2: a threshold before returns, then a plateau)
+FAMILY_CODES = {"exponential": 0, "hill": 1, "log": 2, "s_hill": 3}
 
 
 def basis(spend: np.ndarray | float, b: np.ndarray | float, family: np.ndarray | int = 0) -> np.ndarray:
     """Shape of a saturating curve: ``1 - exp(-x/b)`` (family 0), ``x / (x + b)`` (family 1, a Hill curve
-    of shape 1) or ``log(1 + x/b)`` (family 2, concave but never flat). All have slope ``1/b`` at zero,
-    so ``r * b * basis`` has slope ``r`` there.
+    of shape 1), ``log(1 + x/b)`` (family 2, concave but never flat) or ``x^2 / (x^2 + b^2)`` (family 3, an
+    S-shaped Hill curve of shape 2). Families 0-2 have slope ``1/b`` at zero, so ``r * b * basis`` has
+    slope ``r`` there; family 3 starts flat and has its steepest slope near ``0.58 b``, and ``r * b`` is
+    its plateau as for families 0 and 1.
 
     >>> float(basis(100.0, 100.0, 1))
     0.5
     """
     u = np.asarray(spend, dtype=float) / np.asarray(b, dtype=float)
     f = np.asarray(family)
-    return np.where(f == 1, u / (1.0 + u), np.where(f == 2, np.log1p(u), -np.expm1(-u)))
+    if f.ndim == 0:
+        return _SHAPES[int(f)](u)
+    if f.ndim == 1 and u.ndim >= 1 and u.shape[-1] == len(f):
+        # the usual call: a grid of (family, b) pairs on the last axis, each family one block of columns
+        out = np.empty(u.shape)
+        for code, block in _blocks(f):
+            out[..., block] = _SHAPES[code](u[..., block])
+        return out
+    u, f = np.broadcast_arrays(u, f)
+    out = np.empty(u.shape)
+    for code in np.unique(f):   # each shape computed only where it is asked for
+        where = f == code
+        out[where] = _SHAPES[int(code)](u[where])
+    return out
+
+
+_BLOCKS: dict[bytes, list] = {}
+
+
+def _blocks(f: np.ndarray) -> list[tuple[int, slice | np.ndarray]]:
+    """(family, columns) of a family grid, remembered: the optimiser reads the same grid thousands of times."""
+    key = f.tobytes() + str(f.dtype).encode()
+    if key not in _BLOCKS:
+        if len(_BLOCKS) > 64:
+            _BLOCKS.clear()
+        out = []
+        for code in np.unique(f):
+            cols = np.flatnonzero(f == code)
+            out.append((int(code), slice(cols[0], cols[-1] + 1) if cols[-1] - cols[0] + 1 == len(cols) else cols))
+        _BLOCKS[key] = out
+    return _BLOCKS[key]
+
+
+_SHAPES = {0: lambda u: -np.expm1(-u), 1: lambda u: u / (1.0 + u), 2: np.log1p,
+           3: lambda u: u * u / (1.0 + u * u)}
 
 
 def saturation(spend: np.ndarray | float, r: np.ndarray | float, b: np.ndarray | float,

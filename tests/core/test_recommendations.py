@@ -13,7 +13,7 @@ from sklearn.exceptions import NotFittedError
 from core.cli import main
 from core.errors import BadInputError, NotEnoughDataError
 from core.objectives import parse_brief
-from core.recommendations import (Constraints, ResponseModel, allocate, backtest, budget_sweep, curve_frame,
+from core.recommendations import (Constraints, ResponseModel, allocate, backtest, basis, budget_sweep, curve_frame,
                                   kind_key, marginal, recommend, saturation)
 from tests.core._recommendations_synth import make_history, to_records
 
@@ -83,6 +83,57 @@ def test_allocate_respects_platform_limits_caps_and_item_counts():
     assert np.all(x <= 50.0 + 1e-6) and x.sum() == pytest.approx(200.0)
     x = allocate(_gain([0.1, 0.001], [100.0, 100.0]), ["a", "b"], Constraints(budget=100.0, min_item_budget=30.0))
     assert np.all((x == 0) | (x >= 30.0 - 1e-9))
+
+
+def test_an_s_shaped_item_is_funded_by_the_envelope_and_by_the_polish(monkeypatch):
+    # item 0 is S-shaped (flat first dollars, a plateau of 30 a day past ~$100); item 1 is concave and weak
+    def gain(X):
+        X = np.atleast_2d(X)
+        return np.stack([30.0 * basis(X[:, 0], 60.0, 3), saturation(X[:, 1], 0.05, 400.0)], axis=1)
+
+    import importlib
+
+    alloc_module = importlib.import_module("core.recommendations.allocate")   # the package's name is the function
+
+    cons = Constraints(budget=200.0)
+    envelope = allocate(gain, ["a", "b"], cons, polish=False)
+    both = allocate(gain, ["a", "b"], cons)
+    monkeypatch.setattr(alloc_module, "JUMPS", (1,))          # one increment at a time: plain greedy
+    plain = allocate(gain, ["a", "b"], cons, polish=False)
+    polished = allocate(gain, ["a", "b"], cons)
+    assert plain[0] == 0.0                                    # its first increment looks worthless
+    for x in (envelope, polished, both):
+        assert x[0] > 60.0 and x.sum() == pytest.approx(200.0)
+        assert gain(x).sum() > gain(plain).sum() * 1.5
+
+
+def test_polish_keeps_every_constraint():
+    rng = np.random.default_rng(4)
+    r, b = rng.uniform(0.02, 0.1, 6), rng.uniform(50.0, 400.0, 6)
+    fam = np.array([3, 0, 3, 1, 0, 3])
+
+    def gain(X):
+        return r * b * basis(np.atleast_2d(X), b, fam)
+
+    plats = np.array(["fb", "fb", "g", "g", "li", "li"])
+    cons = Constraints(budget=600.0, item_cap=np.full(6, 180.0), platform_max={"fb": 200.0},
+                       platform_min={"li": 150.0}, min_item_budget=30.0, max_items=4,
+                       groups=np.array(["p", "p", "q", "r", "s", "s"]), group_max={"s": 220.0})
+    x = allocate(gain, plats, cons)
+    assert x.sum() <= 600.0 + 1e-6 and np.all(x <= 180.0 + 1e-6)
+    assert x[:2].sum() <= 200.0 + 1e-6 and x[4:].sum() >= 150.0 - 1e-6 and x[4:].sum() <= 220.0 + 1e-6
+    assert np.all((x == 0) | (x >= 30.0 - 1e-9)) and (x > 0).sum() <= 4
+    assert gain(x).sum() >= gain(allocate(gain, plats, cons, polish=False)).sum() - 1e-9
+
+
+def test_s_shaped_family_is_flat_first_then_saturates():
+    u = np.array([0.0, 0.1, 1.0, 10.0])
+    y = basis(u * 50.0, 50.0, 3)
+    assert y[0] == 0.0 and y[1] == pytest.approx(0.01 / 1.01) and y[2] == pytest.approx(0.5)
+    assert y[3] == pytest.approx(100 / 101)
+    # steepest near 0.58 b, not at zero as the concave families
+    xs = np.linspace(0.0, 200.0, 2001)
+    assert 0.5 * 50.0 < xs[np.argmax(np.gradient(basis(xs, 50.0, 3), xs))] < 0.65 * 50.0
 
 
 # ---------------------------------------------------------------- the estimator
