@@ -39,8 +39,10 @@ FIT_SAMPLE = 20000
 #: Which columns take normal scores (the rank of each customer, ties broken by the jitter, mapped
 #: through the normal quantile) instead of log + Yeo-Johnson: "none", "all", "ties" (the most
 #: common value holds at least :data:`RANK_TIES` of the customers), "few" (whole numbers with at
-#: most :data:`RANK_FEW` distinct values). On 13 generators x 3 seeds x 4-6 groups "few" beat
-#: "none" (ARI 0.724 vs 0.713, right k 68% vs 62%); "all" and "ties" lost (bench/segments_marginals.py).
+#: most :data:`RANK_FEW` distinct values). Tuned on 13 generators x 3 seeds x 4-6 groups: "few" beat
+#: "none" (ARI 0.723 vs 0.713, right k 68% vs 62%; session 4's held-out bases 0.733 / 70% vs 0.701 /
+#: 56%); "all" and "ties" lost. On bases not tuned on it is no clear win: seed 101 of ten generators
+#: 0.691 / 50% vs 0.695 / 50%, seg3's own two 0.425 / 39% vs 0.484 / 33% (bench/segments_marginals.py).
 RANK_RULE = "few"
 RANK_TIES = 0.15
 RANK_FEW = 20
