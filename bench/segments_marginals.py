@@ -21,6 +21,7 @@ not tuned on: 10 generators of _segments_synth, seed 101     0.695 / 50%     0.6
 not tuned on: zinb_factor + ordinal_t, seeds 1-3 (18;         0.484 / 33%     0.425 / 39%
   merge 0.21)
 new seeds 4-5: those five generators (30; merge 0.2)         0.477 / 33%     0.476 / 30%
+tuned on, after seg4's merge 0.21: 10 generators, seed 1 (30)  0.726 / 67%     0.730 / 67%
 ==========================================================  ==============  ==============
 
 Tried and not kept (seed 1 of the 13 unless said): every field normal scores 0.625 / 44%; fields whose
