@@ -48,11 +48,13 @@ from core.segments.selection import silhouette_curve  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 from tests.core._segments_synth import GENERATORS, TUNED_ON  # noqa: E402
 from tests.core._segments_synth_hurdle import hurdle_base  # noqa: E402
+from tests.core._segments_synth_seg3 import GENERATORS as SEG3_GENERATORS  # noqa: E402
 from tests.core._segments_synth_seg4 import GENERATORS as SEG4_GENERATORS  # noqa: E402
 
 #: hurdle: the latent class work's own held-out base (tests/core/_segments_synth_hurdle.py);
-#: behaviour, mixedcov: helper seg4's (tests/core/_segments_synth_seg4.py).
-GENERATORS = {**GENERATORS, "hurdle": hurdle_base, **SEG4_GENERATORS}
+#: behaviour, mixedcov: helper seg4's (tests/core/_segments_synth_seg4.py); zinb_factor,
+#: ordinal_t: helper seg3's, never tuned on (tests/core/_segments_synth_seg3.py).
+GENERATORS = {**GENERATORS, "hurdle": hurdle_base, **SEG4_GENERATORS, **SEG3_GENERATORS}
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 

@@ -26,7 +26,9 @@ from core.segments.report import assignments_frame
 
 STEM = "segments"
 MODEL_TYPE = "SegmentModel"
-FORMAT_VERSION = 2
+#: 3: the feature transform carries normal-scores columns (ft_rank, ft_knots_x, ft_knots_z); a model
+#: saved as 2 lacks them and is refitted.
+FORMAT_VERSION = 3
 
 
 KEEP_MODELS = 5  # a save follows every refresh, incremental ones too: older folders are pruned
