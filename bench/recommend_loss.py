@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trust", type=float, default=3.0)
     ap.add_argument("--pool-trust", type=float, default=2.5)
     ap.add_argument("--extrapolation", type=float, default=None, help="read the fitted curves at this discount")
+    ap.add_argument("--pool-blend", type=float, default=None, help="read the audience pools at this blend")
     args = ap.parse_args(argv)
     rows = []
     for seed in args.seeds:
@@ -112,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             model.extrapolation = args.extrapolation
             if model.pool_model_ is not None:
                 model.pool_model_.extrapolation = args.extrapolation
+        if args.pool_blend is not None:
+            model.pool_blend = args.pool_blend
         for goal in ("leads", "conversions"):
             rows.append(diagnose(seed, model, truth, goal, trust=args.trust, pool_trust=args.pool_trust))
             print(pd.DataFrame(rows[-1:]).round(3).to_string(index=False, header=len(rows) == 1), flush=True)
