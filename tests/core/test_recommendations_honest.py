@@ -36,11 +36,13 @@ def test_spend_beyond_the_observed_high_counts_at_a_discount(model):
 def test_discount_draws_spread_evenly_around_the_discount():
     m = ResponseModel(n_draws=100)
     d = m.discount_draws()
-    assert len(d) == 100 and d.min() >= 0.4 - 1e-9 and d.max() <= 1.0 + 1e-9
-    assert d.mean() == pytest.approx(m.extrapolation, abs=0.01) and np.ptp(d) > 0.5
+    lo, hi = m.extrapolation - m.extrapolation_spread, m.extrapolation + m.extrapolation_spread
+    assert len(d) == 100 and d.min() >= lo - 1e-9 and d.max() <= hi + 1e-9
+    # evenly over the range, centred on the point forecast's discount (above 1: the curve flattens less than fitted)
+    assert d.mean() == pytest.approx(m.extrapolation, abs=0.01) and np.ptp(d) > 0.95 * (hi - lo)
     assert np.array_equal(d, m.discount_draws())                      # one discount per draw, every call
-    assert np.allclose(ResponseModel(extrapolation_spread=0.0).discount_draws(), 0.7)
-    assert ResponseModel(extrapolation=0.9).discount_draws().max() <= 1.0
+    assert np.allclose(ResponseModel(extrapolation_spread=0.0).discount_draws(), 0.8)
+    assert ResponseModel(extrapolation=0.2).discount_draws().min() >= 0.0
 
 
 def test_draws_past_the_observed_high_carry_the_discounts_uncertainty(model):
