@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for seed in args.seeds:
             df, truth = history(seed, oracle)
-            bench._FITTED[seed] = (ResponseModel(random_state=0).fit(df), truth)
+            bench._FITTED["heldout", seed] = (ResponseModel(random_state=0).fit(df), truth)
             for goal in ("leads", "conversions"):
                 r = bench.run_heldout(seed, goal)
                 rows.append({k: r[k] for k in ("seed", "goal", "captured", "forecast_error")})

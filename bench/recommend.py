@@ -16,7 +16,7 @@ spend actually made) and times fitting and planning on 2 years x 40 line items.
 The generator is ``core.sample_data.generate`` (the project's sample advertiser) when it
 exists; ``--generator synthetic`` uses the small exponential-curve generator of the tests.
 
-Run: ``.venv/bin/python bench/recommend.py [--seeds 1 2 3 4 5] [--generator auto|sample|synthetic]``
+Run: ``.venv/bin/python bench/recommend.py [--seeds 1 2 3 4 5] [--generator auto|sample|synthetic|heldout|heldout2]``
 """
 
 from __future__ import annotations
@@ -173,10 +173,10 @@ def run_seed(seed: int, make) -> dict[str, float]:
 # ------------------------------------------------------------------ held-out advertisers made differently
 
 
-_FITTED: dict[int, tuple] = {}      # seed -> (model, truth): one fit per advertiser when several settings are tried
+_FITTED: dict[tuple[str, int], tuple] = {}      # (generator, seed) -> (model, truth): one fit per advertiser when several settings are tried
 
 
-def run_heldout(seed: int, goal: str, **plan_kwargs) -> dict[str, float]:
+def run_heldout(seed: int, goal: str, generator: str = "heldout", **plan_kwargs) -> dict[str, float]:
     """One held-out advertiser (bench/heldout.py) and one goal: captured share of the best gain, forecast error.
 
     ``goal`` "quality" is a brief asking for leads that become sales: scored as sales, with its
@@ -185,13 +185,13 @@ def run_heldout(seed: int, goal: str, **plan_kwargs) -> dict[str, float]:
     brief = goal
     goal = "conversions" if brief == "quality" else brief
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import heldout
+    heldout = importlib.import_module(generator)
 
     t0 = time.perf_counter()
-    if seed not in _FITTED:
+    if (generator, seed) not in _FITTED:
         campaigns, truth = heldout.make(seed)
-        _FITTED[seed] = (ResponseModel(random_state=0).fit(campaigns), truth)
-    model, truth = _FITTED[seed]
+        _FITTED[generator, seed] = (ResponseModel(random_state=0).fit(campaigns), truth)
+    model, truth = _FITTED[generator, seed]
     items = model.items_.set_index("key").loc[truth.keys].reset_index()
     budget = float(items["current_daily_spend"].sum())
     plan = recommend(model, Objective(goal=goal, budget=budget, period="day", lead_quality=brief == "quality"),
@@ -244,8 +244,8 @@ def run_heldout(seed: int, goal: str, **plan_kwargs) -> dict[str, float]:
             "seconds": seconds}
 
 
-def heldout_report(seeds: list[int], **plan_kwargs) -> pd.DataFrame:
-    rows = [run_heldout(s, g, **plan_kwargs) for s in seeds for g in ("leads", "conversions", "quality")]
+def heldout_report(seeds: list[int], generator: str = "heldout", **plan_kwargs) -> pd.DataFrame:
+    rows = [run_heldout(s, g, generator, **plan_kwargs) for s in seeds for g in ("leads", "conversions", "quality")]
     df = pd.DataFrame(rows)
     print(df.round(3).to_string(index=False))
     brief = df[df["goal"] == "quality"]
@@ -274,12 +274,12 @@ def heldout_report(seeds: list[int], **plan_kwargs) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
-    ap.add_argument("--generator", choices=("auto", "sample", "synthetic", "heldout"), default="auto")
+    ap.add_argument("--generator", choices=("auto", "sample", "synthetic", "heldout", "heldout2"), default="auto")
     args = ap.parse_args(argv)
     gen = args.generator
-    if gen == "heldout":
-        print(f"generator: heldout (bench/heldout.py, made differently); seeds {args.seeds}")
-        heldout_report(args.seeds)
+    if gen in ("heldout", "heldout2"):
+        print(f"generator: {gen} (bench/{gen}.py, made differently); seeds {args.seeds}")
+        heldout_report(args.seeds, gen)
         return 0
     if gen == "auto":
         gen = "sample" if importlib.util.find_spec("core.sample_data") else "synthetic"
