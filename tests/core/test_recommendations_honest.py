@@ -145,6 +145,13 @@ def test_forecast_range_widens_with_model_error(model):
     wide = forecast_range(model, plan, model_error=0.2)
     assert wide["hi"] - wide["lo"] > narrow["hi"] - narrow["lo"]
     assert narrow["lo"] < narrow["mean"] < narrow["hi"]
+    # each outcome has its own default: sales carry the qualification rate's error too
+    from core.recommendations.forecast import MODEL_ERROR
+
+    assert MODEL_ERROR["conversions"] > MODEL_ERROR["leads"]
+    assert forecast_range(model, plan, metric="conversions") == forecast_range(
+        model, plan, metric="conversions", model_error=MODEL_ERROR["conversions"])
+    assert forecast_range(model, plan) == forecast_range(model, plan, model_error=MODEL_ERROR["leads"])
 
 
 def test_replan_spreads_what_is_left_over_the_days_left(model):
