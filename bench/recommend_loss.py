@@ -102,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--generator", default="heldout", choices=("heldout", "heldout2"))
     ap.add_argument("--families", nargs="+", default=None, help="curve families of the fit (tag the cache)")
     ap.add_argument("--param", nargs="+", default=[], help="ResponseModel parameters as name=value (tag the cache)")
-    ap.add_argument("--trust", type=float, default=3.0)
-    ap.add_argument("--pool-trust", type=float, default=2.5)
+    ap.add_argument("--trust", type=float, default=None, help="default: recommend()'s")
+    ap.add_argument("--pool-trust", type=float, default=None, help="default: recommend()'s")
     ap.add_argument("--extrapolation", type=float, default=None, help="read the fitted curves at this discount")
     ap.add_argument("--pool-blend", type=float, default=None, help="read the audience pools at this blend")
     args = ap.parse_args(argv)
@@ -121,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.pool_blend is not None:
             model.pool_blend = args.pool_blend
         for goal in ("leads", "conversions"):
-            rows.append(diagnose(seed, model, truth, goal, trust=args.trust, pool_trust=args.pool_trust))
+            caps = {k: v for k, v in (("trust", args.trust), ("pool_trust", args.pool_trust)) if v is not None}
+            rows.append(diagnose(seed, model, truth, goal, **caps))
             print(pd.DataFrame(rows[-1:]).round(3).to_string(index=False, header=len(rows) == 1), flush=True)
     df = pd.DataFrame(rows)
     summary = df.groupby("goal").agg(captured=("captured", "mean"), worst=("captured", "min"), caps=("caps", "mean"),
