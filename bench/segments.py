@@ -48,9 +48,11 @@ from core.segments.selection import silhouette_curve  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 from tests.core._segments_synth import GENERATORS, TUNED_ON  # noqa: E402
 from tests.core._segments_synth_hurdle import hurdle_base  # noqa: E402
+from tests.core._segments_synth_seg4 import GENERATORS as SEG4_GENERATORS  # noqa: E402
 
-#: hurdle: the latent class work's own held-out base (tests/core/_segments_synth_hurdle.py).
-GENERATORS = {**GENERATORS, "hurdle": hurdle_base}
+#: hurdle: the latent class work's own held-out base (tests/core/_segments_synth_hurdle.py);
+#: behaviour, mixedcov: helper seg4's (tests/core/_segments_synth_seg4.py).
+GENERATORS = {**GENERATORS, "hurdle": hurdle_base, **SEG4_GENERATORS}
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 
@@ -239,7 +241,8 @@ def main() -> None:
     ap.add_argument("--rfm-only", action="store_true", help="drop the engagement counts from the bases (--quality)")
     ap.add_argument("--mixture", default="gaussian", choices=("gaussian", "t"),
                     help="components of the mixture (gaussian: the default; t: the Student-t mixture)")
-    ap.add_argument("--covariance", default=None, choices=("tied", "full", "diag", "spherical", "shared-shape"),
+    ap.add_argument("--covariance", default=None,
+                    choices=("tied", "full", "diag", "spherical", "shared-shape", "common-axes"),
                     help="components' covariance (default: the product's, selection.COVARIANCE)")
     ap.add_argument("--k-tolerance", type=float, default=None,
                     help="BIC per customer within which component counts vote on k (0: lowest BIC, the old rule)")

@@ -465,7 +465,8 @@ def recommend(model: ResponseModel, obj: Objective, *, min_item_budget: float | 
         A line item may get at most ``trust`` times the highest daily spend it ever had (its
         95th percentile); beyond that the curve is an extrapolation.
     pool_trust : float or None
-        Line items on one platform that reach one audience share that audience: together they may
+        Line items that reach one audience (on one platform, or one pool across a network such as Meta:
+        :meth:`ResponseModel._choose_pools`) share that audience: together they may
         get at most ``pool_trust`` times the most they ever spent together in a day.
     sales_from_leads : bool
         Sales are the leads curve times each line item's qualification rate (better learned than
