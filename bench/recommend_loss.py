@@ -27,15 +27,19 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import importlib  # noqa: E402
+
 import heldout  # noqa: E402
 
 from core.objectives import Objective  # noqa: E402
 from core.recommendations import ResponseModel, recommend  # noqa: E402
 
 
-def fitted(seed: int, cache: Path | None, tag: str, **params) -> tuple[ResponseModel, heldout.Truth, pd.DataFrame]:
-    campaigns, truth = heldout.make(seed)
-    path = cache / f"{tag}_{seed}.pkl" if cache else None
+def fitted(seed: int, cache: Path | None, tag: str, generator: str = "heldout", **params
+           ) -> tuple[ResponseModel, heldout.Truth, pd.DataFrame]:
+    campaigns, truth = importlib.import_module(generator).make(seed)
+    name = f"{tag}_{seed}" if generator == "heldout" else f"{tag}_{generator}_{seed}"
+    path = cache / f"{name}.pkl" if cache else None
     if path is not None and path.exists():
         return pickle.loads(path.read_bytes()), truth, campaigns
     model = ResponseModel(random_state=0, **params).fit(campaigns)
@@ -95,11 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[101, 102, 103, 104])
     ap.add_argument("--cache", type=Path, default=Path("/tmp/recommend_loss"))
     ap.add_argument("--tag", default="default")
+    ap.add_argument("--generator", default="heldout", choices=("heldout", "heldout2"))
     ap.add_argument("--families", nargs="+", default=None, help="curve families of the fit (tag the cache)")
     ap.add_argument("--param", nargs="+", default=[], help="ResponseModel parameters as name=value (tag the cache)")
-    ap.add_argument("--trust", type=float, default=3.0)
-    ap.add_argument("--pool-trust", type=float, default=2.5)
+    ap.add_argument("--trust", type=float, default=None, help="default: recommend()'s")
+    ap.add_argument("--pool-trust", type=float, default=None, help="default: recommend()'s")
     ap.add_argument("--extrapolation", type=float, default=None, help="read the fitted curves at this discount")
+    ap.add_argument("--pool-blend", type=float, default=None, help="read the audience pools at this blend")
     args = ap.parse_args(argv)
     rows = []
     for seed in args.seeds:
@@ -107,13 +113,16 @@ def main(argv: list[str] | None = None) -> int:
         for p in args.param:
             name, value = p.split("=")
             params[name] = {"True": True, "False": False}.get(value, value if not value[0].isdigit() else float(value))
-        model, truth, _ = fitted(seed, args.cache, args.tag, **params)
+        model, truth, _ = fitted(seed, args.cache, args.tag, args.generator, **params)
         if args.extrapolation is not None:
             model.extrapolation = args.extrapolation
             if model.pool_model_ is not None:
                 model.pool_model_.extrapolation = args.extrapolation
+        if args.pool_blend is not None:
+            model.pool_blend = args.pool_blend
         for goal in ("leads", "conversions"):
-            rows.append(diagnose(seed, model, truth, goal, trust=args.trust, pool_trust=args.pool_trust))
+            caps = {k: v for k, v in (("trust", args.trust), ("pool_trust", args.pool_trust)) if v is not None}
+            rows.append(diagnose(seed, model, truth, goal, **caps))
             print(pd.DataFrame(rows[-1:]).round(3).to_string(index=False, header=len(rows) == 1), flush=True)
     df = pd.DataFrame(rows)
     summary = df.groupby("goal").agg(captured=("captured", "mean"), worst=("captured", "min"), caps=("caps", "mean"),

@@ -27,15 +27,18 @@ def basis(spend: np.ndarray | float, b: np.ndarray | float, family: np.ndarray |
     f = np.asarray(family)
     if f.ndim == 0:
         return _SHAPES[int(f)](u)
+    if f.ndim > 1 and f.size == f.shape[-1]:
+        f = f.reshape(-1)                       # a grid given as (1, G): the same families on every row
     if f.ndim == 1 and u.ndim >= 1 and u.shape[-1] == len(f):
         # the usual call: a grid of (family, b) pairs on the last axis, each family one block of columns
         out = np.empty(u.shape)
         for code, block in _blocks(f):
             out[..., block] = _SHAPES[code](u[..., block])
         return out
+    codes = np.unique(f)
     u, f = np.broadcast_arrays(u, f)
     out = np.empty(u.shape)
-    for code in np.unique(f):   # each shape computed only where it is asked for
+    for code in codes:   # each shape computed only where it is asked for
         where = f == code
         out[where] = _SHAPES[int(code)](u[where])
     return out

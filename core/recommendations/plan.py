@@ -476,7 +476,7 @@ def recommend(model: ResponseModel, obj: Objective, *, min_item_budget: float | 
         5% lower), and a brief that asks for quality aims at the +8-12% target (:func:`steer_quality`);
         None plans for the goal alone.
 
-    The defaults (trust 5, pool_trust 4, sales from leads, with the model's extrapolation 0.7)
+    The defaults (trust 5, pool_trust 4, sales from leads, with the model's extrapolation 0.8)
     were chosen on held-out advertisers made differently from the sample (bench/heldout.py,
     tuning seeds 101-108). At trust 3 / pool_trust 2.5 the caps alone left out 12-15% of the best
     gain there; looser caps pay only with the allocation's polish and the S-shaped curve family

@@ -36,11 +36,13 @@ def test_spend_beyond_the_observed_high_counts_at_a_discount(model):
 def test_discount_draws_spread_evenly_around_the_discount():
     m = ResponseModel(n_draws=100)
     d = m.discount_draws()
-    assert len(d) == 100 and d.min() >= 0.4 - 1e-9 and d.max() <= 1.0 + 1e-9
-    assert d.mean() == pytest.approx(m.extrapolation, abs=0.01) and np.ptp(d) > 0.5
+    lo, hi = m.extrapolation - m.extrapolation_spread, m.extrapolation + m.extrapolation_spread
+    assert len(d) == 100 and d.min() >= lo - 1e-9 and d.max() <= hi + 1e-9
+    # evenly over the range, centred on the point forecast's discount (above 1: the curve flattens less than fitted)
+    assert d.mean() == pytest.approx(m.extrapolation, abs=0.01) and np.ptp(d) > 0.95 * (hi - lo)
     assert np.array_equal(d, m.discount_draws())                      # one discount per draw, every call
-    assert np.allclose(ResponseModel(extrapolation_spread=0.0).discount_draws(), 0.7)
-    assert ResponseModel(extrapolation=0.9).discount_draws().max() <= 1.0
+    assert np.allclose(ResponseModel(extrapolation_spread=0.0).discount_draws(), 0.8)
+    assert ResponseModel(extrapolation=0.2).discount_draws().min() >= 0.0
 
 
 def test_draws_past_the_observed_high_carry_the_discounts_uncertainty(model):
@@ -144,6 +146,13 @@ def test_forecast_range_widens_with_model_error(model):
     wide = forecast_range(model, plan, model_error=0.2)
     assert wide["hi"] - wide["lo"] > narrow["hi"] - narrow["lo"]
     assert narrow["lo"] < narrow["mean"] < narrow["hi"]
+    # each outcome has its own default: sales carry the qualification rate's error too
+    from core.recommendations.forecast import MODEL_ERROR
+
+    assert MODEL_ERROR["conversions"] > MODEL_ERROR["leads"]
+    assert forecast_range(model, plan, metric="conversions") == forecast_range(
+        model, plan, metric="conversions", model_error=MODEL_ERROR["conversions"])
+    assert forecast_range(model, plan) == forecast_range(model, plan, model_error=MODEL_ERROR["leads"])
 
 
 def test_replan_spreads_what_is_left_over_the_days_left(model):
