@@ -32,7 +32,7 @@ Examples
 from __future__ import annotations
 
 import numpy as np
-from sklearn.mixture import GaussianMixture
+from core.segments.shared_shape import ConstrainedMixture
 
 SWEEPS = 2
 
@@ -64,22 +64,11 @@ def scatter(X: np.ndarray, resp: np.ndarray, means: np.ndarray) -> np.ndarray:
     return np.stack([(resp[:, k, None] * (X - means[k])).T @ (X - means[k]) for k in range(resp.shape[1])])
 
 
-class CommonAxesMixture(GaussianMixture):
-    """scikit-learn's Gaussian mixture with covariances ``D diag(a_k) D^T`` (see the module doc).
+class CommonAxesMixture(ConstrainedMixture):
+    """scikit-learn's Gaussian mixture with covariances ``D diag(a_k) D^T`` (see the module doc)."""
 
-    Takes :class:`~sklearn.mixture.GaussianMixture`'s parameters except ``covariance_type``.
-    """
-
-    def __init__(self, n_components: int = 1, *, tol: float = 1e-3, reg_covar: float = 1e-6, max_iter: int = 100,
-                 n_init: int = 1, init_params: str = "kmeans", random_state=None) -> None:
-        super().__init__(n_components=n_components, covariance_type="full", tol=tol, reg_covar=reg_covar,
-                         max_iter=max_iter, n_init=n_init, init_params=init_params, random_state=random_state)
-
-    def _m_step(self, X, log_resp, xp=None):
-        resp = np.exp(log_resp)
+    def _covariances(self, X: np.ndarray, resp: np.ndarray) -> np.ndarray:
         nk = resp.sum(axis=0) + 10 * np.finfo(float).eps
-        self.means_ = (resp.T @ X) / nk[:, None]
-        self.weights_ = nk / nk.sum()
         W = scatter(X, resp, self.means_)
         D = getattr(self, "_axes", None)
         if D is None:  # start from the axes of the pooled scatter (the tied solution's)
@@ -88,13 +77,11 @@ class CommonAxesMixture(GaussianMixture):
         D = rotate_axes(D, W, 1.0 / a)
         a = np.einsum("ai,kab,bi->ki", D, W, D) / nk[:, None] + self.reg_covar
         self._axes = D
-        self.covariances_ = np.einsum("ai,ki,bi->kab", D, a, D)
-        self.precisions_cholesky_ = np.stack([np.linalg.cholesky(np.linalg.inv(c)) for c in self.covariances_])
+        return np.einsum("ai,ki,bi->kab", D, a, D)
 
     def _initialize(self, X, resp, xp=None):
         self._axes = None  # every restart finds its own axes
         super()._initialize(X, resp, xp=xp)
-        self._m_step(X, np.log(np.clip(resp, 1e-300, None)))
 
     def _n_parameters(self) -> int:
         k, d = self.means_.shape

@@ -47,10 +47,11 @@ def shared_shape_covariances(X: np.ndarray, resp: np.ndarray, means: np.ndarray,
     return volume[:, None, None] * C[None] + reg_covar * np.eye(d)[None], volume
 
 
-class SharedShapeMixture(GaussianMixture):
-    """scikit-learn's Gaussian mixture with covariances ``volume_k * C`` (see the module doc).
+class ConstrainedMixture(GaussianMixture):
+    """A Gaussian mixture whose M-step fills the covariances from :meth:`_covariances` (subclasses).
 
-    Takes :class:`~sklearn.mixture.GaussianMixture`'s parameters except ``covariance_type``.
+    Takes :class:`~sklearn.mixture.GaussianMixture`'s parameters except ``covariance_type``:
+    the covariances are held as full matrices, so scoring and prediction are scikit-learn's.
     """
 
     def __init__(self, n_components: int = 1, *, tol: float = 1e-3, reg_covar: float = 1e-6, max_iter: int = 100,
@@ -58,17 +59,28 @@ class SharedShapeMixture(GaussianMixture):
         super().__init__(n_components=n_components, covariance_type="full", tol=tol, reg_covar=reg_covar,
                          max_iter=max_iter, n_init=n_init, init_params=init_params, random_state=random_state)
 
+    def _covariances(self, X: np.ndarray, resp: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
     def _m_step(self, X, log_resp, xp=None):
         resp = np.exp(log_resp)
         nk = resp.sum(axis=0) + 10 * np.finfo(float).eps
         self.means_ = (resp.T @ X) / nk[:, None]
         self.weights_ = nk / nk.sum()
-        self.covariances_, self.volumes_ = shared_shape_covariances(X, resp, self.means_, self.reg_covar)
+        self.covariances_ = self._covariances(X, resp)
         self.precisions_cholesky_ = np.stack([np.linalg.cholesky(np.linalg.inv(c)) for c in self.covariances_])
 
     def _initialize(self, X, resp, xp=None):
         super()._initialize(X, resp, xp=xp)
         self._m_step(X, np.log(np.clip(resp, 1e-300, None)))
+
+
+class SharedShapeMixture(ConstrainedMixture):
+    """scikit-learn's Gaussian mixture with covariances ``volume_k * C`` (see the module doc)."""
+
+    def _covariances(self, X: np.ndarray, resp: np.ndarray) -> np.ndarray:
+        covariances, self.volumes_ = shared_shape_covariances(X, resp, self.means_, self.reg_covar)
+        return covariances
 
     def _n_parameters(self) -> int:
         k, d = self.means_.shape
