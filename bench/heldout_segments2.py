@@ -25,10 +25,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from heldout_segments import _records  # noqa: E402  (the customers table shape only)
+import heldout_segments  # noqa: E402  (the customers table shape and the evaluation)
+from heldout_segments import _records  # noqa: E402
 
 
 def purchase_process(n, *, groups=5, seed=0):
@@ -134,45 +134,6 @@ def nested(n, *, groups=5, seed=0):
 GENERATORS = {"purchase_process": purchase_process, "factor_t": factor_t, "nested": nested}
 
 
-def evaluate(seeds, tree):
-    import time
-
-    sys.path.insert(0, tree)
-    from sklearn.metrics import adjusted_rand_score
-    from threadpoolctl import threadpool_limits
-
-    from core.segments import SegmentModel
-
-    rows = []
-    with threadpool_limits(1):
-        for name, make in GENERATORS.items():
-            for seed in seeds:
-                for g in (4, 5, 6):
-                    c, truth = make(3000, groups=g, seed=seed)
-                    t0 = time.perf_counter()
-                    m = SegmentModel(random_state=0).fit(c)
-                    rows.append({"generator": name, "seed": seed, "groups": g, "k": m.k_, "right_k": m.k_ == g,
-                                 "ari": adjusted_rand_score(truth, m.labels_), "seconds": time.perf_counter() - t0})
-                    print(rows[-1], flush=True)
-    return pd.DataFrame(rows)
-
-
-def difficulty(seeds, tree):
-    sys.path.insert(0, tree)
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.model_selection import cross_val_score
-
-    from core.segments import customer_features
-
-    for name, make in GENERATORS.items():
-        for seed in seeds:
-            for g in (4, 5, 6):
-                c, truth = make(3000, groups=g, seed=seed)
-                X = customer_features(c).drop(columns=["channel"], errors="ignore").astype(float).to_numpy()
-                acc = cross_val_score(HistGradientBoostingClassifier(max_iter=150), X, truth, cv=3).mean()
-                print(name, seed, g, "sizes", np.bincount(truth), f"accuracy={acc:.3f}", flush=True)
-
-
 if __name__ == "__main__":
     import argparse
 
@@ -183,9 +144,9 @@ if __name__ == "__main__":
     p.add_argument("--only", default="")
     p.add_argument("--set", default="", help="module:ATTR=value, e.g. core.segments.features:RANK_RULE=none")
     a = p.parse_args()
+    sys.path.insert(0, a.tree)
     if a.set:
         import importlib
-        sys.path.insert(0, a.tree)
         mod, kv = a.set.split(":")
         attr, val = kv.split("=")
         setattr(importlib.import_module(mod), attr, type(getattr(importlib.import_module(mod), attr))(val))
@@ -193,8 +154,8 @@ if __name__ == "__main__":
         GENERATORS = {k: v for k, v in GENERATORS.items() if k in a.only.split(",")}
     seeds = [int(s) for s in a.seeds.split(",")]
     if a.difficulty:
-        difficulty(seeds, a.tree)
+        heldout_segments.difficulty(seeds, GENERATORS)
     else:
-        df = evaluate(seeds, a.tree)
+        df = heldout_segments.evaluate(seeds, GENERATORS)
         print(df.groupby("generator")[["ari", "right_k"]].mean().round(3).to_string())
         print("overall", df[["ari", "right_k"]].mean().round(3).to_dict())
