@@ -56,8 +56,19 @@ def pool_curve(s: np.ndarray, shape: str, scale: float, half: float, k: float) -
     return scale * 0.45 * (np.sqrt(1.0 + u) - 1.0)
 
 
+class Outcomes:
+    """Sales and revenue of a truth from its ``leads(x)``, ``quality`` and ``value`` (every generator's)."""
+
+    def daily(self, x: np.ndarray, metric: str = "leads") -> np.ndarray:
+        lead = self.leads(x)
+        if metric == "leads":
+            return lead
+        conv = lead * self.quality
+        return conv if metric == "conversions" else conv * self.value
+
+
 @dataclass
-class Truth:
+class Truth(Outcomes):
     """The true response of a held-out advertiser (steady state, average day)."""
 
     keys: list[str]
@@ -81,16 +92,13 @@ class Truth:
         for g, (shape, scale, half, k) in enumerate(self.shapes):
             sel = self.pool == g
             s = eff[..., sel].sum(-1, keepdims=True)
-            total = pool_curve(s, shape, scale, half, k)
+            total = self.curve(s, shape, scale, half, k)
             out[..., sel] = np.where(s > 0, total * eff[..., sel] / np.maximum(s, 1e-12), 0.0)
         return out
 
-    def daily(self, x: np.ndarray, metric: str = "leads") -> np.ndarray:
-        lead = self.leads(x)
-        if metric == "leads":
-            return lead
-        conv = lead * self.quality
-        return conv if metric == "conversions" else conv * self.value
+    def curve(self, s: np.ndarray, shape: str, scale: float, half: float, k: float) -> np.ndarray:
+        """A pool's expected outcome at summed spend ``s`` (this generator's families)."""
+        return pool_curve(s, shape, scale, half, k)
 
 
 def make(seed: int, *, days: int = 730, n_items: int = 28, start: str = "2024-03-01") -> tuple[pd.DataFrame, Truth]:

@@ -27,13 +27,13 @@ demand index, steady state), ``truth.quality``.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from heldout import Truth as PooledTruth  # noqa: E402
 from heldout import best_allocation  # noqa: E402,F401  (the search for the best plan on the truth)
 
 from core.recommendations import kind_key  # noqa: E402
@@ -68,32 +68,11 @@ def pool_curve(s, shape, scale, half, k):
     return scale * np.maximum(f(u) - f(0.0), 0.0) / (1 - f(0.0))
 
 
-@dataclass
-class Truth:
-    keys: list
-    pool: np.ndarray
-    weight: np.ndarray
-    shapes: list
-    quality: np.ndarray
-    value: np.ndarray
+class Truth(PooledTruth):
+    """bench/heldout.py's pooled truth with this generator's curve families."""
 
-    def leads(self, x):
-        x = np.asarray(x, float)
-        eff = self.weight * x
-        out = np.zeros_like(eff)
-        for g, (shape, scale, half, k) in enumerate(self.shapes):
-            sel = self.pool == g
-            s = eff[..., sel].sum(-1, keepdims=True)
-            total = pool_curve(s, shape, scale, half, k)
-            out[..., sel] = np.where(s > 0, total * eff[..., sel] / np.maximum(s, 1e-12), 0.0)
-        return out
-
-    def daily(self, x, metric="leads"):
-        lead = self.leads(x)
-        if metric == "leads":
-            return lead
-        conv = lead * self.quality
-        return conv if metric == "conversions" else conv * self.value
+    def curve(self, s, shape, scale, half, k):
+        return pool_curve(s, shape, scale, half, k)
 
 
 def _kernel(rng):

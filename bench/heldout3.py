@@ -24,6 +24,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from heldout import Outcomes  # noqa: E402
+from heldout import best_allocation  # noqa: E402,F401  (the search for the best plan on the truth)
+
 
 PLATFORM_TYPES = {"google": [("search", "maximize_clicks"), ("performance_max", "maximize_conversions"),
                              ("display", "manual_cpm"), ("demand_gen", "target_cpa")],
@@ -51,7 +55,7 @@ def curve(s, shape, scale, half, k):
 
 
 @dataclass
-class Truth:
+class Truth(Outcomes):
     keys: list
     shapes: list                  # per item: shape, scale, half, k
     audience: np.ndarray          # audience index per item
@@ -71,13 +75,6 @@ class Truth:
             # the common audience is already reached by the other items that target it: cannibalised
             out[..., sel] += common[..., sel] / (1.0 + others / self.aud_half[a])
         return out
-
-    def daily(self, x, metric="leads"):
-        lead = self.leads(x)
-        if metric == "leads":
-            return lead
-        conv = lead * self.quality
-        return conv if metric == "conversions" else conv * self.value
 
 
 def _items(rng, n):
@@ -156,13 +153,3 @@ def make(seed: int):
             "leads": leads[:, i], "conversions": conv[:, i], "revenue": revenue[:, i].round(2), "currency": "USD"}))
     df = pd.concat(rows, ignore_index=True)
     return df[df["spend"] > 0].reset_index(drop=True), truth
-
-
-def best_allocation(*a, **k):
-    import importlib.util
-    if "_heldout_orig" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("_heldout_orig", Path(__file__).resolve().parent / "heldout.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules["_heldout_orig"] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules["_heldout_orig"].best_allocation(*a, **k)
