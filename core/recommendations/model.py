@@ -22,11 +22,13 @@ POOL_EVIDENCE = 0.0
 #: prior log-odds that line items on one platform reaching one audience share its saturation (they bid in one
 #: auction for the same people): a pool's weight is its posterior probability against the items' own curves
 POOL_PRIOR = 2.0
-#: the crowding tried per audience (:meth:`ResponseModel._fit_crowding`): (overlap o, half-crowding spend h relative to
-#: the audience's median daily spend)
-CROWD_GRID = tuple((o, h) for o in (0.2, 0.4, 0.6, 0.8) for h in (0.25, 0.5, 1.0, 2.0))
-#: how much more likely (quasi log-likelihood) the audience's leads must be with crowding than without
-CROWD_EVIDENCE = 4.0
+#: how far past its high a dollar still counts fully, in highs, tried by :meth:`ResponseModel._choose_reach`
+#: (None: every dollar past the high counts ``extrapolation`` of a dollar, however far)
+REACH_CHOICES = (None, 4.0, 2.0, 1.0)
+#: each line item's top share of days held out to see how its curve carries past what it was fitted on
+REACH_HOLDOUT = 0.15
+#: how much better (Poisson log-likelihood of the held-out days) a reach must predict than None to be chosen
+REACH_EVIDENCE = 2.0
 
 @dataclass
 class _MetricFit:
@@ -100,6 +102,14 @@ class ResponseModel(BaseEstimator):
         seeds at 0.3 (3 of 5 at 0.2; 2 of 5 before either change); on held-out advertisers made
         differently (tuning seeds 101-108) the month's 80% range held the leads 87% of the time and
         the sales 80% at 0.3 (81% / 76% at 0.2; 75% / 72% before). The allocation is unchanged.
+    extrapolation_reach : float, "auto" or None
+        How far past its observed high a dollar still counts ``extrapolation`` of a dollar, in highs: a dollar
+        ``c`` highs past it counts half that (spend past the high is compressed logarithmically), so a curve
+        read far past anything it was run at promises less the further it goes. None counts every dollar past
+        the high alike. "auto" reads it from the history (:meth:`_choose_reach`): each item's top days are held
+        out, and a reach is kept only where it predicts them better than None (``extrapolation_reach_``).
+        On bench/heldout3.py (items with hard caps and steep S-curves, plans that moved items to 4-7x
+        their highs) the plans had promised up to 24% more than they truly delivered.
     pool_blend : float
         Line items that reach one audience may saturate together: for such an audience pool (two or
         more line items on one platform, or across a network's platforms: ``networks``) a pool curve
@@ -143,9 +153,8 @@ class ResponseModel(BaseEstimator):
                  half_life_days: float | None = 365.0, ridge: float = 20.0, season_iterations: int = 2,
                  country: str | None = "US", families: Sequence[str] = FAMILIES, relative_b: bool = True,
                  extrapolation: float = 0.8, extrapolation_spread: float = 0.3,
-                 extrapolation_reach: float | None = None, pool_blend: float = 1.0,
-                 pool_shrink: float = 2.0, networks: Mapping[str, str] | None = None, crowding: bool = True,
-                 random_state: int = 0) -> None:
+                 extrapolation_reach: float | str | None = "auto", pool_blend: float = 1.0,
+                 pool_shrink: float = 2.0, networks: Mapping[str, str] | None = None, random_state: int = 0) -> None:
         self.metrics = metrics
         self.n_grid = n_grid
         self.n_r = n_r
@@ -162,7 +171,6 @@ class ResponseModel(BaseEstimator):
         self.pool_blend = pool_blend
         self.pool_shrink = pool_shrink
         self.networks = networks
-        self.crowding = crowding
         self.random_state = random_state
 
     # ---- fitting
@@ -214,138 +222,67 @@ class ResponseModel(BaseEstimator):
         self.spend_scale_ = med.reindex(range(len(keys))).fillna(float(np.median(pos)) if len(pos) else 1.0
                                                                  ).to_numpy(float)
         self.fits_: dict[str, _MetricFit] = {}
-        self._no_crowding(len(panel))
-        # leads first: whether line items of one audience crowd each other is read from the leads, and every
-        # outcome's curves are then fitted with the same crowding
-        order = sorted(self.metrics, key=lambda m: m != "leads")
-        fits = {}
-        for mi, metric in enumerate(order):
+        for mi, metric in enumerate(self.metrics):
             report(mi / len(self.metrics), f"fitting {metric} curves")
             y = panel[metric].to_numpy(float)
-            fits[metric] = self._fit_metric(codes, x, y, dates, w, len(keys), rng, self.crowd_hist_)
-            if metric == "leads" and self.crowding and self._fit_crowding(panel, codes, w, fits[metric]):
-                fits[metric] = self._fit_metric(codes, x, y, dates, w, len(keys), rng, self.crowd_hist_)
-        self.fits_ = {m: fits[m] for m in self.metrics}
+            self.fits_[metric] = self._fit_metric(codes, x, y, dates, w, len(keys), rng)
         report(1.0, "done")
         self.n_rows_ = len(panel)
         # line items on one platform reaching one audience draw on the same people: their summed daily spend
         self.reach_ = items["max_daily_spend"].to_numpy(float)
+        self._choose_reach(panel, codes)
         self.pool_of_ = (items["platform"].astype(str) + "|" + items["audience"].astype(str)).to_numpy()
         self._fit_pools(panel, codes)
         pool_day = panel.assign(pool=self.pool_of_[codes]).groupby(["pool", "date"])["spend"].sum()
         self.pool_max_ = pool_day.groupby(level=0).quantile(0.95).to_dict()
         return self
 
-    # ---- crowding: line items of one audience, on any platform, reach some of the same people
+    def _choose_reach(self, panel: pd.DataFrame, codes: np.ndarray) -> None:
+        """How far past its high a line item's curve carries, read from the history (``extrapolation_reach="auto"``).
 
-    def _no_crowding(self, n_rows: int) -> None:
-        self.crowd_ = {}                                   # audience -> (overlap, saturation spend of the overlap)
-        self.crowd_hist_ = np.ones(n_rows)                 # each history row's crowding, relative to the item's usual
-        self.crowd_norm_ = np.ones(len(self.keys_))        # each item's usual crowding g(others' spend)
-        self.crowd_evidence_: dict[str, float] = {}        # audience -> log-likelihood gain of its best crowding
-        self.audience_of_ = self.items_["audience"].astype(str).to_numpy()
-        self._crowd_cache: dict[bytes, tuple | None] = {}
-
-    def _fit_crowding(self, panel: pd.DataFrame, codes: np.ndarray, w: np.ndarray, fit: _MetricFit) -> bool:
-        """Whether line items of one audience crowd each other, read from the leads: True when some audience does.
-
-        Items that target one audience on any platform reach some of the same people, so the more the others
-        spend, the fewer new people each one finds: an item's leads are its own curve times
-        ``g(O) = 1 - o + o / (1 + O / h)``, O the other items' summed daily spend in the audience, ``o`` the share
-        of its leads the others can take (the overlap), ``h`` the others' spend at which they take half of it. Per
-        audience of two or more items, each (o, h) of :data:`CROWD_GRID` (h relative to the audience's median
-        daily spend) is scored by the quasi-Poisson profile log-likelihood of its items' daily leads (their
-        curves refitted on each), against no crowding; the best is kept where it gains more than
-        :data:`CROWD_EVIDENCE`. Budgets that move independently show it: a day the others spend more, the item
-        gets fewer leads for the same spend. Sets ``crowd_`` (audience -> (o, h in dollars)), ``crowd_norm_`` (each
-        item's g at its usual crowding: the fitted curves are read there) and ``crowd_hist_`` (each history row's
-        g relative to it, which the refit multiplies in like a season factor).
+        Each item's top :data:`REACH_HOLDOUT` of days (by spend) is held out, the leads curves are fitted on the
+        rest, and the held-out days (each past most of what its item was fitted on) are predicted with every
+        reach of :data:`REACH_CHOICES`: the one whose Poisson log-likelihood of the held-out leads is highest is
+        kept where it beats None (each dollar past the high counts ``extrapolation`` of a dollar) by
+        :data:`REACH_EVIDENCE`. Curves that flatten past the high faster than any fitted shape (a hard cap, a
+        steep S) show it as held-out days with fewer leads than the fit promised. Sets ``extrapolation_reach_``
+        and ``reach_evidence_`` (reach -> log-likelihood gain over None).
         """
-        aud = self.audience_of_
-        row_aud = aud[codes]
+        self.reach_evidence_: dict[str, float] = {}
+        self.extrapolation_reach_ = None if self.extrapolation_reach == "auto" else self.extrapolation_reach
+        if self.extrapolation_reach != "auto" or "leads" not in self.metrics:
+            return
         x = panel["spend"].to_numpy(float)
-        y = panel["leads"].to_numpy(float)
-        dates = panel["date"]
-        total = pd.Series(x).groupby([row_aud, dates.to_numpy()]).transform("sum").to_numpy()
-        others = np.maximum(total - x, 0.0)
-        s = season_factors(dates, fit.weekday, fit.month, fit.holiday, self.holidays_)
-        names, counts = np.unique(aud, return_counts=True)
-        bg, fg = self.b_grid_, self.family_grid_
-        o_grid = np.array([o for o, _ in CROWD_GRID])
-        h_grid = np.array([h for _, h in CROWD_GRID])
-        for a in names[counts > 1]:
-            at = row_aud == a
-            daily = pd.Series(x[at]).groupby(dates.to_numpy()[at]).sum()
-            scale = float(np.median(daily[daily > 0])) if (daily > 0).any() else 0.0
-            if scale <= 0:
-                continue
-            hs = h_grid * scale
-            gain = np.zeros(len(CROWD_GRID))
-            norms = {}
-            for i in np.flatnonzero(aud == a):
-                r = np.flatnonzero(codes == i)
-                if len(r) == 0:
-                    continue
-                g = 1 - o_grid[None, :] + o_grid[None, :] / (1 + others[r, None] / hs[None, :])      # (n_i, K)
-                norm = (w[r] @ g) / max(float(w[r].sum()), 1e-12)
-                m = np.hstack([np.ones((len(r), 1)), g / norm[None, :]])                             # none first
-                norms[i] = norm
-                wy = w[r] * y[r]
-                Y = float(wy.sum())
-                if Y <= 0:
-                    continue
-                E = basis(x[r, None], bg[None, :], fg[None, :])                                      # (n_i, G)
-                A = wy @ np.log(np.maximum(E, 1e-9))                                                 # (G,)
-                B = E.T @ ((w[r] * s[r])[:, None] * m)                                               # (G, K+1)
-                C = wy @ np.log(m)                                                                   # (K+1,)
-                prof = Y * np.log(Y / np.maximum(B, 1e-300)) - Y + A[:, None] + C[None, :]
-                ll = prof.max(0) / fit.dispersion[i]
-                gain += ll[1:] - ll[0]
-            k = int(np.argmax(gain))
-            self.crowd_evidence_[str(a)] = round(float(gain[k]), 2)
-            if gain[k] <= CROWD_EVIDENCE:
-                continue
-            self.crowd_[str(a)] = (float(o_grid[k]), float(hs[k]))
-            for i, norm in norms.items():
-                r = codes == i
-                self.crowd_norm_[i] = float(norm[k])
-                self.crowd_hist_[r] = (1 - o_grid[k] + o_grid[k] / (1 + others[r] / hs[k])) / norm[k]
-        self._crowd_cache = {}
-        return bool(self.crowd_)
-
-    def _crowd_among(self, rows: np.ndarray) -> tuple | None:
-        """The crowded audiences the items of ``rows`` fall in: (member, inside, of, overlap, half, norm) or None."""
-        if not getattr(self, "crowd_", None):
-            return None
-        rows = np.asarray(rows)
-        key = rows.tobytes()
-        if key not in self._crowd_cache:
-            aud = self.audience_of_[rows]
-            names = [a for a in self.crowd_ if (aud == a).sum() > 1]
-            if not names:
-                self._crowd_cache[key] = None
-            else:
-                member = (aud[:, None] == np.array(names)[None, :]).astype(float)
-                inside = member.any(1)
-                of = member.argmax(1)[inside]
-                o = np.array([self.crowd_[a][0] for a in names])[of]
-                h = np.array([self.crowd_[a][1] for a in names])[of]
-                self._crowd_cache[key] = (member, inside, of, o, h, self.crowd_norm_[rows][inside])
-        return self._crowd_cache[key]
-
-    def crowd_factor(self, spend: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Each item's crowding when the items of ``rows`` spend ``spend`` together, relative to its usual
-        (1: as in the history). ``spend`` may have leading dimensions, its last axis aligned to ``rows``; items not
-        in ``rows`` spend nothing."""
-        X = np.asarray(spend, dtype=float)
-        crowd = self._crowd_among(rows)
-        out = np.ones(X.shape)
-        if crowd is None:
-            return out
-        member, inside, of, o, h, norm = crowd
-        others = np.maximum((X @ member)[..., of] - X[..., inside], 0.0)
-        out[..., inside] = (1 - o + o / (1 + others / h)) / norm
-        return out
+        top = pd.Series(np.where(x > 0, x, np.nan)).groupby(codes).transform(
+            lambda v: v.quantile(1.0 - REACH_HOLDOUT)).to_numpy()
+        held = x > np.nan_to_num(top, nan=np.inf)
+        if held.sum() < 20:
+            return
+        kinds = ["platform", "ad_type", "bidding_strategy", "age_min", "age_max", "gender", "interests", "location",
+                 "audience"]
+        frame = panel.loc[~held].join(self.items_.set_index("key")[kinds], on="key")
+        params = {k: v for k, v in self.get_params().items() if k not in ("metrics", "pool_blend", "n_draws")}
+        params["extrapolation_reach"] = None
+        try:
+            sub = ResponseModel(**params, metrics=("leads",), pool_blend=0.0, n_draws=20).fit(frame)
+        except NotEnoughDataError:
+            return
+        test = panel.loc[held]
+        test = test[test["key"].isin(sub.keys_)]
+        if len(test) < 20:
+            return
+        y = test["leads"].to_numpy(float)
+        disp = sub.fits_["leads"].dispersion[sub._rows(test["key"])]
+        score = {}
+        for c in REACH_CHOICES:
+            sub.extrapolation_reach_ = c
+            mu = np.maximum(sub.predict(test["spend"].to_numpy(float), "leads", keys=test["key"].tolist(),
+                                        dates=test["date"]), 1e-9)
+            score[c] = float(((y * np.log(mu) - mu) / disp).sum())
+        self.reach_evidence_ = {str(c): round(v - score[None], 2) for c, v in score.items()}
+        best = max(score, key=score.get)
+        if score[best] - score[None] > REACH_EVIDENCE:
+            self.extrapolation_reach_ = best
 
     def _network(self, platforms: pd.Series) -> pd.Series:
         """The ad network each platform sells (``networks`` maps e.g. facebook and instagram to meta)."""
@@ -439,10 +376,10 @@ class ResponseModel(BaseEstimator):
         # the pool's platform is its name's first part (its network for a pool across platforms: meta)
         frame = frame.assign(platform=frame["pool"].str.split("|").str[0], ad_type="audience pool",
                              bidding_strategy="audience pool")
-        params = {k: v for k, v in self.get_params().items()
-                  if k not in ("metrics", "pool_blend", "networks", "crowding")}
+        params = {k: v for k, v in self.get_params().items() if k not in ("metrics", "pool_blend", "networks")}
+        params["extrapolation_reach"] = self.extrapolation_reach_       # the pools carry past their highs alike
         try:
-            sm = ResponseModel(**params, metrics=("leads",), pool_blend=0.0, crowding=False).fit(frame)
+            sm = ResponseModel(**params, metrics=("leads",), pool_blend=0.0).fit(frame)
         except NotEnoughDataError:
             return None
         by_pool = dict(zip(sm.items_["platform"].astype(str) + "|" + sm.items_["audience"].astype(str), sm.keys_))
@@ -469,7 +406,7 @@ class ResponseModel(BaseEstimator):
         ll_own = np.zeros(len(self.keys_))
         for i in np.flatnonzero(np.any(list(cands.values()), 0)):
             at = codes == i
-            mu = np.maximum(self._history_mean(x[at], i, panel.loc[at, "date"]) * self.crowd_hist_[at], 1e-9)
+            mu = np.maximum(self._history_mean(x[at], i, panel.loc[at, "date"]), 1e-9)
             ll_own[i] = float(((y[at] * np.log(mu) - mu) / disp[at]).sum())
         sm, ll_pool = self.pool_model_, {}
         for g, sel in cands.items():
@@ -529,25 +466,22 @@ class ResponseModel(BaseEstimator):
         Y = np.bincount(codes, weights=w * y, minlength=n_items)
         return Y, A, B
 
-    def _fit_metric(self, codes, x, y, dates, w, n_items, rng, crowd: np.ndarray | None = None) -> _MetricFit:
+    def _fit_metric(self, codes, x, y, dates, w, n_items, rng) -> _MetricFit:
         bg, fg = self.b_grid_, self.family_grid_
         weekday, month, hol = np.ones(7), np.ones(12), np.ones(2)
         dow = pd.DatetimeIndex(dates).dayofweek.to_numpy()
         mon = pd.DatetimeIndex(dates).month.to_numpy() - 1
         isx = pd.DatetimeIndex(dates).isin(self.holidays_).astype(int)
-        # each day's crowding (other items of the audience spending more or less than usual) multiplies the mean
-        # like the season does: the curves are then read at the items' usual crowding
-        crowd = np.ones(len(x)) if crowd is None else np.asarray(crowd, float)
         # 1) flat-prior profile fits alternating with the season factors
         for _ in range(max(1, self.season_iterations)):
-            s = weekday[dow] * month[mon] * hol[isx] * crowd
+            s = weekday[dow] * month[mon] * hol[isx]
             Y, A, B = self._grid_loglik(codes, x, y, s, w, n_items)
             rb = np.where(B > 0, Y[:, None] / np.maximum(B, 1e-12), 0.0)          # MLE of r*b per b
             prof = Y[:, None] * np.log(np.maximum(rb, 1e-300)) + A - rb * B
             g = prof.argmax(1)
-            mu0 = rb[codes, g[codes]] * basis(x, bg[g[codes]], fg[g[codes]]) * crowd  # mean without season
+            mu0 = rb[codes, g[codes]] * basis(x, bg[g[codes]], fg[g[codes]])      # mean without season
             weekday, month, hol = _season(y, mu0, dow, mon, isx, w, weekday, month, hol)
-        s = weekday[dow] * month[mon] * hol[isx] * crowd
+        s = weekday[dow] * month[mon] * hol[isx]
         Y, A, B = self._grid_loglik(codes, x, y, s, w, n_items)
         rb = np.where(B > 0, Y[:, None] / np.maximum(B, 1e-12), 0.0)
         prof = Y[:, None] * np.log(np.maximum(rb, 1e-300)) + A - rb * B
@@ -655,8 +589,6 @@ class ResponseModel(BaseEstimator):
         fit = self._check(metric)
         X = np.asarray(spend, dtype=float)
         own = self._curve(fit, X, rows)
-        if getattr(self, "crowd_", None):
-            own = own * self.crowd_factor(X, rows)
         if pools is None or metric != "leads":
             return own
         member, inside, of, prow = pools
@@ -719,7 +651,7 @@ class ResponseModel(BaseEstimator):
         self._check(metric)
         rows = self._rows(keys)
         x = np.asarray(spend, dtype=float)
-        draws = self.predict_draws(x, metric, keys=keys) * self.crowd_factor(x, rows)[:, None]
+        draws = self.predict_draws(x, metric, keys=keys)
         plan = self.predict_plan(x, metric, keys=keys)
         pools = self._pools_among(rows) if metric == "leads" else None
         if pools is not None:
@@ -783,7 +715,7 @@ class ResponseModel(BaseEstimator):
         if not hasattr(self, "reach_") or np.all(np.asarray(d) == 1.0):
             return x
         m = self.reach_[rows]
-        c = getattr(self, "extrapolation_reach", None)
+        c = getattr(self, "extrapolation_reach_", None)
         if c is None:
             return np.where(x > m, m + d * (x - m), x)
         # the further past the high, the less a dollar counts: d at the high, d / 2 at c highs past it

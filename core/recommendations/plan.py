@@ -170,21 +170,17 @@ def goal_gain(model: ResponseModel, keys: Sequence[str], goal: str,
     if goal == "conversions" and sales_from_leads and "leads" in model.fits_:
         leads, q = goal_gain(model, keys, "leads"), qualification_rates(model, keys)
         return _same_kind(lambda X: leads(X) * q, leads)
-    rows = model._rows(keys)
-    crowd = model._crowd_among(rows) if hasattr(model, "crowd_") else None
-    if (goal == "leads" and getattr(model, "pooled_", None)) or crowd is not None:
-        pools = model._pools_among(rows) if goal == "leads" else None
+    if goal == "leads" and getattr(model, "pooled_", None):
+        rows = model._rows(keys)
+        pools = model._pools_among(rows)
 
         def joint(X: np.ndarray) -> np.ndarray:
-            return model.plan_rows(X, goal, rows, pools)
+            return model.plan_rows(X, "leads", rows, pools)
 
         joint.joint = True
         joint.groups = np.where(np.isin(model.pool_of_[rows], model.pooled_), model.pool_of_[rows], np.asarray(keys))
-        if crowd is not None:
-            # items of a crowded audience interact across platforms (a pool lies inside one audience)
-            aud = model.audience_of_[rows]
-            joint.groups = np.where(np.isin(aud, list(model.crowd_)), "crowd|" + aud, joint.groups)
         return joint
+    rows = model._rows(keys)
     w = model.fits_[goal].weights[rows]
     bg, fg = model.b_grid_, model.family_grid_
 
