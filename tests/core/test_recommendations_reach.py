@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from core.recommendations import ResponseModel
-from core.recommendations.model import REACH_EVIDENCE
+from core.recommendations.model import REACH_CHOICES, REACH_EVIDENCE
 from tests.core._recommendations_synth import make_history
 
 KINDS = [("google", "search", "target_cpa"), ("facebook", "lead_form", "lowest_cost"),
@@ -52,7 +52,7 @@ def test_returns_that_stop_at_a_cap_choose_a_short_reach(capped):
 def test_returns_that_go_on_growing_past_the_high_keep_every_dollar_at_the_discount():
     m = ResponseModel(n_draws=20, metrics=("leads",)).fit(_capped_history(capped=False))
     assert m.extrapolation_reach_ is None
-    assert set(m.reach_evidence_) == {"None", "4.0", "2.0", "1.0"}
+    assert set(m.reach_evidence_) == {str(c) for c in REACH_CHOICES}
     assert max(m.reach_evidence_.values()) <= REACH_EVIDENCE
 
 
