@@ -240,9 +240,9 @@ class ResponseModel(BaseEstimator):
             self.fits_[metric] = self._fit_metric(codes, x, y, dates, w, len(keys), rng)
         report(1.0, "done")
         self.n_rows_ = len(panel)
-        # line items on one platform reaching one audience draw on the same people: their summed daily spend
-        self.reach_ = items["max_daily_spend"].to_numpy(float)
+        self.reach_ = items["max_daily_spend"].to_numpy(float)       # each item's observed high
         self._choose_reach(panel, codes)
+        # line items on one platform reaching one audience draw on the same people: their summed daily spend
         self.pool_of_ = (items["platform"].astype(str) + "|" + items["audience"].astype(str)).to_numpy()
         self._fit_pools(panel, codes)
         pool_day = panel.assign(pool=self.pool_of_[codes]).groupby(["pool", "date"])["spend"].sum()
@@ -270,9 +270,7 @@ class ResponseModel(BaseEstimator):
         held = x > np.nan_to_num(top, nan=np.inf)
         if held.sum() < 20:
             return
-        kinds = ["platform", "ad_type", "bidding_strategy", "age_min", "age_max", "gender", "interests", "location",
-                 "audience"]
-        frame = panel.loc[~held].join(self.items_.set_index("key")[kinds], on="key")
+        frame = panel.loc[~held].join(self.items_.set_index("key")[[*KIND_COLUMNS, "audience"]], on="key")
         params = {k: v for k, v in self.get_params().items() if k not in ("metrics", "pool_blend", "n_draws")}
         params["extrapolation_reach"] = None
         try:
