@@ -50,7 +50,7 @@ def make(fam, k, seed, n_init):
     return GaussianMixture(k, covariance_type=fam, reg_covar=FLOOR, n_init=n_init, random_state=seed)
 
 
-FAMILIES = ("tied", "full", "diag", "shrunk0.5")
+FAMILIES = tuple(os.environ.get("FAMILIES", "tied,full,diag,shrunk0.5").split(","))
 KS = range(2, 9)
 
 

@@ -31,9 +31,9 @@ def labels(row, merge, thr=None):
     return (row["PL"] @ onehot).argmax(1), int(cmap.max()) + 1
 
 
-def bic_vote(rows, tol=None):
+def bic_vote(rows, tol=None, thr=None):
     curve = pd.DataFrame([{"k": r["k"], "score": r["bic"], "n": r["n"],
-                           "segments": int(selection.merge_components(r["P"].astype(float)).max()) + 1} for r in rows])
+                           "segments": int(selection.merge_components(r["P"].astype(float), thr).max()) + 1} for r in rows])
     k = selection.pick_components(curve, tol)
     return next(r for r in rows if r["k"] == k)
 
@@ -76,6 +76,9 @@ def rules():
     for tol in (0.01, 0.02, 0.05):
         R[f"cvfam(all) cv-vote{tol}"] = (lambda tol: lambda res: (cv_vote(fam_rows(res, cv_best_family(res, fams_all)), tol), True))(tol)
         R[f"tied cv-vote{tol}"] = (lambda tol: lambda res: (cv_vote(fam_rows(res, "tied"), tol), True))(tol)
+    for tol in (0.1, 0.2, 0.3):
+        for thr in (0.18, 0.21, 0.25, 0.3):
+            R[f"tied vote tol{tol} thr{thr}"] = (lambda tol, thr: lambda res: (bic_vote(fam_rows(res, "tied"), tol, thr), True, thr))(tol, thr)
     for f in ("tied", "full", "diag", "shrunk0.5"):
         R[f"{f} true-k nomerge"] = (lambda f: lambda res: (next(r for r in fam_rows(res, f) if r["k"] == res["groups"]), False))(f)
     return R
@@ -96,8 +99,8 @@ def main(seeds, only=None):
         for name, rule in R.items():
             if only and name not in only:
                 continue
-            row, merge = rule(res)
-            lab, k = labels(row, merge)
+            row, merge, *thr = rule(res)
+            lab, k = labels(row, merge, *thr)
             k = len(np.unique(lab))
             out.append({**rec, "rule": name, "k": k, "right": k == g, "ari": adjusted_rand_score(truth, lab)})
         best = max(adjusted_rand_score(truth, labels(r, m)[0]) for r in res["rows"] for m in (False, True))
