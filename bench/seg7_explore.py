@@ -9,7 +9,6 @@ from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import KFold
 
@@ -58,7 +57,7 @@ def one(b):
     out_path = CACHE / "res" / f"{b['name']}_{b['seed']}_{b['groups']}.pkl"
     if out_path.exists():
         return
-    X, XL, truth = b["X"], b["XL"], b["truth"]
+    X, XL = b["X"], b["XL"]
     folds = list(KFold(3, shuffle=True, random_state=0).split(X))
     rows = []
     for fam in FAMILIES:

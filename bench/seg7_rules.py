@@ -43,6 +43,7 @@ def cv_mean(r):
 
 
 def cv_best_family(res, fams):
+    fams = [f for f in fams if fam_rows(res, f)]
     return max(fams, key=lambda f: max(cv_mean(r) for r in res["rows"] if r["fam"] == f))
 
 
@@ -68,7 +69,9 @@ def rules():
         R[f"{f} bic-vote"] = (lambda f: lambda res: (bic_vote(fam_rows(res, f)), True))(f)
     fams_all = ("tied", "full", "diag", "shrunk0.5")
     R["cvfam(all) bic-vote"] = lambda res: (bic_vote(fam_rows(res, cv_best_family(res, fams_all))), True)
-    R["cvfam(tied,shrunk) bic-vote"] = lambda res: (bic_vote(fam_rows(res, cv_best_family(res, ("tied", "shrunk0.5")))), True)
+    R["cvfam(tied+full) bic-vote"] = lambda res: (bic_vote(fam_rows(res, cv_best_family(res, ("tied", "full")))), True)
+    R["cvfam(tied+full) cv-vote0.05"] = lambda res: (cv_vote(fam_rows(res, cv_best_family(res, ("tied", "full"))), 0.05), True)
+    R["cvfam(tied+shrunk) bic-vote"] = lambda res: (bic_vote(fam_rows(res, cv_best_family(res, ("tied", "shrunk0.5")))), True)
     R["cvfam(all) 1se merge"] = lambda res: (one_se(fam_rows(res, cv_best_family(res, fams_all))), True)
     R["cvfam(all) 1se nomerge"] = lambda res: (one_se(fam_rows(res, cv_best_family(res, fams_all))), False)
     R["tied 1se nomerge"] = lambda res: (one_se(fam_rows(res, "tied")), False)
