@@ -104,6 +104,8 @@ def cache(seeds: list[int]) -> None:
 def bases(seeds: list[int], families: set[str] | None = None):
     for path in sorted(CACHE.glob("*.pkl")):
         b = pickle.loads(path.read_bytes())
+        if not isinstance(b, dict) or "X" not in b:  # another experiment's file beside the cache
+            continue
         if b["seed"] in seeds and (families is None or b["family"] in families):
             yield b
 
