@@ -9,7 +9,10 @@ trees, on the same transformed features the mixture sees, beside the default's A
 ``/tmp/seg7/rules_old.csv`` (from ``seg7_rules.py``) is there.
 
 Run: ``.venv/bin/python bench/seg7_lab.py cache --seeds 1`` then
-``OMP_NUM_THREADS=1 .venv/bin/python bench/seg7_ceiling.py 1``.
+``OMP_NUM_THREADS=1 .venv/bin/python bench/seg7_ceiling.py 1``. On any other file of generators
+(a module with ``GENERATORS = {name: make(n, groups=, seed=) -> (customers, truth)}``, as
+bench/heldout_segments2.py has), without the cache and beside the default's own ARI and k:
+``OMP_NUM_THREADS=1 .venv/bin/python bench/seg7_ceiling.py --file bench/heldout_segments2.py --seeds 1``.
 
 Measured on seed 1 (63 bases, 3,000 customers each, this machine, 2026-12-01):
 
@@ -68,5 +71,43 @@ def main(seeds: list[int]) -> None:
     print(df.groupby("name").mean(numeric_only=True).round(2).to_string())
 
 
+def from_file(path: str, seeds: list[int]) -> None:
+    """The ceiling and the default on every base of a generators file (4, 5 and 6 groups, 3,000 customers)."""
+    import importlib.util
+
+    from core.segments import SegmentModel
+    from seg7_lab import matrices
+
+    spec = importlib.util.spec_from_file_location(Path(path).stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = []
+    for name, make in module.GENERATORS.items():
+        for seed in seeds:
+            for g in (4, 5, 6):
+                customers, truth = make(3000, groups=g, seed=seed)
+                model = SegmentModel(random_state=0).fit(customers)
+                rows.append({"name": name, "seed": seed, "groups": g, "k": model.k_,
+                             "default": adjusted_rand_score(truth, model.labels_),
+                             **ceiling(matrices(customers)[0], np.asarray(truth))})
+                print(rows[-1], flush=True)
+    df = pd.DataFrame(rows)
+    df["right_k"] = df["k"] == df["groups"]
+    print(df.groupby("name")[["default", "right_k", "lda", "qda", "hgb"]].mean().round(3).to_string())
+    print("overall", df[["default", "right_k", "lda", "qda", "hgb"]].mean().round(3).to_dict())
+
+
 if __name__ == "__main__":
-    main([int(s) for s in (sys.argv[1] if len(sys.argv) > 1 else "1").split(",")])
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("seeds_positional", nargs="?", default="1", help="seeds of the cached bases")
+    p.add_argument("--file", help="a generators file to measure instead of the cache")
+    p.add_argument("--seeds", help="seeds for --file (default: the positional seeds)")
+    a = p.parse_args()
+    seeds = [int(s) for s in (a.seeds or a.seeds_positional).split(",")]
+    if a.file:
+        sys.path.insert(0, str(Path(a.file).resolve().parent))
+        from_file(a.file, seeds)
+    else:
+        main(seeds)
