@@ -176,10 +176,11 @@ def line_items(rng, platform_types: dict, n_audiences: int, n: int) -> list:
 
 
 def campaign_days(combos: list, audiences: list, *, dates, prefix: str, budgets, spend, leads, conversions, revenue,
-                  per_dollar: list[tuple[float, float]]) -> pd.DataFrame:
+                  per_dollar: list[tuple[float, float]], objectives: list[str] | None = None) -> pd.DataFrame:
     """The campaign-days (``Warehouse.campaigns()`` shape) of simulated line items; days without spend left out.
 
-    ``per_dollar`` gives each item's impressions and clicks per dollar.
+    ``per_dollar`` gives each item's impressions and clicks per dollar; ``objectives`` each item's
+    objective (all "leads" by default).
     """
     rows = []
     for i, ((p, a, b), ai) in enumerate(combos):
@@ -188,8 +189,9 @@ def campaign_days(combos: list, audiences: list, *, dates, prefix: str, budgets,
         imps, clicks = per_dollar[i]
         rows.append(pd.DataFrame({
             "date": dates, "platform": p, "campaign_id": cid, "campaign_name": f"{p} {a} {cid}",
-            "objective": "leads", "ad_type": a, "bidding_strategy": b, "age_min": age_min, "age_max": age_max,
-            "gender": gender, "interests": [interests] * len(dates), "location": location,
+            "objective": objectives[i] if objectives else "leads", "ad_type": a, "bidding_strategy": b,
+            "age_min": age_min, "age_max": age_max, "gender": gender, "interests": [interests] * len(dates),
+            "location": location,
             "daily_budget": np.asarray(budgets[:, i]).round(2), "spend": spend[:, i].round(2),
             "impressions": (spend[:, i] * imps).astype(int), "clicks": (spend[:, i] * clicks).astype(int),
             "leads": leads[:, i], "conversions": conversions[:, i], "revenue": revenue[:, i].round(2),

@@ -16,7 +16,7 @@ spend actually made) and times fitting and planning on 2 years x 40 line items.
 The generator is ``core.sample_data.generate`` (the project's sample advertiser) when it
 exists; ``--generator synthetic`` uses the small exponential-curve generator of the tests.
 
-Run: ``.venv/bin/python bench/recommend.py [--seeds 1 2 3 4 5] [--generator auto|sample|synthetic|heldout|heldout2|heldout3]``
+Run: ``.venv/bin/python bench/recommend.py [--seeds 1 2 3 4 5] [--generator auto|sample|synthetic|heldout|heldout2|heldout3|heldout4]``
 """
 
 from __future__ import annotations
@@ -274,10 +274,10 @@ def heldout_report(seeds: list[int], generator: str = "heldout", **plan_kwargs) 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
-    ap.add_argument("--generator", choices=("auto", "sample", "synthetic", "heldout", "heldout2", "heldout3"), default="auto")
+    ap.add_argument("--generator", choices=("auto", "sample", "synthetic", "heldout", "heldout2", "heldout3", "heldout4"), default="auto")
     args = ap.parse_args(argv)
     gen = args.generator
-    if gen in ("heldout", "heldout2", "heldout3"):
+    if gen in ("heldout", "heldout2", "heldout3", "heldout4"):
         print(f"generator: {gen} (bench/{gen}.py, made differently); seeds {args.seeds}")
         heldout_report(args.seeds, gen)
         return 0
