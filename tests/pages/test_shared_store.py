@@ -33,6 +33,7 @@ def test_ten_concurrent_callers_of_one_key_fit_once():
     assert len(results) == 10 and all(r is results[0] for r in results)
 
 
+@pytest.mark.timed
 def test_different_keys_fit_in_parallel_and_the_oldest_is_dropped():
     store = FitStore(max_entries=2)
     started = []
