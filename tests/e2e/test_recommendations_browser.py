@@ -14,8 +14,11 @@ from tests.e2e.conftest import AppServer, goto, wait_idle
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def server(tmp_path):
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One server for the module: each test types its own brief before it checks anything, so they share the
+    history, the server's start-up and its warm-start fits (each test used to fit the same curves again)."""
+    tmp_path = tmp_path_factory.mktemp("recommendations")
     df, _ = make_history(seed=8, n_items=8, days=400)
     wh = Warehouse.open(tmp_path / "workspace.duckdb")
     wh.ingest_records("campaigns", to_records(df))
