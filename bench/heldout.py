@@ -104,14 +104,7 @@ class Truth(Outcomes):
 def make(seed: int, *, days: int = 730, n_items: int = 28, start: str = "2024-03-01") -> tuple[pd.DataFrame, Truth]:
     """A held-out advertiser: (campaign-days, truth)."""
     rng = np.random.default_rng(seed)
-    kinds = [(p, a, b) for p, lst in PLATFORM_TYPES.items() for a, b in lst]
-    combos, seen = [], set()
-    while len(combos) < n_items:
-        k = kinds[rng.integers(len(kinds))]
-        ai = int(rng.integers(len(AUDIENCES)))
-        if (k, ai) not in seen:
-            seen.add((k, ai))
-            combos.append((k, ai))
+    combos = line_items(rng, PLATFORM_TYPES, len(AUDIENCES), n_items)
     pools = sorted({(k[0], ai) for k, ai in combos})
     pool_of = np.array([pools.index((k[0], ai)) for k, ai in combos])
     p_eff = {p: rng.normal(0, 0.4) for p in PLATFORM_TYPES}
@@ -163,20 +156,46 @@ def make(seed: int, *, days: int = 730, n_items: int = 28, start: str = "2024-03
     leads = rng.negative_binomial(n=np.maximum(mu, 1e-6) / (disp - 1), p=1 / disp)
     conv = rng.binomial(leads, quality[None, :])
     revenue = conv * value[None, :] * rng.lognormal(0, 0.25, (days, n_items))
+    df = campaign_days(combos, AUDIENCES, dates=dates, prefix=f"h{seed}", budgets=budgets, spend=spend, leads=leads,
+                       conversions=conv, revenue=revenue, per_dollar=[(90, 1.5)] * n_items)
+    truth.dates, truth.season, truth.decay, truth.adstocked = dates, season, decay, adstocked
+    return df, truth
+
+
+def line_items(rng, platform_types: dict, n_audiences: int, n: int) -> list:
+    """``n`` distinct ((platform, ad type, bidding), audience index) line items, drawn in one fixed order."""
+    kinds = [(p, a, b) for p, lst in platform_types.items() for a, b in lst]
+    combos, seen = [], set()
+    while len(combos) < n:
+        k = kinds[rng.integers(len(kinds))]
+        ai = int(rng.integers(n_audiences))
+        if (k, ai) not in seen:
+            seen.add((k, ai))
+            combos.append((k, ai))
+    return combos
+
+
+def campaign_days(combos: list, audiences: list, *, dates, prefix: str, budgets, spend, leads, conversions, revenue,
+                  per_dollar: list[tuple[float, float]]) -> pd.DataFrame:
+    """The campaign-days (``Warehouse.campaigns()`` shape) of simulated line items; days without spend left out.
+
+    ``per_dollar`` gives each item's impressions and clicks per dollar.
+    """
     rows = []
     for i, ((p, a, b), ai) in enumerate(combos):
-        age_min, age_max, gender, interests, location = AUDIENCES[ai]
-        cid = f"h{seed}-{i:02d}"
+        age_min, age_max, gender, interests, location = audiences[ai]
+        cid = f"{prefix}-{i:02d}"
+        imps, clicks = per_dollar[i]
         rows.append(pd.DataFrame({
             "date": dates, "platform": p, "campaign_id": cid, "campaign_name": f"{p} {a} {cid}",
             "objective": "leads", "ad_type": a, "bidding_strategy": b, "age_min": age_min, "age_max": age_max,
-            "gender": gender, "interests": [interests] * days, "location": location,
-            "daily_budget": budgets[:, i].round(2), "spend": spend[:, i].round(2),
-            "impressions": (spend[:, i] * 90).astype(int), "clicks": (spend[:, i] * 1.5).astype(int),
-            "leads": leads[:, i], "conversions": conv[:, i], "revenue": revenue[:, i].round(2), "currency": "USD"}))
+            "gender": gender, "interests": [interests] * len(dates), "location": location,
+            "daily_budget": np.asarray(budgets[:, i]).round(2), "spend": spend[:, i].round(2),
+            "impressions": (spend[:, i] * imps).astype(int), "clicks": (spend[:, i] * clicks).astype(int),
+            "leads": leads[:, i], "conversions": conversions[:, i], "revenue": revenue[:, i].round(2),
+            "currency": "USD"}))
     df = pd.concat(rows, ignore_index=True)
-    truth.dates, truth.season, truth.decay, truth.adstocked = dates, season, decay, adstocked
-    return df[df["spend"] > 0].reset_index(drop=True), truth
+    return df[df["spend"] > 0].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------ the best plan on the truth

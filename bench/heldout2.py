@@ -35,6 +35,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from heldout import Truth as PooledTruth  # noqa: E402
 from heldout import best_allocation  # noqa: E402,F401  (the search for the best plan on the truth)
+from heldout import campaign_days, line_items  # noqa: E402
 
 from core.recommendations import kind_key  # noqa: E402
 
@@ -81,19 +82,6 @@ def _kernel(rng):
     lag = np.arange(14)
     w = (lag + 0.5) ** (a - 1) * np.exp(-(lag + 0.5) / theta)
     return w / w.sum()
-
-
-def _line_items(rng, n_items: int) -> list:
-    """Distinct (platform, ad type, bidding) x audience line items."""
-    kinds = [(p, a, b) for p, lst in PLATFORM_TYPES.items() for a, b in lst]
-    combos, seen = [], set()
-    while len(combos) < n_items:
-        k = kinds[rng.integers(len(kinds))]
-        ai = int(rng.integers(len(AUDIENCES)))
-        if (k, ai) not in seen:
-            seen.add((k, ai))
-            combos.append((k, ai))
-    return combos
 
 
 def _pool_shape(rng, pool: tuple, p_eff: dict) -> tuple:
@@ -174,23 +162,15 @@ def make(seed: int):
     """A held-out advertiser: (campaign-days, truth)."""
     rng = np.random.default_rng(500_000 + seed)
     days = int(rng.integers(600, 761))
-    combos = _line_items(rng, int(rng.integers(20, 37)))
+    combos = line_items(rng, PLATFORM_TYPES, len(AUDIENCES), int(rng.integers(20, 37)))
     truth = _truth(rng, combos)
     season = _season(rng, days)
     spend, leads, follow = _simulate(rng, truth, season)
     conv = rng.binomial(leads, truth.quality[None, :])
     revenue = conv * truth.value[None, :] * rng.lognormal(0, 0.3, (days, len(combos)))
-    rows = []
-    for i, ((p, a, b), ai) in enumerate(combos):
-        age_min, age_max, gender, interests, location = AUDIENCES[ai]
-        cid = f"f{seed}-{i:02d}"
-        rows.append(pd.DataFrame({
-            "date": season.index, "platform": p, "campaign_id": cid, "campaign_name": f"{p} {a} {cid}",
-            "objective": "leads", "ad_type": a, "bidding_strategy": b, "age_min": age_min, "age_max": age_max,
-            "gender": gender, "interests": [interests] * days, "location": location,
-            "daily_budget": (spend[:, i] / np.maximum(follow, 1e-9)).round(2), "spend": spend[:, i].round(2),
-            "impressions": (spend[:, i] * rng.uniform(60, 140)).astype(int),
-            "clicks": (spend[:, i] * rng.uniform(0.8, 2.5)).astype(int),
-            "leads": leads[:, i], "conversions": conv[:, i], "revenue": revenue[:, i].round(2), "currency": "USD"}))
-    df = pd.concat(rows, ignore_index=True)
-    return df[df["spend"] > 0].reset_index(drop=True), truth
+    # impressions and clicks per dollar drawn item by item, as the frame is built
+    per_dollar = [(rng.uniform(60, 140), rng.uniform(0.8, 2.5)) for _ in combos]
+    df = campaign_days(combos, AUDIENCES, dates=season.index, prefix=f"f{seed}",
+                       budgets=spend / np.maximum(np.asarray(follow), 1e-9)[:, None],
+                       spend=spend, leads=leads, conversions=conv, revenue=revenue, per_dollar=per_dollar)
+    return df, truth

@@ -27,6 +27,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from heldout import Outcomes  # noqa: E402
 from heldout import best_allocation  # noqa: E402,F401  (the search for the best plan on the truth)
+from heldout import campaign_days, line_items  # noqa: E402
 
 
 PLATFORM_TYPES = {"google": [("search", "maximize_clicks"), ("performance_max", "maximize_conversions"),
@@ -77,17 +78,6 @@ class Truth(Outcomes):
         return out
 
 
-def _items(rng, n):
-    kinds = [(p, a, b) for p, lst in PLATFORM_TYPES.items() for a, b in lst]
-    out, seen = [], set()
-    while len(out) < n:
-        k, ai = kinds[rng.integers(len(kinds))], int(rng.integers(len(AUDIENCES)))
-        if (k, ai) not in seen:
-            seen.add((k, ai))
-            out.append((k, ai))
-    return out
-
-
 def _truth(rng, combos):
     from core.recommendations import kind_key
 
@@ -113,7 +103,7 @@ def _truth(rng, combos):
 def make(seed: int):
     rng = np.random.default_rng(900_000 + seed)
     days, n = int(rng.integers(400, 731)), int(rng.integers(15, 46))
-    combos = _items(rng, n)
+    combos = line_items(rng, PLATFORM_TYPES, len(AUDIENCES), n)
     truth = _truth(rng, combos)
     dates = pd.date_range("2024-06-01", periods=days)
     doy = dates.dayofyear.to_numpy()
@@ -140,16 +130,5 @@ def make(seed: int):
     leads = rng.negative_binomial(np.maximum(mu, 1e-6) / (disp - 1), 1 / disp)
     conv = rng.binomial(leads, truth.quality[None, :])
     revenue = conv * truth.value[None, :] * rng.lognormal(0, 0.2, (days, n))
-    rows = []
-    for i, ((p, a, b), ai) in enumerate(combos):
-        age_min, age_max, gender, interests, location = AUDIENCES[ai]
-        cid = f"t{seed}-{i:02d}"
-        rows.append(pd.DataFrame({
-            "date": dates, "platform": p, "campaign_id": cid, "campaign_name": f"{p} {a} {cid}",
-            "objective": "leads", "ad_type": a, "bidding_strategy": b, "age_min": age_min, "age_max": age_max,
-            "gender": gender, "interests": [interests] * days, "location": location,
-            "daily_budget": budgets[:, i].round(2), "spend": spend[:, i].round(2),
-            "impressions": (spend[:, i] * 80).astype(int), "clicks": (spend[:, i] * 1.2).astype(int),
-            "leads": leads[:, i], "conversions": conv[:, i], "revenue": revenue[:, i].round(2), "currency": "USD"}))
-    df = pd.concat(rows, ignore_index=True)
-    return df[df["spend"] > 0].reset_index(drop=True), truth
+    return campaign_days(combos, AUDIENCES, dates=dates, prefix=f"t{seed}", budgets=budgets, spend=spend, leads=leads,
+                         conversions=conv, revenue=revenue, per_dollar=[(80, 1.2)] * n), truth
