@@ -88,5 +88,5 @@ def test_make_test_runs_every_test_once_the_timed_ones_alone():
     recipe = subprocess.run([MAKE, "-n", "-C", str(ROOT), "test"],
                             capture_output=True, text=True, env={**os.environ, "PATH": os.environ["PATH"]})
     parallel, serial = [line for line in recipe.stdout.splitlines() if "-m pytest" in line]
-    assert "-n 2" in parallel and '-m "not timed"' in parallel
+    assert "-n 2" in parallel and '-m "not timed"' in parallel and "OMP_NUM_THREADS=1" in parallel
     assert "-n " not in serial and "-m timed" in serial
