@@ -461,10 +461,14 @@ def warm_fits(wh: Warehouse, cfg: Settings) -> list[tuple[tuple, Callable[[], An
 
 
 def _real_server() -> bool:
-    """True under ``streamlit run`` (AppTest's runtime is a stand-in, and tests fit on demand)."""
-    from streamlit import runtime
+    """True under ``streamlit run`` (AppTest's runtime is a stand-in, and tests fit on demand).
 
-    return runtime.exists() and isinstance(runtime.get_instance(), runtime.Runtime)
+    AppTest's stand-in is ``MagicMock(spec=Runtime)``, which passes ``isinstance``: the test is on
+    the flag AppTest sets for its runs (without it every page test warmed every model in the background).
+    """
+    from streamlit import config, runtime  # config.get_option: the name AppTest patches (st.get_option is a copy)
+
+    return runtime.exists() and not config.get_option("global.appTest")
 
 
 @st.cache_resource

@@ -1,5 +1,7 @@
 """Recommendations: a client's brief in, a budgeted campaign plan out, checked against history."""
 
+from dataclasses import asdict
+
 import pandas as pd
 import streamlit as st
 
@@ -199,7 +201,9 @@ with _shared.error_box():
         factor = st.select_slider("Budget", [0.5, 0.75, 1.0, 1.25, 1.5, 2.0], value=1.0,
                                   format_func=lambda f: f"{f:.0%} (${objective.daily_budget * f:,.0f}/day)",
                                   key=K + "factor")
-        sweep = rec.budget_sweep(model, objective)
+        # Six plans, the same for every rerun of this objective (a tab, a download, this slider): kept, not redone.
+        sweep = _shared.frame("recommendations.sweep", asdict(objective), lambda: rec.budget_sweep(model, objective),
+                              version=version)
         row = sweep[sweep["factor"] == factor].iloc[0]
         s1, s2 = st.columns(2)
         s1.metric(f"Expected {goal}/day", f"{row[goal]:,.1f}")

@@ -22,6 +22,16 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: longer tests (model training, big data)")
     config.addinivalue_line("markers", "e2e: drives the real app in headless Chromium")
     config.addinivalue_line("markers", "spark: runs Spark in local mode (needs Java; -m 'not spark' skips)")
+    config.addinivalue_line("markers", "timed: asserts a wall-clock or memory bound; `make test` runs these alone, "
+                                       "after the parallel run, so that no other worker shares the CPU")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test` runs ``-n 2 --dist loadgroup``) every Spark test goes to one worker,
+    so that the run starts one JVM (the session-scoped ``spark`` fixture), not one per worker."""
+    for item in items:
+        if item.get_closest_marker("spark") is not None:
+            item.add_marker(pytest.mark.xdist_group("spark"))
 
 
 def pytest_sessionfinish(session, exitstatus):

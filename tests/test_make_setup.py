@@ -79,5 +79,14 @@ def test_make_test_requires_spark_and_the_browser_rather_than_skipping_them():
     read this variable), so a green CI run proves both ran there."""
     recipe = subprocess.run([MAKE, "-n", "-C", str(ROOT), "test"],
                             capture_output=True, text=True, env={**os.environ, "PATH": os.environ["PATH"]})
-    pytest_line = next(line for line in recipe.stdout.splitlines() if "-m pytest" in line)
-    assert "WORKBENCH_REQUIRE_SYSTEM_TOOLS=1" in pytest_line
+    pytest_lines = [line for line in recipe.stdout.splitlines() if "-m pytest" in line]
+    assert pytest_lines and all("WORKBENCH_REQUIRE_SYSTEM_TOOLS=1" in line for line in pytest_lines)
+
+
+def test_make_test_runs_every_test_once_the_timed_ones_alone():
+    """The parallel run leaves out exactly the `timed` tests, and the serial run after it takes exactly those."""
+    recipe = subprocess.run([MAKE, "-n", "-C", str(ROOT), "test"],
+                            capture_output=True, text=True, env={**os.environ, "PATH": os.environ["PATH"]})
+    parallel, serial = [line for line in recipe.stdout.splitlines() if "-m pytest" in line]
+    assert "-n 2" in parallel and '-m "not timed"' in parallel and "OMP_NUM_THREADS=1" in parallel
+    assert "-n " not in serial and "-m timed" in serial

@@ -183,5 +183,10 @@ def cached_embeddings(texts: Sequence[str], *, cache_dir: Path | None = None,
     arr = get_encoder().encode(texts, progress=progress)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path, arr)
+        # Written aside, then renamed: another process (a second server, a parallel test worker) that
+        # finds the file while it is being written would otherwise load a truncated array.
+        part = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        with open(part, "wb") as fh:
+            np.save(fh, arr)
+        os.replace(part, path)
     return arr

@@ -172,6 +172,7 @@ def test_persistent_server_error_is_reported(fake, tmp_path):
         cs.generate(req(), make_settings(fake, tmp_path), policy=cs.RetryPolicy(sleep=Sleeps()))
 
 
+@pytest.mark.timed
 def test_timeout_is_reported_without_retrying(fake, tmp_path):
     fake.mode, fake.slow_s = "slow", 3.0
     t0 = time.monotonic()
@@ -189,6 +190,7 @@ def test_streaming_retries_a_rate_limit_before_the_first_delta(fake, tmp_path):
     assert len(stream.result().variants) == 2
 
 
+@pytest.mark.timed
 def test_streaming_timeout(fake, tmp_path):
     fake.mode = "slow"
     t0 = time.monotonic()

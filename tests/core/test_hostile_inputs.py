@@ -141,6 +141,7 @@ def peak_rss_mb(path: Path, db: Path) -> tuple[int, int, str]:
     return int(code), int(peak), out.stderr
 
 
+@pytest.mark.timed
 def test_a_gzip_bomb_is_refused_in_bounded_memory(tmp_path):
     # Proportionate to the 2 MB -> 2.3 GB bomb of the issue: the same ratio, past the 256 MB budget.
     bomb = write_bomb(tmp_path / "bomb.json.gz", 300 * 2**20)
@@ -150,6 +151,7 @@ def test_a_gzip_bomb_is_refused_in_bounded_memory(tmp_path):
     assert peak < 400, f"peak RSS {peak} MB"
 
 
+@pytest.mark.timed
 @pytest.mark.slow
 def test_the_full_size_bomb_stays_under_1_gib(tmp_path):
     bomb = write_bomb(tmp_path / "bomb.json.gz", int(2.3e9))

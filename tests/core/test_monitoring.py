@@ -78,6 +78,7 @@ def test_clean_history_with_weekends_season_and_holidays_raises_no_alert(clean):
     assert len(mon.predict(since)) == 0
 
 
+@pytest.mark.timed
 @pytest.mark.parametrize("seed", [3, 11])
 def test_injected_incidents_precision_and_recall(seed):
     frame = synthetic_campaigns(40, 300, random_state=seed)

@@ -248,6 +248,7 @@ def test_backtest_reports_error_and_coverage(history):
         backtest(history[0][history[0]["date"] < history[0]["date"].min() + pd.Timedelta(days=100)])
 
 
+@pytest.mark.timed
 def test_fit_and_plan_two_years_forty_items_under_ten_seconds():
     df, _ = make_history(seed=5, n_items=40, days=730)
     t0 = time.perf_counter()

@@ -344,3 +344,32 @@ def test_a_retrain_that_costs_held_out_accuracy_is_not_promoted(tmp_path, model)
     assert new.passport["extra"]["promotion"]["promoted"] is False
     assert s.load_model(tmp_path).model_id == model.model_id      # the current head stays
     assert s.current_model_id(tmp_path) == model.model_id
+
+
+def test_cached_embeddings_are_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    """A parallel reader (a second server, a test worker) never finds a half-written cache file."""
+    from core.sentiment import encoder
+
+    calls = []
+
+    class Fake:
+        def encode(self, texts, progress=None):
+            calls.append(len(texts))
+            return np.ones((len(texts), s.FEATURE_DIM), dtype=np.float32)
+
+    monkeypatch.setattr(encoder, "get_encoder", lambda: Fake())
+    real_save = np.save
+
+    def interrupted(fh, arr):
+        fh.write(b"\x93NUMPY")          # a few bytes of the header, then the writer dies
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(encoder.np, "save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        encoder.cached_embeddings(["a", "b"], cache_dir=tmp_path)
+    assert not list(tmp_path.glob("*.npy"))          # nothing under the name readers look for
+    monkeypatch.setattr(encoder.np, "save", real_save)
+    first = encoder.cached_embeddings(["a", "b"], cache_dir=tmp_path)
+    again = encoder.cached_embeddings(["a", "b"], cache_dir=tmp_path)
+    assert calls == [2, 2] and first.shape == again.shape == (2, s.FEATURE_DIM)
+    assert [p.suffix for p in tmp_path.iterdir() if not p.name.startswith(".")] == [".npy"]

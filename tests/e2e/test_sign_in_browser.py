@@ -12,15 +12,19 @@ pytestmark = pytest.mark.e2e
 VIEWER, ADMIN = "vera.viewer@agency.example", "adam.admin@agency.example"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def provider():
     p = Provider({VIEWER: "Vera Viewer", ADMIN: "Adam Admin"}).start()
     yield p
     p.stop()
 
 
-@pytest.fixture
-def signed_server(tmp_path, provider, example_file):
+@pytest.fixture(scope="module")
+def signed_server(tmp_path_factory, provider):
+    """One signed server for the module: each test signs in (or not) in a browser context of its own."""
+    from tests.conftest import FIXTURES
+
+    tmp_path, example_file = tmp_path_factory.mktemp("signed"), FIXTURES / "example-workspace.json"
     server = AppServer(tmp_path)
     secrets = tmp_path / "secrets.toml"
     secrets.write_text(provider.secrets_toml(server.port, {"default": "viewer", ADMIN: "admin"})

@@ -101,7 +101,12 @@ def test_two_budgets_are_offered_as_a_choice_not_a_refusal(rec_db):
     assert _plan_table(at)["daily_budget"].sum() <= 100 + 1e-6
 
 
-def test_editing_the_objective_changes_the_plan(rec_db):
+def test_editing_the_objective_changes_the_plan(rec_db, monkeypatch):
+    from core import recommendations as rec
+
+    sweeps = []
+    real_sweep = rec.budget_sweep
+    monkeypatch.setattr(rec, "budget_sweep", lambda *a, **kw: sweeps.append(1) or real_sweep(*a, **kw))
     at = open_page("recommendations", timeout=120)
     at.number_input(key="recommendations.budget").set_value(50.0)
     at.selectbox(key="recommendations.period").set_value("day")
@@ -110,8 +115,12 @@ def test_editing_the_objective_changes_the_plan(rec_db):
     assert not at.exception and not error_texts(at)
     plan = _plan_table(at)
     assert set(plan["platform"]) == {"google"} and plan["daily_budget"].sum() <= 50.0 + 1e-6
+    leads_at_1 = next(m.value for m in at.metric if m.label == "Expected leads/day")
     at.select_slider(key="recommendations.factor").set_value(2.0).run()
     assert not at.exception
+    # the slider reads the kept sweep (six plans) instead of planning them again on every rerun
+    assert len(sweeps) == 1
+    assert next(m.value for m in at.metric if m.label == "Expected leads/day") != leads_at_1
 
 
 def test_scenarios_are_saved_and_compared(rec_db):

@@ -33,6 +33,7 @@ def test_ten_concurrent_callers_of_one_key_fit_once():
     assert len(results) == 10 and all(r is results[0] for r in results)
 
 
+@pytest.mark.timed
 def test_different_keys_fit_in_parallel_and_the_oldest_is_dropped():
     store = FitStore(max_entries=2)
     started = []
@@ -122,3 +123,19 @@ def test_shown_tables_read_a_dash_for_missing_text_not_none():
     out = shown(frame)
     assert out["plan"].tolist() == ["Basic", "–"] and out["period"].tolist() == ["–", "month"]
     assert pd.isna(out["amount"][1]) and pd.isna(frame["plan"][1])  # numbers untouched, the original kept
+
+
+def test_page_tests_fit_on_demand_and_start_no_warm_up(db_path, example_file):
+    """AppTest's runtime is a MagicMock(spec=Runtime), which passes isinstance(…, Runtime): the warm start
+    took it for a real server and fitted every heavy model in a background thread of every page test."""
+    from core.warehouse import Warehouse
+    from pages import _shared
+    from tests.pages.conftest import open_page
+
+    wh = Warehouse.open(db_path)
+    wh.ingest(example_file)
+    wh.close()
+    at = open_page("overview")
+    assert not at.exception, at.exception
+    assert not any(key[0] == "warm_up" for key in _shared._jobs())
+    assert not _shared._warm_started()
