@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import uuid
@@ -40,6 +39,7 @@ import numpy as np
 
 from core.config import account_of_models_dir
 from core.errors import ConfigError
+from core.files import write_whole
 from core.hashing import file_sha256  # noqa: F401  (re-exported: artifacts record their files' digests)
 
 META = "meta.json"
@@ -144,9 +144,7 @@ def save(root: str | Path, stem: str, arrays: Mapping[str, np.ndarray], *, model
         "promoted_on_save": bool(promote),
         **({"extra": dict(extra)} if extra else {}),
     }
-    tmp = folder / (META + ".tmp")
-    tmp.write_text(json.dumps(passport, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, folder / META)
+    write_whole(folder / META, json.dumps(passport, indent=1, sort_keys=True, default=str) + "\n")
     if promote:
         set_current(root, stem, artifact_id)
     return passport
@@ -157,9 +155,7 @@ def set_current(root: str | Path, stem: str, artifact_id: str) -> None:
     folder = _stem_dir(Path(root), stem)
     if not (folder / artifact_id / META).exists():
         raise ModelMismatchError(f"No saved {stem} model {artifact_id!r} under {folder}.")
-    tmp = folder / (CURRENT + ".tmp")
-    tmp.write_text(artifact_id + "\n", encoding="utf-8")
-    os.replace(tmp, folder / CURRENT)
+    write_whole(folder / CURRENT, artifact_id + "\n")
 
 
 def current_id(root: str | Path, stem: str) -> str | None:

