@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -271,10 +271,8 @@ class ResponseModel(BaseEstimator):
         if held.sum() < 20:
             return
         frame = panel.loc[~held].join(self.items_.set_index("key")[[*KIND_COLUMNS, "audience"]], on="key")
-        params = {k: v for k, v in self.get_params().items() if k not in ("metrics", "pool_blend", "n_draws")}
-        params["extrapolation_reach"] = None
         try:
-            sub = ResponseModel(**params, metrics=("leads",), pool_blend=0.0, n_draws=20).fit(frame)
+            sub = self._leads_model(extrapolation_reach=None, n_draws=20).fit(frame)
         except NotEnoughDataError:
             return
         test = panel.loc[held]
@@ -293,6 +291,11 @@ class ResponseModel(BaseEstimator):
         best = max(score, key=score.get)
         if score[best] - score[None] > REACH_EVIDENCE:
             self.extrapolation_reach_ = best
+
+    def _leads_model(self, **overrides: Any) -> ResponseModel:
+        """An unfitted leads-only model with this one's settings and no pools of its own (``networks`` then
+        plays no part), for the curves fitted inside a fit: the audience pools' and the reach check's."""
+        return ResponseModel(**{**self.get_params(), "metrics": ("leads",), "pool_blend": 0.0, **overrides})
 
     def _network(self, platforms: pd.Series) -> pd.Series:
         """The ad network each platform sells (``networks`` maps e.g. facebook and instagram to meta)."""
@@ -386,10 +389,8 @@ class ResponseModel(BaseEstimator):
         # the pool's platform is its name's first part (its network for a pool across platforms: meta)
         frame = frame.assign(platform=frame["pool"].str.split("|").str[0], ad_type="audience pool",
                              bidding_strategy="audience pool")
-        params = {k: v for k, v in self.get_params().items() if k not in ("metrics", "pool_blend", "networks")}
-        params["extrapolation_reach"] = self.extrapolation_reach_       # the pools carry past their highs alike
-        try:
-            sm = ResponseModel(**params, metrics=("leads",), pool_blend=0.0).fit(frame)
+        try:   # the pools carry past their highs as the items do
+            sm = self._leads_model(extrapolation_reach=self.extrapolation_reach_).fit(frame)
         except NotEnoughDataError:
             return None
         by_pool = dict(zip(sm.items_["platform"].astype(str) + "|" + sm.items_["audience"].astype(str), sm.keys_))
