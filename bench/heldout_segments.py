@@ -198,25 +198,42 @@ def difficulty(seeds: list[int], generators: dict | None = None) -> None:
                 print(name, seed, g, "sizes", np.bincount(truth), f"accuracy={acc:.3f}", flush=True)
 
 
-def main() -> None:
+def _set(assignment: str) -> None:
+    """``module:ATTR=value``: one module constant changed for this run, cast to its type."""
+    import importlib
+
+    mod, kv = assignment.split(":")
+    attr, val = kv.split("=")
+    module = importlib.import_module(mod)
+    setattr(module, attr, type(getattr(module, attr))(val))
+
+
+def cli(generators: dict, description: str, argv: list[str] | None = None) -> None:
+    """The command line of every held-out customer set: ARI and right k per base, or ``--difficulty``."""
     import argparse
     import sys
     from pathlib import Path
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=description.splitlines()[0])
     p.add_argument("--tree", default=str(Path(__file__).resolve().parent.parent), help="the checkout to measure")
     p.add_argument("--seeds", default="1,2,3")
     p.add_argument("--difficulty", action="store_true")
-    args = p.parse_args()
+    p.add_argument("--only", default="", help="generators to run, comma-separated (default: all)")
+    p.add_argument("--set", default="", help="module:ATTR=value, e.g. core.segments.features:RANK_RULE=none")
+    args = p.parse_args(argv)
     sys.path.insert(0, args.tree)
+    if args.set:
+        _set(args.set)
+    if args.only:
+        generators = {k: v for k, v in generators.items() if k in args.only.split(",")}
     seeds = [int(s) for s in args.seeds.split(",")]
     if args.difficulty:
-        difficulty(seeds)
+        difficulty(seeds, generators)
         return
-    df = evaluate(seeds)
+    df = evaluate(seeds, generators)
     print(df.groupby("generator")[["ari", "right_k"]].mean().round(3).to_string())
     print("overall", df[["ari", "right_k"]].mean().round(3).to_dict())
 
 
 if __name__ == "__main__":
-    main()
+    cli(GENERATORS, __doc__)

@@ -135,27 +135,4 @@ GENERATORS = {"purchase_process": purchase_process, "factor_t": factor_t, "neste
 
 
 if __name__ == "__main__":
-    import argparse
-
-    p = argparse.ArgumentParser()
-    p.add_argument("--tree", default=str(Path(__file__).resolve().parent.parent))
-    p.add_argument("--seeds", default="1,2,3")
-    p.add_argument("--difficulty", action="store_true")
-    p.add_argument("--only", default="")
-    p.add_argument("--set", default="", help="module:ATTR=value, e.g. core.segments.features:RANK_RULE=none")
-    a = p.parse_args()
-    sys.path.insert(0, a.tree)
-    if a.set:
-        import importlib
-        mod, kv = a.set.split(":")
-        attr, val = kv.split("=")
-        setattr(importlib.import_module(mod), attr, type(getattr(importlib.import_module(mod), attr))(val))
-    if a.only:
-        GENERATORS = {k: v for k, v in GENERATORS.items() if k in a.only.split(",")}
-    seeds = [int(s) for s in a.seeds.split(",")]
-    if a.difficulty:
-        heldout_segments.difficulty(seeds, GENERATORS)
-    else:
-        df = heldout_segments.evaluate(seeds, GENERATORS)
-        print(df.groupby("generator")[["ari", "right_k"]].mean().round(3).to_string())
-        print("overall", df[["ari", "right_k"]].mean().round(3).to_dict())
+    heldout_segments.cli(GENERATORS, __doc__)

@@ -29,7 +29,8 @@ import numpy as np
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from heldout_segments import _records  # noqa: E402  (the customers table shape only)
+import heldout_segments  # noqa: E402  (the customers table shape, the evaluation and the command line)
+from heldout_segments import _records  # noqa: E402
 
 CH = np.array(["search", "social", "email", "referral", "direct", "affiliate"])
 
@@ -153,35 +154,5 @@ def skewed(n, *, groups=5, seed=0):
 GENERATORS = {"journey": journey, "mix": mix, "skewed": skewed}
 
 
-def evaluate(seeds, tree):
-    sys.path.insert(0, tree)
-    import heldout_segments
-
-    return heldout_segments.evaluate(seeds, GENERATORS)
-
-
-def difficulty(seeds, tree):
-    sys.path.insert(0, tree)
-    import heldout_segments
-
-    heldout_segments.difficulty(seeds, GENERATORS)
-
-
 if __name__ == "__main__":
-    import argparse
-
-    p = argparse.ArgumentParser()
-    p.add_argument("--tree", default=str(Path(__file__).resolve().parent.parent))
-    p.add_argument("--seeds", default="1,2,3")
-    p.add_argument("--difficulty", action="store_true")
-    p.add_argument("--only", default="")
-    a = p.parse_args()
-    if a.only:
-        GENERATORS = {k: v for k, v in GENERATORS.items() if k in a.only.split(",")}
-    seeds = [int(s) for s in a.seeds.split(",")]
-    if a.difficulty:
-        difficulty(seeds, a.tree)
-    else:
-        df = evaluate(seeds, a.tree)
-        print(df.groupby("generator")[["ari", "right_k"]].mean().round(3).to_string())
-        print("overall", df[["ari", "right_k"]].mean().round(3).to_dict())
+    heldout_segments.cli(GENERATORS, __doc__)
