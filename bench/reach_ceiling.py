@@ -26,29 +26,17 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from core.recommendations import kind_key  # noqa: E402
+from core.recommendations import line_items  # noqa: E402
 
 MULTIPLES = (1.0, 1.5, 2.0, 3.0)
-
-
-def _history(df: pd.DataFrame, keys: list) -> tuple[pd.Series, pd.Series]:
-    """Each item's observed high (95th percentile of its daily spend) and its last 28 days' mean spend."""
-    df = df.assign(date=pd.to_datetime(df["date"]))
-    first = df.groupby("campaign_id").first()
-    key = {cid: kind_key(r.platform, r.ad_type, r.bidding_strategy, r.age_min, r.age_max, r.gender, r.interests,
-                         r.location) for cid, r in first.iterrows()}
-    df["key"] = df["campaign_id"].map(key)
-    daily = df.groupby(["key", "date"])["spend"].sum().reset_index()
-    high = daily.groupby("key")["spend"].quantile(0.95).reindex(keys).fillna(0.0)
-    last = df[df["date"] > df["date"].max() - pd.Timedelta(days=28)]
-    recent = (last.groupby("key")["spend"].sum() / 28).reindex(keys).fillna(0.0)
-    return high, recent
 
 
 def ceiling(gen, seed: int, metric: str) -> dict:
     """Captured share of the best gain under caps of 1-3x each item's observed high, on one advertiser."""
     df, truth = gen.make(seed)
-    high, recent = (s.to_numpy() for s in _history(df, truth.keys))
+    # each item's observed high (95th percentile of its daily spend) and its last 28 days' mean spend
+    items = line_items(df, recent_days=28).set_index("key").reindex(truth.keys).fillna(0.0)
+    high, recent = items["max_daily_spend"].to_numpy(float), items["current_daily_spend"].to_numpy(float)
     budget = recent.sum()
     base = truth.daily(recent, metric).sum()
     best = truth.daily(gen.best_allocation(truth, metric, budget, start=[recent]), metric).sum()
